@@ -1,0 +1,3 @@
+from grnbench.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,117 @@
+"""The plugin contract every GRN inference method implements.
+
+Modelled on scikit-learn estimators and benchopt solvers: parameters are fixed at
+construction and stored unchanged, ``fit`` learns, ``score_edges`` only reads, and ``skip``
+says *why* a method cannot run on a dataset instead of failing half-way through a run.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from grnbench.dataset import Dataset
+from grnbench.errors import UserError
+from grnbench.universe import LabelledPairs, PairSet
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Everything ``fit`` may use.
+
+    Unsupervised methods get ``train`` and ``validation`` as ``None``: they infer from the
+    expression alone. Supervised methods get the labelled training and validation pairs; the
+    test pairs are never visible to ``fit``.
+
+    ``client`` is a ``distributed.Client`` when the runner executes on Dask: methods with
+    per-target work submit their inner tasks to it instead of starting a cluster of their own.
+    ``n_threads`` is this task's share of the cores (deep-learning methods size their thread
+    pools from it so that concurrent tasks do not oversubscribe the machine).
+    """
+
+    dataset: Dataset
+    seed: int
+    train: LabelledPairs | None = None
+    validation: LabelledPairs | None = None
+    client: Any = None
+    n_threads: int = 1
+    progress: bool = False
+
+
+class Method(ABC):
+    """Base class of every GRN inference method.
+
+    Subclasses set the class attributes and implement ``fit`` and ``score_edges``. They
+    register through the ``grnbench.methods`` entry-point group (or ``--plugin FILE``).
+    """
+
+    name: ClassVar[str]
+    supervised: ClassVar[bool] = False
+    parameters: ClassVar[dict[str, Any]] = {}
+    description: ClassVar[str] = ""
+    #: included in ``--methods all`` (ablation variants set this to False)
+    in_all: ClassVar[bool] = True
+    #: smallest number of time points per series the method can use
+    min_time_points: ClassVar[int] = 1
+
+    def __init__(self, **params: Any) -> None:
+        unknown = sorted(set(params) - set(self.parameters))
+        if unknown:
+            valid = ", ".join(sorted(self.parameters)) or "none"
+            raise UserError(f"method {self.name!r} has no parameter {', '.join(unknown)}; valid parameters: {valid}")
+        self.params: dict[str, Any] = {**self.parameters, **params}
+
+    def skip(self, dataset: Dataset) -> str | None:
+        """Return a reason when this method cannot run on ``dataset``, else None."""
+        shortest = dataset.min_series_length()
+        if shortest < self.min_time_points:
+            return (f"{self.name} needs at least {self.min_time_points} time points per series; "
+                    f"{dataset.name} has {shortest}")
+        return None
+
+    @abstractmethod
+    def fit(self, data: TrainingData) -> None:
+        """Learn from the data; store what ``score_edges`` needs on ``self``."""
+
+    @abstractmethod
+    def score_edges(self, pairs: PairSet) -> np.ndarray:
+        """One finite float per pair; higher means more likely a regulation."""
+
+    @classmethod
+    def source_hash(cls) -> str:
+        """Hash of the module that defines the method, part of every cache key."""
+        import hashlib
+
+        try:
+            source = inspect.getsource(inspect.getmodule(cls))  # type: ignore[arg-type]
+        except (OSError, TypeError):
+            source = cls.__qualname__
+        return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def parse_parameter_value(text: str, default: Any) -> Any:
+    """Coerce a command-line value to the type of the parameter's default."""
+    if isinstance(default, bool):
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise UserError(f"expected true/false, got {text!r}")
+    for kind in (int, float):
+        if isinstance(default, kind):
+            try:
+                return kind(text)
+            except ValueError:
+                raise UserError(f"expected a number, got {text!r}") from None
+    if default is None:
+        for kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                pass
+        return None if text.lower() == "none" else text
+    return text

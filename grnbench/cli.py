@@ -1,0 +1,172 @@
+"""The ``grnbench`` command line.
+
+User errors (``UserError``) print one line on stderr and exit with status 2; they never show
+a traceback. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from grnbench import __version__
+from grnbench.errors import UserError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grnbench", description="Benchmark gene regulatory network inference methods.")
+    parser.add_argument("--version", action="version", version=f"grnbench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list methods and datasets")
+    p.add_argument("--plugin", action="append", default=[], metavar="FILE", help="also load methods from this Python file")
+
+    p = sub.add_parser("run", help="run methods on a dataset and evaluate them")
+    p.add_argument("--methods", default="all", help="'all' or a comma list, e.g. genie3,psgrn:epochs=5,tl=8 (default: all)")
+    p.add_argument("--dataset", default=None, help="dataset name from `grnbench datasets list` (default: dream4-100-1)")
+    p.add_argument("--expression", metavar="FILE", help="your own genes × samples matrix (CSV/TSV/xlsx) instead of --dataset")
+    p.add_argument("--gold-standard", metavar="FILE", help="edge list 'regulator target [label]' for --expression")
+    p.add_argument("--tfs", metavar="FILE", help="TF list for --expression (default: the regulators of the gold standard)")
+    p.add_argument("--protocol", default="standard", help="comma list of standard, noise[:fraction=0.05,repeats=10], subsample[:fraction=0.7,repeats=10]")
+    p.add_argument("--split", default="stratified", choices=["stratified", "tf-disjoint"], help="how pairs are split 3:1:1")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--top-k", type=int, default=10_000, help="threshold rank for the confusion counts (default 10000)")
+    p.add_argument("--out", default=None, help="run folder (default: grnbench-results/DATASET)")
+    p.add_argument("--plugin", action="append", default=[], metavar="FILE", help="load methods from a local Python file")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+    p = sub.add_parser("evaluate", help="recompute every metric of a run from its saved edge lists")
+    p.add_argument("run_dir")
+
+    p = sub.add_parser("datasets", help="list, show or import datasets")
+    dsub = p.add_subparsers(dest="datasets_command", required=True)
+    dsub.add_parser("list", help="list datasets")
+    q = dsub.add_parser("show", help="genes, TFs, time points, pairs, positives, source and licence of a dataset")
+    q.add_argument("name")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UserError as exc:
+        print(f"grnbench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("grnbench: interrupted; finished tasks are saved, re-run the same command to resume", file=sys.stderr)
+        return 130
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from grnbench.datasets import CATALOGUE
+    from grnbench.registry import load_registry
+
+    registry = load_registry(args.plugin)
+    print("methods:")
+    for name in sorted(registry.methods):
+        cls = registry.methods[name]
+        kind = "supervised" if cls.supervised else "unsupervised"
+        print(f"  {name:<16} {kind:<13} {cls.description}")
+    for name, reason in sorted(registry.broken.items()):
+        print(f"  {name:<16} NOT LOADED    {reason}")
+    print("datasets:")
+    for name in sorted(CATALOGUE):
+        entry = CATALOGUE[name]
+        note = "" if entry.unavailable() is None else "  [not imported yet]"
+        print(f"  {name:<16} {entry.description}{note}")
+    return 0
+
+
+def load_run_dataset(args: argparse.Namespace):
+    from grnbench.datasets import DEFAULT_DATASET, load_dataset, tables
+
+    if args.expression or args.gold_standard:
+        if not (args.expression and args.gold_standard):
+            raise UserError("--expression and --gold-standard go together: give both files")
+        if args.dataset:
+            raise UserError("give either --dataset or --expression/--gold-standard, not both")
+        return tables.load_table_dataset(args.expression, args.gold_standard, args.tfs)
+    return load_dataset(args.dataset or DEFAULT_DATASET)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from grnbench.protocols import parse_protocols
+    from grnbench.registry import load_registry, parse_method_specs
+    from grnbench.results import records_frame, summarise
+    from grnbench.runner import RunConfig, run_serial
+    from grnbench.table import format_summary
+
+    registry = load_registry(args.plugin)
+    methods = parse_method_specs(args.methods, registry)
+    protocols = parse_protocols(args.protocol)
+    dataset = load_run_dataset(args)
+    out_dir = Path(args.out or Path("grnbench-results") / dataset.name)
+    config = RunConfig(methods=methods, protocols=protocols, seed=args.seed, split=args.split,
+                       top_k=args.top_k, plugins=tuple(args.plugin), out_dir=out_dir, quiet=args.quiet,
+                       dataset_files=_dataset_files(args))
+    if not args.quiet:
+        s = dataset.summary()
+        print(f"dataset {dataset.name}: {s['genes']} genes, {s['tfs']} TFs, {s['samples']} samples, "
+              f"{s['pairs']} pairs, {s['positives']} positives")
+
+    def report(task, record) -> None:
+        if args.quiet:
+            return
+        if record.status == "ok":
+            print(f"  done {task.label}: AUPR {record.aupr:.3f}  AUROC {record.auroc:.3f}  "
+                  f"fit {record.fit_wall_s:.1f}s", flush=True)
+        else:
+            print(f"  {record.status} {task.label}: {record.error}", flush=True)
+
+    records = run_serial(config, dataset, on_result=report)
+    summary = summarise(records_frame(records))
+    print(format_summary(summary))
+    print(f"results in {out_dir}/ (results.csv, edges/, manifest.json)")
+    return 0 if any(r.status == "ok" for r in records) else 1
+
+
+def _dataset_files(args: argparse.Namespace) -> dict[str, str] | None:
+    if not args.expression:
+        return None
+    files = {"expression": str(Path(args.expression).resolve()),
+             "gold_standard": str(Path(args.gold_standard).resolve())}
+    if args.tfs:
+        files["tfs"] = str(Path(args.tfs).resolve())
+    return files
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from grnbench.evaluate import evaluate_run
+    from grnbench.results import summarise
+    from grnbench.table import format_summary
+
+    frame = evaluate_run(Path(args.run_dir))
+    print(format_summary(summarise(frame)))
+    print(f"metrics recomputed from the edge lists into {Path(args.run_dir) / 'results.csv'}")
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from grnbench.datasets import CATALOGUE, load_dataset
+
+    if args.datasets_command == "list":
+        for name in sorted(CATALOGUE):
+            entry = CATALOGUE[name]
+            note = "" if entry.unavailable() is None else "  [not imported yet]"
+            print(f"{name:<16} {entry.description}{note}")
+        return 0
+    dataset = load_dataset(args.name)
+    s = dataset.summary()
+    for key in ("name", "genes", "tfs", "samples", "series", "pairs", "positives", "source", "licence", "hash"):
+        print(f"{key + ':':<11} {s[key]}")
+    if dataset.description:
+        print(f"{'about:':<11} {dataset.description}")
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "run": cmd_run, "evaluate": cmd_evaluate, "datasets": cmd_datasets}

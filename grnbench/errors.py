@@ -1,0 +1,19 @@
+"""User-facing errors.
+
+Anything a user can cause (a missing file, an unknown method, a malformed matrix) raises
+``UserError``. The CLI prints its message as one line and exits with status 2, so a user
+never sees a traceback for their own mistake; any other exception is a bug in grnbench.
+"""
+
+
+class UserError(Exception):
+    """An error caused by input the user controls; its message says what and how to fix."""
+
+
+class DataError(UserError):
+    """A data file is missing, unreadable or malformed. The message names the file."""
+
+    def __init__(self, path: object, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")

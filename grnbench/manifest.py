@@ -1,0 +1,70 @@
+"""Provenance of a run: versions, machine, seeds, parameters and dataset hash."""
+
+from __future__ import annotations
+
+import os
+import platform
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+import psutil
+
+from grnbench import __version__
+from grnbench.dataset import Dataset
+
+if TYPE_CHECKING:
+    from grnbench.runner import RunConfig
+
+PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "dask", "distributed", "arboreto",
+            "tensorflow", "tensorflow-cpu", "keras", "xgboost", "matplotlib", "seaborn", "jinja2")
+
+
+def package_versions() -> dict[str, str]:
+    found = {"grnbench": __version__, "python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return found
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "platform": platform.platform(), "processor": platform.machine(),
+        "cpu_count": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "hostname": platform.node(),
+    }
+
+
+def build_manifest(config: RunConfig, dataset: Dataset, started: float, finished: float,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    from grnbench.registry import load_registry
+
+    registry = load_registry(config.plugins)
+    methods = {}
+    for spec in config.methods:
+        try:
+            cls = registry.get(spec.name)
+            methods[spec.label] = {"name": spec.name, "parameters": {**cls.parameters, **dict(spec.params)},
+                                   "supervised": cls.supervised, "source_hash": cls.source_hash()}
+        except Exception as exc:  # the manifest must still be written
+            methods[spec.label] = {"error": str(exc)}
+    payload = {
+        "grnbench_version": __version__,
+        "command": " ".join(config.command),
+        "seed": config.seed,
+        "split": config.split,
+        "top_k": config.top_k,
+        "protocols": [{"name": p.name, **dict(p.params)} for p in config.protocols],
+        "methods": methods,
+        "dataset": dataset.summary(),
+        "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
+        "finished": datetime.fromtimestamp(finished, UTC).isoformat(timespec="seconds"),
+        "duration_s": round(finished - started, 3),
+        "versions": package_versions(),
+        "machine": machine(),
+    }
+    payload.update(extra or {})
+    return payload

@@ -1,0 +1,123 @@
+"""Edge-recovery metrics, all computed on pairs of the one edge universe.
+
+AUPR is average precision with step-wise interpolation (sklearn's definition), not the
+trapezoidal area BEELINE reports, which is optimistic on the long tail of tied low scores.
+Ties are handled so that the order of tied pairs never changes a figure:
+- AUPR and AUROC treat tied scores as one threshold (sklearn semantics);
+- early precision counts the tied block that straddles rank k by its expected number of
+  positives (as if ties were broken uniformly at random), so it is deterministic and unbiased;
+- the top-k confusion counts threshold at the score of the k-th strongest pair and predict
+  every pair scoring at least that much (the PSGRN paper's network analysis), so ties at the
+  threshold are all in or all out.
+Counts (TP, FP, TN, FN, pairs, positives) are stored beside every ratio so any figure can be
+recomputed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
+
+#: the PSGRN paper's network-analysis threshold (capped at the number of pairs)
+DEFAULT_TOP_K = 10_000
+
+
+@dataclass(frozen=True)
+class EdgeMetrics:
+    n_pairs: int
+    n_positives: int
+    positive_rate: float
+    aupr: float
+    aupr_ratio: float
+    auroc: float
+    early_precision: float
+    early_precision_ratio: float
+    top_k: int
+    threshold: float
+    tp: int
+    fp: int
+    tn: int
+    fn: int
+    precision: float
+    recall: float
+    f1: float
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def check_scores(scores: np.ndarray, n: int, who: str = "method") -> np.ndarray:
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if scores.shape != (n,):
+        raise ValueError(f"{who} returned {scores.shape[0]} scores for {n} pairs")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError(f"{who} returned {int((~np.isfinite(scores)).sum())} NaN/inf scores")
+    return scores
+
+
+def evaluate(labels: np.ndarray, scores: np.ndarray, top_k: int = DEFAULT_TOP_K) -> EdgeMetrics:
+    labels = np.asarray(labels).astype(np.int8)
+    scores = check_scores(scores, len(labels), "scorer")
+    n = len(labels)
+    pos = int(labels.sum())
+    rate = pos / n if n else float("nan")
+    both = 0 < pos < n
+    aupr = float(average_precision_score(labels, scores)) if both else float("nan")
+    auroc = float(roc_auc_score(labels, scores)) if both else float("nan")
+    ep = early_precision(labels, scores, pos) if pos else float("nan")
+    k = min(top_k, n)
+    threshold, tp, fp = _confusion_at_top_k(labels, scores, k)
+    fn, tn = pos - tp, (n - pos) - fp
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / pos if pos else float("nan")
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return EdgeMetrics(
+        n_pairs=n, n_positives=pos, positive_rate=rate,
+        aupr=aupr, aupr_ratio=aupr / rate if both else float("nan"), auroc=auroc,
+        early_precision=ep, early_precision_ratio=ep / rate if both else float("nan"),
+        top_k=k, threshold=threshold, tp=tp, fp=fp, tn=tn, fn=fn,
+        precision=precision, recall=recall, f1=f1,
+    )
+
+
+def early_precision(labels: np.ndarray, scores: np.ndarray, k: int) -> float:
+    """Expected precision of the top k pairs, ties at rank k broken uniformly at random."""
+    if k <= 0:
+        return float("nan")
+    order = np.argsort(-scores, kind="stable")
+    kth = scores[order[k - 1]]
+    above = scores > kth
+    tied = scores == kth
+    n_above = int(above.sum())
+    expected_tp = labels[above].sum() + (k - n_above) * labels[tied].sum() / tied.sum()
+    return float(expected_tp / k)
+
+
+def _confusion_at_top_k(labels: np.ndarray, scores: np.ndarray, k: int) -> tuple[float, int, int]:
+    if k <= 0:
+        return float("nan"), 0, 0
+    threshold = float(np.sort(scores)[::-1][k - 1])
+    predicted = scores >= threshold
+    tp = int(labels[predicted].sum())
+    return threshold, tp, int(predicted.sum()) - tp
+
+
+def pr_curve(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Recall and precision of the step-wise PR curve (for plots)."""
+    precision, recall, _ = precision_recall_curve(labels, scores)
+    return recall, precision
+
+
+def roc_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    fpr, tpr, _ = roc_curve(labels, scores)
+    return fpr, tpr
+
+
+def top_k_overlap(scores_a: np.ndarray, scores_b: np.ndarray, k: int) -> float:
+    """Jaccard overlap of the top-k pairs of two score vectors over the same pairs."""
+    k = min(k, len(scores_a))
+    a = set(np.argsort(-scores_a, kind="stable")[:k].tolist())
+    b = set(np.argsort(-scores_b, kind="stable")[:k].tolist())
+    return len(a & b) / len(a | b) if a | b else float("nan")

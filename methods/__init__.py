@@ -1,0 +1,1 @@
+"""Built-in GRN inference methods, one module each, registered via entry points."""
