@@ -57,6 +57,9 @@ class Method(ABC):
     in_all: ClassVar[bool] = True
     #: smallest number of time points per series the method can use
     min_time_points: ClassVar[int] = 1
+    #: parameters that make the method fast enough for the generic contract test
+    #: (tiny models, few epochs); they must still train on real numbers
+    test_parameters: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.parameters))
