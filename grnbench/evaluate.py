@@ -19,24 +19,38 @@ from grnbench.results import read_edge_list_scores, read_results
 
 def evaluate_run(run_dir: Path) -> pd.DataFrame:
     frame = read_results(run_dir)
-    labels_by_dataset: dict[str, dict[tuple[str, str], int]] = {}
+    gold_by_dataset: dict[str, frozenset[tuple[str, str]]] = {}
     for i, row in frame.iterrows():
         if row["status"] != "ok" or not row["edges_file"]:
             continue
         name = row["dataset"]
-        if name not in labels_by_dataset:
-            dataset = _dataset_for(run_dir, name)
-            if dataset.content_hash != row["dataset_hash"]:
-                raise DataError(run_dir, f"dataset {name} has changed since the run (hash {dataset.content_hash} ≠ {row['dataset_hash']}); re-run instead")
-            labels_by_dataset[name] = {edge: 1 for edge in dataset.gold_standard}
-        gold = labels_by_dataset[name]
-        edges = read_edge_list_scores(Path(run_dir) / row["edges_file"])
-        labels = [gold.get((r, t), 0) for r, t in zip(edges["regulator"], edges["target"], strict=True)]
-        metrics = evaluate(pd.Series(labels).to_numpy(), edges["score"].to_numpy(), int(row["top_k"]) or 10_000)
+        if name not in gold_by_dataset:
+            gold_by_dataset[name] = run_gold_standard(run_dir, name, row["dataset_hash"])
+        edges = labelled_edges(run_dir, row["edges_file"], gold_by_dataset[name])
+        metrics = evaluate(edges["label"].to_numpy(), edges["score"].to_numpy(), int(row["top_k"]) or 10_000)
         for key, value in metrics.as_dict().items():
             frame.at[i, key] = value
     frame.to_csv(Path(run_dir) / "results.csv", index=False)
     return frame
+
+
+def run_gold_standard(run_dir: Path, name: str, expected_hash: str) -> frozenset[tuple[str, str]]:
+    """The gold standard a run was scored against, refused if the dataset changed since.
+
+    Shared by ``grnbench evaluate`` and the report's curves and network analysis, so every
+    label of a saved edge list comes from one place.
+    """
+    dataset = _dataset_for(run_dir, name)
+    if dataset.content_hash != expected_hash:
+        raise DataError(run_dir, f"dataset {name} has changed since the run (hash {dataset.content_hash} ≠ {expected_hash}); re-run instead")
+    return dataset.gold_standard
+
+
+def labelled_edges(run_dir: Path, edges_file: str, gold: frozenset[tuple[str, str]]) -> pd.DataFrame:
+    """A saved edge list (regulator, target, score) with a 0/1 ``label`` column from ``gold``."""
+    edges = read_edge_list_scores(Path(run_dir) / edges_file)
+    edges["label"] = [int((r, t) in gold) for r, t in zip(edges["regulator"], edges["target"], strict=True)]
+    return edges
 
 
 def _dataset_for(run_dir: Path, name: str):
