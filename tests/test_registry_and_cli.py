@@ -1,0 +1,96 @@
+"""Method discovery (entry points, --plugin files), method specs and the run command."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from grnbench.cli import main
+from grnbench.errors import UserError
+from grnbench.registry import load_plugin_file, load_registry, parse_method_specs
+
+PLUGIN = '''
+import numpy as np
+from grnbench.api import Method
+
+
+class Anticorrelation(Method):
+    name = "anticorr"
+    description = "plugin file test method"
+    parameters = {"power": 1.0}
+
+    def fit(self, data):
+        self._x = data.dataset.expression
+
+    def score_edges(self, pairs):
+        a, b = self._x[pairs.regulators], self._x[pairs.targets]
+        return -np.abs((a * b).mean(axis=1)) ** self.params["power"]
+'''
+
+
+def test_builtin_controls_register_through_entry_points():
+    registry = load_registry()
+    assert {"random", "correlation"} <= set(registry.methods)
+    assert registry.methods["correlation"].supervised is False
+
+
+def test_plugin_file_adds_a_method(tmp_path):
+    path = tmp_path / "my_method.py"
+    path.write_text(PLUGIN)
+    registry = load_registry([str(path)])
+    assert "anticorr" in registry.methods
+    specs = parse_method_specs("anticorr:power=2,correlation", registry)
+    assert specs[0].params == (("power", 2.0),) and specs[1].name == "correlation"
+
+
+def test_plugin_file_errors_are_user_errors(tmp_path):
+    with pytest.raises(UserError, match="plugin file not found"):
+        load_plugin_file(tmp_path / "missing.py")
+    bad = tmp_path / "bad.py"
+    bad.write_text("x = 1\n")
+    with pytest.raises(UserError, match="defines no concrete subclass"):
+        load_plugin_file(bad)
+
+
+def test_all_expands_to_the_methods_included_in_all():
+    registry = load_registry()
+    names = [s.name for s in parse_method_specs("all", registry)]
+    assert names == registry.names_in_all()
+    assert "random" in names and "correlation" in names
+
+
+def test_list_shows_methods_and_datasets(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "correlation" in out and "random" in out and "dream4-100-1" in out
+
+
+def test_run_writes_results_edges_and_manifest_and_correlation_beats_random(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["run", "--methods", "random,correlation", "--dataset", "dream4-100-1",
+                 "--seed", "0", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "AUPR" in printed and "correlation" in printed
+    results = pd.read_csv(out / "results.csv")
+    aupr = results.set_index("method")["aupr"]
+    assert aupr["correlation"] > aupr["random"]
+    edges = pd.read_csv(out / results.set_index("method").loc["correlation", "edges_file"])
+    assert list(edges.columns) == ["regulator", "target", "score"]
+    assert edges["score"].is_monotonic_decreasing and len(edges) == results["n_test"].iloc[0]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 0 and manifest["dataset"]["hash"] == results["dataset_hash"].iloc[0]
+    assert "numpy" in manifest["versions"] and manifest["machine"]["cpu_count"]
+    assert "correlation" in manifest["methods"]
+
+
+def test_evaluate_recomputes_the_same_metrics(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "--quiet", "--methods", "random,correlation", "--dataset", "dream4-10-2", "--out", str(out)]) == 0
+    before = pd.read_csv(out / "results.csv")
+    assert main(["evaluate", str(out)]) == 0
+    after = pd.read_csv(out / "results.csv")
+    pd.testing.assert_series_equal(before["aupr"], after["aupr"])
+    pd.testing.assert_series_equal(before["auroc"], after["auroc"])
