@@ -40,6 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="recompute every metric of a run from its saved edge lists")
     p.add_argument("run_dir")
 
+    p = sub.add_parser("report", help="re-render RUN_DIR/report.html from a run's saved results (runs nothing)")
+    p.add_argument("run_dir")
+
+    p = sub.add_parser("table", help="method × dataset table of one or more runs, as CSV, Markdown or LaTeX")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    p.add_argument("--format", default="markdown", choices=["csv", "markdown", "latex"])
+    p.add_argument("--metric", default="aupr", help="aupr (default), aupr_ratio, auroc, early_precision, early_precision_ratio, f1, fit_wall_s, score_wall_s, time_s, peak_memory_mb")
+    p.add_argument("--protocol", default="standard", help="protocol name or exact label, e.g. noise or 'noise,repeats=3' (default: standard)")
+
     p = sub.add_parser("datasets", help="list, show or import datasets")
     dsub = p.add_subparsers(dest="datasets_command", required=True)
     dsub.add_parser("list", help="list datasets")
@@ -151,6 +160,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from grnbench.report import write_report
+
+    print(f"report written to {write_report(Path(args.run_dir))}")
+    return 0
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    from grnbench.comparison import format_table, load_runs, method_dataset_table
+
+    table = method_dataset_table(load_runs([Path(d) for d in args.run_dirs]), args.metric, args.protocol)
+    sys.stdout.write(format_table(table, args.format, args.metric))
+    return 0
+
+
 def cmd_datasets(args: argparse.Namespace) -> int:
     from grnbench.datasets import CATALOGUE, load_dataset
 
@@ -170,3 +194,4 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"list": cmd_list, "run": cmd_run, "evaluate": cmd_evaluate, "datasets": cmd_datasets}
+COMMANDS.update(report=cmd_report, table=cmd_table)

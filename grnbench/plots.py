@@ -1,0 +1,170 @@
+"""Figures of the HTML report, each returned as a self-contained ``data:`` URI.
+
+Figures are drawn on ``matplotlib.figure.Figure`` objects, never through pyplot, so no GUI
+backend and no global figure state are involved (the report may be written from a worker
+thread). Each figure is an SVG embedded as an ``<img>`` data URI: text stays sharp and
+searchable, and separate SVG documents cannot clash over element ids the way inline ``<svg>``
+blocks can. Curves are thinned to a bounded number of points so the HTML stays small even on
+datasets with millions of pairs.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+#: most points drawn per curve; beyond this the curve is thinned evenly (endpoints kept)
+MAX_CURVE_POINTS = 2_000
+
+_RC = {"svg.fonttype": "none", "svg.hashsalt": "grnbench", "font.size": 9,
+       "axes.spines.top": False, "axes.spines.right": False}
+
+
+def figure_uri(fig: Figure) -> str:
+    """Serialise a figure to an SVG ``data:`` URI (deterministic: no date, fixed id salt)."""
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(_RC):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _figure(width: float, height: float) -> Figure:
+    with matplotlib.rc_context(_RC):
+        return Figure(figsize=(width, height), layout="constrained")
+
+
+def _palette(names: Sequence[str]) -> dict[str, tuple[float, float, float]]:
+    colours = sns.color_palette("tab10" if len(names) <= 10 else "husl", len(names))
+    return dict(zip(names, colours, strict=True))
+
+
+def thin(x: np.ndarray, y: np.ndarray, limit: int = MAX_CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``limit`` evenly spaced points of a curve, first and last always kept."""
+    if len(x) <= limit:
+        return x, y
+    keep = np.unique(np.linspace(0, len(x) - 1, limit).round().astype(int))
+    return x[keep], y[keep]
+
+
+def aupr_bars(summary: pd.DataFrame, baselines: dict[str, float]) -> str:
+    """AUPR per method, grouped by dataset (the PSGRN paper's Fig. 4).
+
+    ``summary`` has one row per (method, dataset) with ``aupr`` and ``aupr_sd``; the dashed
+    line of each dataset is its positive rate, the AUPR of a random ranking.
+    """
+    with matplotlib.rc_context(_RC):
+        methods = list(dict.fromkeys(summary["method"]))
+        datasets = list(dict.fromkeys(summary["dataset"]))
+        fig = _figure(max(4.5, 0.6 * len(methods) * len(datasets) + 1.5), 3.4)
+        ax = fig.subplots()
+        width = 0.8 / len(datasets)
+        colours = sns.color_palette("deep", len(datasets))
+        x = np.arange(len(methods))
+        for j, dataset in enumerate(datasets):
+            part = summary[summary["dataset"] == dataset].set_index("method").reindex(methods)
+            offset = (j - (len(datasets) - 1) / 2) * width
+            ax.bar(x + offset, part["aupr"], width * 0.9, yerr=part["aupr_sd"].fillna(0),
+                   capsize=2, color=colours[j], label=dataset)
+            if dataset in baselines:
+                ax.hlines(baselines[dataset], x[0] + offset - width / 2, x[-1] + offset + width / 2,
+                          colors=[colours[j]], linestyles="dashed", linewidth=1)
+        ax.set_xticks(x, methods, rotation=30 if len(methods) > 4 else 0, ha="right" if len(methods) > 4 else "center")
+        ax.set_ylabel("AUPR (test pairs)")
+        ax.set_ylim(bottom=0)
+        ax.legend(title="dataset (dashed: chance)", fontsize=8, title_fontsize=8, frameon=False)
+        return figure_uri(fig)
+
+
+def curves(lines: dict[str, tuple[np.ndarray, np.ndarray]], kind: str, positive_rate: float) -> str:
+    """PR (``kind='pr'``: recall, precision) or ROC (``kind='roc'``: FPR, TPR) curves, one line
+    per method, with the chance level drawn for reference."""
+    with matplotlib.rc_context(_RC):
+        fig = _figure(4.6, 3.6)
+        ax = fig.subplots()
+        colours = _palette(list(lines))
+        top = positive_rate * 3
+        for name, (x, y) in lines.items():
+            x, y = np.asarray(x), np.asarray(y)
+            if kind == "pr" and len(y) > 1:
+                # sklearn closes the curve with (recall 0, precision 1), a point no threshold
+                # reaches; scale the axis to the real precisions so low-prevalence curves show
+                top = max(top, float(y[:-1].max()))
+            x, y = thin(x, y)
+            ax.plot(x, y, drawstyle="steps-post" if kind == "pr" else "default",
+                    color=colours[name], linewidth=1.2, label=name)
+        if kind == "pr":
+            ax.axhline(positive_rate, color="grey", linestyle="dashed", linewidth=1, label="chance (positive rate)")
+            ax.set_xlabel("recall")
+            ax.set_ylabel("precision")
+            ax.set_ylim(0, min(1.02, top * 1.08))
+        else:
+            ax.plot([0, 1], [0, 1], color="grey", linestyle="dashed", linewidth=1, label="chance")
+            ax.set_xlabel("false positive rate")
+            ax.set_ylabel("true positive rate")
+            ax.set_ylim(0, 1.02)
+        ax.set_xlim(0, 1)
+        ax.legend(fontsize=7, frameon=False, loc="upper right" if kind == "pr" else "lower right")
+        return figure_uri(fig)
+
+
+def time_scaling(points: pd.DataFrame) -> str:
+    """Wall time (fit + score) against the number of pairs a task used, per method, log–log.
+
+    ``points`` has columns method, pairs, seconds (one row per finished task)."""
+    with matplotlib.rc_context(_RC):
+        fig = _figure(4.8, 3.4)
+        ax = fig.subplots()
+        colours = _palette(list(dict.fromkeys(points["method"])))
+        for method, part in points.groupby("method", sort=False):
+            mean = part.groupby("pairs")["seconds"].mean()
+            ax.scatter(part["pairs"], part["seconds"], s=12, alpha=0.5, color=colours[method])
+            ax.plot(mean.index, mean.values, marker="o", markersize=3, color=colours[method], label=method)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("pairs in the task (train + validation + test)")
+        ax.set_ylabel("fit + score wall time (s)")
+        ax.legend(fontsize=7, frameon=False)
+        return figure_uri(fig)
+
+
+def repeat_spread(repeats: pd.DataFrame) -> str:
+    """AUPR of every repeat per method and protocol: box of the repeats plus each repeat as a dot
+    (the spread behind the paper's Table 3 mean ± sd)."""
+    with matplotlib.rc_context(_RC):
+        methods = list(dict.fromkeys(repeats["method"]))
+        protocols = list(dict.fromkeys(repeats["protocol"]))
+        fig = _figure(max(4.5, 0.9 * len(methods) * max(1, len(protocols) / 2) + 1.5), 3.4)
+        ax = fig.subplots()
+        sns.boxplot(data=repeats, x="method", y="aupr", hue="protocol", order=methods,
+                    hue_order=protocols, ax=ax, fliersize=0, linewidth=0.8, palette="pastel")
+        sns.stripplot(data=repeats, x="method", y="aupr", hue="protocol", order=methods,
+                      hue_order=protocols, ax=ax, dodge=True, size=3, palette="dark", legend=False)
+        ax.set_xlabel("")
+        ax.set_ylabel("AUPR per repeat")
+        if len(methods) > 4:
+            ax.tick_params(axis="x", labelrotation=30)
+        ax.legend(title="protocol", fontsize=7, title_fontsize=8, frameon=False)
+        return figure_uri(fig)
+
+
+def ablation_bars(summary: pd.DataFrame, positive_rate: float | None) -> str:
+    """AUPR of PSGRN and each ablation variant (the paper's Fig. 6), best first."""
+    with matplotlib.rc_context(_RC):
+        data = summary.sort_values("aupr", ascending=False)
+        fig = _figure(5.0, 0.35 * len(data) + 1.2)
+        ax = fig.subplots()
+        colours = ["#c44e52" if m.split(":")[0] == "psgrn" else "#4c72b0" for m in data["method"]]
+        ax.barh(data["method"], data["aupr"], xerr=data["aupr_sd"].fillna(0), color=colours, capsize=2)
+        if positive_rate is not None:
+            ax.axvline(positive_rate, color="grey", linestyle="dashed", linewidth=1, label="chance (positive rate)")
+            ax.legend(fontsize=7, frameon=False)
+        ax.invert_yaxis()
+        ax.set_xlabel("AUPR (test pairs)")
+        return figure_uri(fig)

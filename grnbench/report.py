@@ -1,0 +1,55 @@
+"""The HTML report of a run: one self-contained file a biologist can open offline.
+
+``write_report(run_dir)`` reads only what the run saved (``results.csv``, ``manifest.json``,
+``edges/``), so ``grnbench report RUN_DIR`` re-renders any past run without running a method.
+All CSS, JavaScript and figures are inlined (figures as SVG data URIs), so the file can be
+mailed or archived and still opens with no network access.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from grnbench import __version__
+from grnbench import report_sections as sections
+
+REPORT_NAME = "report.html"
+
+
+def _environment() -> Environment:
+    return Environment(loader=PackageLoader("grnbench", "templates"), undefined=StrictUndefined,
+                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+
+
+def render_report(run_dir: Path) -> str:
+    """The report of ``run_dir`` as an HTML string."""
+    run = sections.RunData.load(Path(run_dir))
+    accuracy, accuracy_notes = sections.accuracy_figures(run)
+    context = {
+        "run": sections.run_section(run),
+        "comparison": sections.comparison_section(run),
+        "accuracy": accuracy,
+        "accuracy_notes": accuracy_notes,
+        "time": sections.time_section(run),
+        "robustness": sections.robustness_section(run),
+        "ablations": sections.ablation_section(run),
+        "network": sections.network_section(run),
+        "failures": sections.failures_section(run),
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "version": __version__,
+        "run_dir": str(Path(run_dir).resolve()),
+    }
+    return _environment().get_template("report.html.j2").render(**context)
+
+
+def write_report(run_dir: Path) -> Path:
+    """Write ``RUN_DIR/report.html`` from the run's saved results and return its path."""
+    path = Path(run_dir) / REPORT_NAME
+    html = render_report(Path(run_dir))
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(path)  # never leave a half-written report behind
+    return path

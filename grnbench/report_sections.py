@@ -1,0 +1,437 @@
+"""The data of each section of the HTML report, built from a run folder's saved files only.
+
+Every section builder returns ``None`` when the run has nothing for it (no failures, no
+ablation variants, a single pair count, ...), and the template shows only the sections that
+exist. Tables are returned in one generic shape (``Table``) so the template renders them all
+with one sortable macro; each cell carries its display text and a sort key.
+
+Curves and the network analysis need the gold-standard labels of the saved edge lists; they
+come from ``grnbench.evaluate`` (the same lookup ``grnbench evaluate`` uses). If the dataset is
+no longer available or has changed since the run, those parts say so instead of guessing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from grnbench import plots
+from grnbench.comparison import aggregate, method_base, protocol_family
+from grnbench.errors import UserError
+from grnbench.evaluate import labelled_edges, run_gold_standard
+from grnbench.metrics import DEFAULT_TOP_K, pr_curve, roc_points
+from grnbench.network_analysis import analyse_network
+
+#: PSGRN ablation variants (the paper's Fig. 6); a method column value starts with one of these
+PSGRN_VARIANTS = ("psgrn-fm-dn", "psgrn-rnn-dn", "psgrn-lstm-dn", "psgrn-fm-gru", "psgrn-gru-vgg",
+                  "psgrn-gru-rn", "psgrn-ps-sm")
+
+
+@dataclass
+class Cell:
+    text: str
+    sort: str = ""
+    title: str = ""
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[Cell]]
+    #: per column: right-align and sort numerically
+    numeric: list[bool]
+    tips: list[str] = field(default_factory=list)
+    id: str = ""
+
+
+@dataclass
+class Figure:
+    title: str
+    uri: str
+    alt: str
+    caption: str = ""
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return value is not None and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt(value: Any, kind: str = "metric") -> str:
+    """Display text of a number: ``metric`` 3 decimals, ``ratio`` 2, ``seconds`` 3 significant
+    digits, ``mb`` 1 decimal, ``int`` with thousands separators; missing values as a dash."""
+    if not _finite(value):
+        return "–"
+    value = float(value)
+    if kind == "int":
+        return f"{int(round(value)):,}"
+    if kind == "ratio":
+        return f"{value:.2f}"
+    if kind == "seconds":
+        return f"{value:.3g}" if value < 1000 else f"{value:,.0f}"
+    if kind == "mb":
+        return f"{value:,.1f}"
+    if kind == "score":
+        return f"{value:.4g}"
+    if kind == "percent":
+        return f"{value:+.1f}%"
+    return f"{value:.3f}"
+
+
+def num(value: Any, kind: str = "metric", sd: Any = None) -> Cell:
+    """A numeric cell, optionally ``mean ± sd``, sorted by the mean (missing values sort last)."""
+    text = fmt(value, kind)
+    if _finite(sd) and _finite(value):
+        text += f" ± {fmt(sd, kind)}"
+    return Cell(text, repr(float(value)) if _finite(value) else "")
+
+
+def txt(value: Any, title: str = "") -> Cell:
+    return Cell(str(value), str(value), title)
+
+
+def duration(seconds: Any) -> str:
+    if not _finite(seconds):
+        return "–"
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, sec = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {sec} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+# ---------------------------------------------------------------- the run's saved files
+
+
+class RunData:
+    """A run folder's results, manifest and (lazily) labelled edge lists."""
+
+    def __init__(self, run_dir: Path, frame: pd.DataFrame, manifest: dict[str, Any]):
+        self.run_dir = Path(run_dir)
+        self.frame = frame
+        self.manifest = manifest
+        self.agg = aggregate(frame) if len(frame) else pd.DataFrame()
+        self._gold: dict[str, frozenset[tuple[str, str]] | str] = {}
+        self._edges: dict[str, pd.DataFrame] = {}
+
+    @classmethod
+    def load(cls, run_dir: Path) -> RunData:
+        from grnbench.results import read_results
+
+        path = Path(run_dir) / "manifest.json"
+        manifest = json.loads(path.read_text()) if path.is_file() else {}
+        return cls(Path(run_dir), read_results(run_dir), manifest)
+
+    @property
+    def protocols(self) -> list[str]:
+        return list(dict.fromkeys(self.frame["protocol"].astype(str)))
+
+    @property
+    def headline(self) -> str:
+        """The protocol the comparison is made on: ``standard`` when run, else the first one."""
+        standard = [p for p in self.protocols if protocol_family(p) == "standard"]
+        return (standard or self.protocols)[0]
+
+    @property
+    def datasets(self) -> list[str]:
+        return list(dict.fromkeys(self.frame["dataset"].astype(str)))
+
+    def headline_agg(self) -> pd.DataFrame:
+        return self.agg[self.agg["protocol"] == self.headline]
+
+    def representative_tasks(self, dataset: str) -> pd.DataFrame:
+        """Per method, the first finished repeat of the headline protocol with an edge list:
+        the task whose curves and network the report shows."""
+        ok = self.frame[(self.frame["dataset"] == dataset) & (self.frame["protocol"] == self.headline)
+                        & (self.frame["status"] == "ok") & (self.frame["edges_file"] != "")]
+        return ok.sort_values("repeat", kind="stable").drop_duplicates("method")
+
+    def gold(self, dataset: str, dataset_hash: str) -> frozenset[tuple[str, str]] | str:
+        """The gold standard, or the reason it cannot be had (as text for the report)."""
+        if dataset not in self._gold:
+            try:
+                self._gold[dataset] = run_gold_standard(self.run_dir, dataset, dataset_hash)
+            except (UserError, OSError) as exc:
+                self._gold[dataset] = str(exc)
+        return self._gold[dataset]
+
+    def edges(self, edges_file: str, gold: frozenset[tuple[str, str]]) -> pd.DataFrame:
+        if edges_file not in self._edges:
+            self._edges[edges_file] = labelled_edges(self.run_dir, edges_file, gold)
+        return self._edges[edges_file]
+
+    def top_k(self, row: pd.Series) -> int:
+        return int(self.manifest.get("top_k") or row.get("top_k") or DEFAULT_TOP_K)
+
+
+# ---------------------------------------------------------------- 1. the run
+
+
+def run_section(run: RunData) -> dict[str, Any]:
+    m = run.manifest
+    ds = dict(m.get("dataset") or {})
+    if not ds:
+        ds = {"name": ", ".join(run.datasets)}
+        first = run.frame.iloc[0] if len(run.frame) else None
+        if first is not None:
+            ds["hash"] = first["dataset_hash"]
+    samples, series = ds.get("samples"), ds.get("series")
+    if samples and series:
+        per = f"{samples // series} per series × {series} series" if samples % series == 0 else f"{series} series"
+        ds["time_points"] = f"{per} ({samples:,} samples)"
+    methods = []
+    for label, info in (m.get("methods") or {}).items():
+        params = info.get("parameters") or {}
+        detail = ", ".join(f"{k}={v}" for k, v in params.items())
+        kind = "supervised" if info.get("supervised") else ("unsupervised" if "supervised" in info else "")
+        methods.append({"label": label, "parameters": detail, "kind": kind, "error": info.get("error", "")})
+    if not methods:
+        methods = [{"label": name, "parameters": "", "kind": "", "error": ""}
+                   for name in dict.fromkeys(run.frame["method"].astype(str))]
+    statuses = run.frame["status"].value_counts().to_dict()
+    seeds = sorted(set(run.frame["seed"].astype(int))) if len(run.frame) else []
+    splits = sorted(set(run.frame["split"].astype(str))) if len(run.frame) else []
+    return {
+        "dataset": ds,
+        "methods": methods,
+        "protocols": run.protocols,
+        "headline": run.headline,
+        "seed": m.get("seed", ", ".join(map(str, seeds))),
+        "split": m.get("split", ", ".join(splits)),
+        "top_k": m.get("top_k"),
+        "command": m.get("command", ""),
+        "started": m.get("started", ""),
+        "finished": m.get("finished", ""),
+        "duration": duration(m.get("duration_s")),
+        "versions": m.get("versions") or {},
+        "machine": m.get("machine") or {},
+        "tasks": len(run.frame),
+        "statuses": ", ".join(f"{n} {s}" for s, n in statuses.items()),
+    }
+
+
+# ---------------------------------------------------------------- 2. comparison table
+
+
+def comparison_section(run: RunData) -> Table | None:
+    agg = run.headline_agg()
+    if agg.empty:
+        return None
+    many = len(run.datasets) > 1
+    headers = ["method"] + (["dataset"] if many else []) + [
+        "AUPR", "AUPR ratio", "AUROC", "early precision", "fit s", "score s", "peak MB", "status"]
+    tips = ["method label (parameters after ':')"] + (["dataset"] if many else []) + [
+        "average precision over the test pairs (headline metric); mean ± sd over repeats",
+        "AUPR divided by the positive rate (1 = random)", "area under the ROC curve",
+        "precision of the top k pairs, k = number of positives", "fit wall time (s)",
+        "scoring wall time (s)", "peak memory of the task (MB)", "tasks by status"]
+    rows = []
+    for r in agg.sort_values("aupr", ascending=False, na_position="last").itertuples(index=False):
+        rows.append([txt(r.method)] + ([txt(r.dataset)] if many else []) + [
+            num(r.aupr, sd=r.aupr_sd), num(r.aupr_ratio, "ratio"), num(r.auroc, sd=r.auroc_sd),
+            num(r.early_precision), num(r.fit_wall_s, "seconds"), num(r.score_wall_s, "seconds"),
+            num(r.peak_memory_mb, "mb"), txt(r.status)])
+    numeric = [False] + ([False] if many else []) + [True] * 7 + [False]
+    return Table(headers, rows, numeric, tips, id="comparison")
+
+
+# ---------------------------------------------------------------- 3. AUPR bars, PR and ROC curves
+
+
+def accuracy_figures(run: RunData) -> tuple[list[Figure], list[str]]:
+    """AUPR bar chart, then PR and ROC curves per dataset; notes say what could not be drawn."""
+    figures: list[Figure] = []
+    notes: list[str] = []
+    agg = run.headline_agg()
+    finished = agg[agg["repeats"] > 0]
+    if finished.empty:
+        return figures, notes
+    baselines = finished.groupby("dataset", sort=False)["positive_rate"].mean().to_dict()
+    figures.append(Figure(
+        "AUPR per method and dataset", plots.aupr_bars(finished, baselines),
+        "Bar chart of AUPR per method",
+        f"Protocol {run.headline}; error bars: sd over repeats; dashed: positive rate (the AUPR of a random ranking)."))
+    for dataset in run.datasets:
+        tasks = run.representative_tasks(dataset)
+        if tasks.empty:
+            continue
+        gold = run.gold(dataset, str(tasks.iloc[0]["dataset_hash"]))
+        if isinstance(gold, str):
+            notes.append(f"PR and ROC curves of {dataset} are not drawn: {gold}")
+            continue
+        pr, roc, rates = {}, {}, []
+        for row in tasks.itertuples(index=False):
+            edges = run.edges(row.edges_file, gold)
+            labels, scores = edges["label"].to_numpy(), edges["score"].to_numpy()
+            if 0 < labels.sum() < len(labels):
+                pr[row.method] = pr_curve(labels, scores)
+                roc[row.method] = roc_points(labels, scores)
+                rates.append(labels.mean())
+        if not pr:
+            continue
+        where = f"{dataset}, protocol {run.headline}, first finished repeat of each method, test pairs"
+        figures.append(Figure(f"Precision–recall curves ({dataset})", plots.curves(pr, "pr", float(np.mean(rates))),
+                              f"Precision-recall curves on {dataset}", where + "; dashed: chance."))
+        figures.append(Figure(f"ROC curves ({dataset})", plots.curves(roc, "roc", float(np.mean(rates))),
+                              f"ROC curves on {dataset}", where + "; dashed: chance."))
+    return figures, notes
+
+
+# ---------------------------------------------------------------- 4. running time
+
+
+def time_section(run: RunData) -> dict[str, Any] | None:
+    agg = run.headline_agg()
+    finished = agg[agg["repeats"] > 0]
+    if finished.empty:
+        return None
+    many = len(run.datasets) > 1
+    headers = ["method"] + (["dataset"] if many else []) + [
+        "fit wall s", "fit CPU s", "score wall s", "score CPU s", "total wall s", "peak MB", "repeats"]
+    rows = []
+    for r in finished.sort_values("time_s").itertuples(index=False):
+        rows.append([txt(r.method)] + ([txt(r.dataset)] if many else []) + [
+            num(r.fit_wall_s, "seconds"), num(r.fit_cpu_s, "seconds"), num(r.score_wall_s, "seconds"),
+            num(r.score_cpu_s, "seconds"), num(r.time_s, "seconds", r.time_s_sd), num(r.peak_memory_mb, "mb"),
+            num(r.repeats, "int")])
+    table = Table(headers, rows, [False] + ([False] if many else []) + [True] * 7, id="time")
+    ok = run.frame[run.frame["status"] == "ok"]
+    points = pd.DataFrame({"method": ok["method"], "pairs": ok["n_train"] + ok["n_validation"] + ok["n_test"],
+                           "seconds": ok["fit_wall_s"] + ok["score_wall_s"]})
+    points = points[points["seconds"] > 0]
+    scaling = None
+    if len(points) and points.groupby("method")["pairs"].nunique().max() > 1:
+        scaling = Figure("Running time against the number of pairs", plots.time_scaling(points),
+                         "Log-log plot of running time against number of pairs",
+                         "Every finished task of every protocol; line: mean per pair count.")
+    return {"table": table, "scaling": scaling, "protocol": run.headline}
+
+
+# ---------------------------------------------------------------- 5. robustness
+
+
+def robustness_section(run: RunData) -> dict[str, Any] | None:
+    others = [p for p in run.protocols if protocol_family(p) != "standard"]
+    if not others:
+        return None
+    agg = run.agg
+    standard = agg[agg["protocol"].map(protocol_family) == "standard"].set_index(["method", "dataset"])
+    many = len(run.datasets) > 1
+    headers = ["method"] + (["dataset"] if many else []) + [
+        "protocol", "repeats", "AUPR mean ± sd", "AUPR min", "AUPR max", "AUROC mean ± sd",
+        "standard AUPR", "change vs standard", "status"]
+    rows = []
+    for r in agg[agg["protocol"].isin(others)].itertuples(index=False):
+        ref = standard["aupr"].get((r.method, r.dataset), math.nan) if len(standard) else math.nan
+        change = 100 * (r.aupr - ref) / ref if _finite(ref) and ref and _finite(r.aupr) else math.nan
+        rows.append([txt(r.method)] + ([txt(r.dataset)] if many else []) + [
+            txt(r.protocol), num(r.repeats, "int"), num(r.aupr, sd=r.aupr_sd), num(r.aupr_min),
+            num(r.aupr_max), num(r.auroc, sd=r.auroc_sd), num(ref), num(change, "percent"), txt(r.status)])
+    numeric = [False] + ([False] if many else []) + [False] + [True] * 7 + [False]
+    table = Table(headers, rows, numeric, id="robustness")
+    ok = run.frame[(run.frame["status"] == "ok") & run.frame["aupr"].notna()]
+    figure = None
+    if len(ok):
+        repeats = ok[["method", "protocol", "aupr"]].copy()
+        if many:
+            repeats["method"] = repeats["method"] + " · " + ok["dataset"]
+        figure = Figure("AUPR of every repeat", plots.repeat_spread(repeats),
+                        "Box and dot plot of AUPR per repeat, per method and protocol",
+                        "Box: quartiles of the repeats; dots: one per repeat.")
+    return {"table": table, "figure": figure}
+
+
+# ---------------------------------------------------------------- 6. PSGRN ablations
+
+
+def is_ablation(method: str) -> bool:
+    return method_base(method) in PSGRN_VARIANTS
+
+
+def ablation_section(run: RunData) -> dict[str, Any] | None:
+    agg = run.headline_agg()
+    if not agg["method"].map(is_ablation).any():
+        return None
+    part = agg[agg["method"].map(lambda m: is_ablation(m) or method_base(m) == "psgrn")]
+    headers = ["variant", "dataset", "AUPR", "AUROC", "early precision", "AUPR vs psgrn", "status"]
+    rows, figures = [], []
+    for dataset, group in part.groupby("dataset", sort=False):
+        full = group[group["method"].map(method_base) == "psgrn"]["aupr"]
+        ref = full.iloc[0] if len(full) else math.nan
+        for r in group.sort_values("aupr", ascending=False, na_position="last").itertuples(index=False):
+            change = 100 * (r.aupr - ref) / ref if _finite(ref) and ref and _finite(r.aupr) else math.nan
+            rows.append([txt(r.method), txt(dataset), num(r.aupr, sd=r.aupr_sd), num(r.auroc),
+                         num(r.early_precision), num(change, "percent"), txt(r.status)])
+        done = group[group["repeats"] > 0]
+        if len(done):
+            rate = done["positive_rate"].mean()
+            figures.append(Figure(f"PSGRN ablations ({dataset})",
+                                  plots.ablation_bars(done, rate if _finite(rate) else None),
+                                  f"Bar chart of AUPR of PSGRN ablation variants on {dataset}",
+                                  "Red: full PSGRN; blue: variants; dashed: chance (positive rate)."))
+    table = Table(headers, rows, [False, False, True, True, True, True, False], id="ablations")
+    return {"table": table, "figures": figures}
+
+
+# ---------------------------------------------------------------- 7. network analysis
+
+
+def network_section(run: RunData) -> dict[str, Any] | None:
+    confusion_rows, tf_tables, notes = [], [], []
+    many = len(run.datasets) > 1
+    for dataset in run.datasets:
+        tasks = run.representative_tasks(dataset)
+        if tasks.empty:
+            continue
+        gold = run.gold(dataset, str(tasks.iloc[0]["dataset_hash"]))
+        if isinstance(gold, str):
+            notes.append(f"network analysis of {dataset} is not shown: {gold}")
+            continue
+        for _, row in tasks.iterrows():
+            summary = analyse_network(run.edges(row["edges_file"], gold), run.top_k(row))
+            m = summary.metrics
+            confusion_rows.append([txt(row["method"])] + ([txt(dataset)] if many else []) + [
+                num(m.top_k, "int"), num(m.threshold, "score"), num(m.tp, "int"), num(m.fp, "int"),
+                num(m.tn, "int"), num(m.fn, "int"), num(m.precision), num(m.recall), num(m.f1)])
+            if summary.covers_all_pairs:
+                notes.append(f"{row['method']} on {dataset}: k = {m.top_k:,} reaches every test pair, so every pair "
+                             "counts as predicted (lower --top-k for a sparser network)")
+            rows = [[txt(t.tf), num(t.predicted, "int"), num(t.in_gold, "int"), num(t.precision),
+                     num(t.gold_targets, "int")] for t in summary.top_tfs.itertuples(index=False)]
+            tf_tables.append({"method": row["method"], "dataset": dataset, "table": Table(
+                ["TF", "predicted edges", "in gold standard", "precision", "gold edges in test pairs"],
+                rows, [False, True, True, True, True], id=f"tfs-{len(tf_tables) + 1}")})
+    if not confusion_rows and not notes:
+        return None
+    headers = ["method"] + (["dataset"] if many else []) + [
+        "k", "threshold", "TP", "FP", "TN", "FN", "precision", "recall", "F1"]
+    confusion = Table(headers, confusion_rows, [False] + ([False] if many else []) + [True] * 9, id="confusion")
+    return {"confusion": confusion if confusion_rows else None, "tfs": tf_tables, "notes": notes,
+            "protocol": run.headline}
+
+
+# ---------------------------------------------------------------- 8. failures
+
+
+def failures_section(run: RunData) -> Table | None:
+    bad = run.frame[run.frame["status"] != "ok"]
+    if bad.empty:
+        return None
+    rows = [[txt(r.method), txt(r.dataset), txt(r.protocol), num(r.repeat, "int"), txt(r.status),
+             txt(r.error or "(no message)")] for r in bad.itertuples(index=False)]
+    return Table(["method", "dataset", "protocol", "repeat", "status", "error"], rows,
+                 [False, False, False, True, False, False], id="failures")

@@ -1,0 +1,112 @@
+"""``grnbench table``: several real runs merged into one method × dataset table."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_report import small_run
+
+from grnbench.cli import main
+from grnbench.comparison import format_table, load_runs, method_dataset_table, select_protocol
+from grnbench.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> list[Path]:
+    root = tmp_path_factory.mktemp("table-runs")
+    return [small_run(root / "d1", "random,correlation", "standard,noise:repeats=2", dataset="dream4-10-1"),
+            small_run(root / "d2", "random,correlation", "standard,noise:repeats=3", dataset="dream4-10-2")]
+
+
+def expected(runs: list[Path], protocol: str) -> pd.DataFrame:
+    frame = pd.concat([pd.read_csv(r / "results.csv") for r in runs])
+    frame = frame[frame["protocol"].str.split(",").str[0] == protocol]
+    return frame.groupby(["method", "dataset"])["aupr"].agg(["mean", "std", "size"])
+
+
+def test_csv_merges_runs_into_method_by_dataset(runs: list[Path], capsys) -> None:
+    assert main(["table", *map(str, runs), "--format", "csv"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("method")
+    assert list(table.columns) == ["dream4-10-1", "dream4-10-2"]
+    assert list(table.index) == ["random", "correlation"]
+    truth = expected(runs, "standard")
+    for (method, dataset), row in truth.iterrows():
+        assert table.loc[method, dataset] == pytest.approx(row["mean"], rel=1e-5)
+
+
+def test_csv_has_sd_columns_when_there_were_repeats(runs: list[Path], capsys) -> None:
+    assert main(["table", *map(str, runs), "--format", "csv", "--protocol", "noise"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("method")
+    assert list(table.columns) == ["dream4-10-1", "dream4-10-1 sd", "dream4-10-2", "dream4-10-2 sd"]
+    truth = expected(runs, "noise")
+    assert truth.loc[("correlation", "dream4-10-2"), "size"] == 3
+    for (method, dataset), row in truth.iterrows():
+        assert table.loc[method, dataset] == pytest.approx(row["mean"], rel=1e-5)
+        assert table.loc[method, f"{dataset} sd"] == pytest.approx(row["std"], rel=1e-5)
+
+
+def test_markdown_bolds_the_best_method_per_dataset(runs: list[Path], capsys) -> None:
+    assert main(["table", *map(str, runs), "--format", "markdown"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "| method | dream4-10-1 | dream4-10-2 |" and lines[1] == "|---|---:|---:|"
+    truth = expected(runs, "standard")["mean"]
+    cells = {line.split(" | ")[0].strip("| "): line.strip("|").split("|")[1:] for line in lines[2:]}
+    for j, dataset in enumerate(["dream4-10-1", "dream4-10-2"]):
+        best = truth.xs(dataset, level="dataset").idxmax()
+        for method, row in cells.items():
+            text = row[j].strip()
+            assert (text == f"**{truth[(method, dataset)]:.3f}**") == (method == best)
+            assert text.strip("*") == f"{truth[(method, dataset)]:.3f}"
+
+
+def test_latex_is_a_booktabs_tabular_with_mean_and_sd(runs: list[Path]) -> None:
+    table = method_dataset_table(load_runs(runs), "auroc", "noise")
+    latex = format_table(table, "latex", "auroc")
+    lines = latex.splitlines()
+    assert lines[0] == r"\begin{tabular}{lrr}" and lines[1] == r"\toprule" and lines[-1] == r"\end{tabular}"
+    assert lines[2] == r"method & dream4-10-1 & dream4-10-2 \\"
+    assert r"$\pm$" in latex and r"\textbf{" in latex
+    assert sum(line.endswith(r"\\") for line in lines) == 3
+
+
+def test_latex_escapes_names_and_failures_show_status() -> None:
+    table = pd.DataFrame({"method": ["my_method", "b&c"], "dataset": ["maize_1", "maize_1"],
+                          "mean": [0.5, float("nan")], "sd": [float("nan")] * 2, "repeats": [1, 0],
+                          "status": ["ok", "1 timeout"]})
+    latex = format_table(table, "latex")
+    assert r"my\_method & \textbf{0.500} \\" in latex and r"b\&c & 1 timeout \\" in latex
+    assert "maize\\_1" in latex
+    markdown = format_table(table, "markdown")
+    assert "| b&c | 1 timeout |" in markdown
+
+
+def test_time_metrics_bold_the_fastest(runs: list[Path]) -> None:
+    table = method_dataset_table(load_runs(runs), "time_s", "standard")
+    markdown = format_table(table, "markdown", "time_s")
+    fastest = table.loc[table[table["dataset"] == "dream4-10-1"]["mean"].idxmin(), "method"]
+    assert next(line for line in markdown.splitlines() if line.startswith(f"| {fastest} |")).split("|")[2].strip().startswith("**")
+
+
+def test_the_same_cell_in_two_runs_is_refused(runs: list[Path]) -> None:
+    with pytest.raises(UserError, match="is in both"):
+        load_runs([runs[0], runs[0]])
+
+
+def test_unknown_protocol_metric_or_format_is_a_one_line_error(runs: list[Path], capsys) -> None:
+    assert main(["table", str(runs[0]), "--protocol", "subsample"]) == 2
+    assert "no 'subsample' protocol" in capsys.readouterr().err
+    assert main(["table", str(runs[0]), "--metric", "nonsense"]) == 2
+    assert "unknown metric" in capsys.readouterr().err
+    with pytest.raises(UserError):
+        format_table(method_dataset_table(load_runs(runs)), "html")
+
+
+def test_protocol_name_ambiguous_within_one_cell_is_refused(runs: list[Path]) -> None:
+    frame = load_runs(runs)
+    extra = frame[frame["protocol"] == "noise,repeats=2"].assign(protocol="noise,fraction=0.1")
+    with pytest.raises(UserError, match="several protocols"):
+        select_protocol(pd.concat([frame, extra]), "noise")
+    assert len(select_protocol(frame, "noise,repeats=3")) == 6
