@@ -15,6 +15,9 @@ from grnbench.dataset import Dataset
 from grnbench.errors import UserError
 
 from .dream4 import NETWORKS, load_dream4
+from .ecoli import load_ecoli
+from .maize import load_maize, maize_unavailable
+from .simulate import sim_dataset
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,34 @@ for _size, _net in NETWORKS:
         f"DREAM4 in-silico size {_size}, network {_net} (time series, shipped)",
         partial(load_dream4, _size, _net),
     ))
+
+register(DatasetEntry(
+    "ecoli-cold",
+    "real E. coli cold stress (3 series × 8 points), DREAM5 net-3 gold standard: 1,034 genes, 135 TFs (shipped)",
+    partial(load_ecoli, False),
+))
+register(DatasetEntry(
+    "ecoli-cold-full",
+    "as ecoli-cold with all 3,959 measured genes; unlisted pairs count as negatives (shipped)",
+    partial(load_ecoli, True),
+))
+for _name, _top in (("maize1", 500), ("maize2", 1000)):
+    register(DatasetEntry(
+        _name,
+        f"PSGRN maize-{_name[-1]}: seed time course (107 points), genes of the top {_top} ChIP-seq edges (user-imported)",
+        partial(load_maize, _name),
+        partial(maize_unavailable, _name),
+    ))
+register(DatasetEntry(
+    "maize1-sim",
+    "SIMULATED maize-1-shaped data: 507 genes, 101 TFs, 107 points, Hill-kinetics SDE (generated at first use)",
+    partial(sim_dataset, "maize1-sim"),
+))
+register(DatasetEntry(
+    "maize2-sim",
+    "SIMULATED maize-2-shaped data: 1,000 genes, 101 TFs, 107 points, Hill-kinetics SDE (generated at first use)",
+    partial(sim_dataset, "maize2-sim"),
+))
 
 DEFAULT_DATASET = "dream4-100-1"
 

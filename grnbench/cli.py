@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     dsub.add_parser("list", help="list datasets")
     q = dsub.add_parser("show", help="genes, TFs, time points, pairs, positives, source and licence of a dataset")
     q.add_argument("name")
+    q = dsub.add_parser("import", help="build maize1/maize2 from the published expression and ChIP-seq files")
+    q.add_argument("kind", choices=["maize"])
+    q.add_argument("--expression", required=True, metavar="FILE", help="FPKM matrix: gene IDs, one column per time point (CSV/TSV/xlsx)")
+    q.add_argument("--grn", required=True, metavar="FILE", help="TF, target, p-value table (CSV/TSV/xlsx)")
+    q.add_argument("--data-dir", metavar="DIR", help="where to store them (default: $GRNBENCH_DATA or ~/.local/share/grnbench)")
     return parser
 
 
@@ -184,6 +189,10 @@ def cmd_datasets(args: argparse.Namespace) -> int:
             note = "" if entry.unavailable() is None else "  [not imported yet]"
             print(f"{name:<16} {entry.description}{note}")
         return 0
+    if args.datasets_command == "import":
+        from grnbench.datasets.maize import import_command
+
+        return import_command(args.expression, args.grn, args.data_dir)
     dataset = load_dataset(args.name)
     s = dataset.summary()
     for key in ("name", "genes", "tfs", "samples", "series", "pairs", "positives", "source", "licence", "hash"):
