@@ -1,0 +1,132 @@
+"""Per-target regression work scheduled on Dask: the one loop GENIE3, GRNBoost2 and NODE share.
+
+The three methods fit one independent model per target gene. This module runs those fits as
+Dask tasks and assembles the results into a dense ``genes × genes`` score matrix
+``S[regulator, target]``, so a method only writes the function that scores the regulators of
+*one* target.
+
+Why it is built this way:
+
+- The inputs (expression matrices, names) are **scattered once** and every task receives the
+  same future, so a 1,000-target run does not ship the data 1,000 times.
+- Every target gets the **same** seed (``target_seed(seed)``), not a seed drawn in submission
+  order: a target's model therefore does not depend on which worker ran it, in what order, or
+  on which other targets were in the run. This is also what arboreto does (one ``seed`` for
+  every ``infer_partial_network`` call), so a plain serial loop over targets reproduces the
+  matrix exactly.
+- The matrix is assembled from plain NumPy rows (no ``dask.dataframe``, whose graph building
+  is what breaks arboreto 0.1.6 on current dask).
+- A caller's client (``TrainingData.client``, possibly a ``worker_client()`` from inside a
+  runner task) is used as is and never closed. Without one, a temporary LocalCluster is started
+  and closed: in-process threads for one worker (starting it costs milliseconds), processes
+  for several (sklearn's GBM holds the GIL between boosting rounds, so threads would not
+  scale).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+#: ``fn(shared, target, seed) -> scores``: the scores of every gene as a regulator of
+#: ``target`` (length ``n_genes``; zeros for genes that are not candidate regulators).
+TargetFn = Callable[[Any, int, int], np.ndarray]
+
+#: above this many targets, targets are grouped into chunks so that a genome-scale run does
+#: not put tens of thousands of tiny tasks on the scheduler
+MAX_TASKS = 1000
+
+
+def target_seed(seed: int) -> int:
+    """The seed every per-target model of a fit receives.
+
+    sklearn and XGBoost accept seeds in ``[0, 2**32)``; a seed in that range is used unchanged
+    (so a serial arboreto loop with the same seed matches), any other is mapped into it
+    deterministically.
+    """
+    seed = int(seed)
+    if 0 <= seed < 2**32:
+        return seed
+    return int(np.random.SeedSequence(abs(seed)).generate_state(1)[0])
+
+
+def chunk_targets(targets: Sequence[int], chunk_size: int | None = None) -> list[list[int]]:
+    """Split ``targets`` into consecutive chunks (one target per task up to ``MAX_TASKS``)."""
+    targets = [int(t) for t in targets]
+    if chunk_size is None:
+        chunk_size = max(1, math.ceil(len(targets) / MAX_TASKS))
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+    return [targets[i:i + chunk_size] for i in range(0, len(targets), chunk_size)]
+
+
+def run_chunk(fn: TargetFn, shared: Any, targets: list[int], seed: int) -> np.ndarray:
+    """Score the regulators of each target in ``targets``; one row per target.
+
+    This is the body of every Dask task, and also what a serial loop would do, so the two
+    cannot drift apart.
+    """
+    return np.vstack([np.asarray(fn(shared, t, seed), dtype=np.float64) for t in targets])
+
+
+@contextmanager
+def dask_client(client: Any = None, n_workers: int = 1) -> Iterator[Any]:
+    """Yield ``client`` untouched, or a temporary LocalCluster client that is closed after."""
+    if client is not None:
+        yield client
+        return
+    from distributed import Client, LocalCluster
+
+    n_workers = max(1, int(n_workers))
+    # No dashboard; the scheduler's small HTTP server binds a free port, not 8787, so
+    # concurrent runs on one machine do not collide.
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=n_workers > 1,
+                           dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"})
+    try:
+        with Client(cluster) as own:
+            yield own
+    finally:
+        cluster.close()
+
+
+def score_matrix(fn: TargetFn, shared: Any, targets: Sequence[int], n_genes: int, seed: int, *,
+                 client: Any = None, n_workers: int = 1, chunk_size: int | None = None,
+                 progress: bool = False, label: str = "targets") -> np.ndarray:
+    """Run ``fn`` for every target on Dask and return ``S`` with ``S[:, t] = fn(shared, t, ·)``.
+
+    Columns of genes not in ``targets`` stay 0. ``seed`` is passed through ``target_seed`` and
+    given to every target. ``client`` is used (not closed) when given; otherwise a LocalCluster
+    of ``n_workers`` single-threaded workers is started and closed. ``progress`` shows a tqdm
+    bar over targets. A failing target raises (its chunk's exception), never yields zeros.
+    """
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    scores = np.zeros((n_genes, n_genes), dtype=np.float64)
+    chunks = chunk_targets(targets, chunk_size)
+    if not chunks:
+        return scores
+    seed = target_seed(seed)
+    with dask_client(client, n_workers) as dc:
+        # Wrapped in a list so that a tuple/dict ``shared`` is scattered as one object.
+        [shared_future] = dc.scatter([shared], hash=False)
+        futures = {dc.submit(run_chunk, fn, shared_future, chunk, seed, pure=False): chunk
+                   for chunk in chunks}
+        try:
+            with tqdm(total=sum(map(len, chunks)), desc=label, unit="target",
+                      disable=not progress, leave=False) as bar:
+                for future in as_completed(futures):
+                    chunk = futures[future]
+                    scores[:, chunk] = future.result().T
+                    bar.update(len(chunk))
+        except BaseException:
+            dc.cancel([f for f in futures if not f.done()])
+            raise
+        finally:
+            futures.clear()
+            shared_future.release()
+    return scores
