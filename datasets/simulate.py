@@ -21,13 +21,22 @@ normalised units: x in [0, 1])::
     f_i  = (b_i + Σ_j w_ij a_ij) / (b_i + Σ_j w_ij)            (additive input, as in SERGIO)
     a_ij = h(x_j) for an activator, 1 − h(x_j) for a repressor,  h(x) = x^n / (θ^n + x^n)
 
-Edge weights w_ij are log-normal (a few strong, many weak regulators per gene, as ChIP-seq
-binding is not all functional); 70% of edges activate. Master TFs follow f_m(t): a baseline
-plus one to three logistic switches (on or off) at random times, the seed/developmental
-waves. Time unit = one sampling interval; Euler–Maruyama with ``substeps`` steps per
-interval after a burn-in at the t = 0 programme. Observed value = FPKM-like scale × x ×
-log-normal measurement noise (per-gene noise level); gene scales are log-normal with each
-gene's mean raised to at least 1.5 so the maize filter (mean ≥ 1) keeps every gene.
+Edge weights w_ij are log-normal (σ = 1.5: a few strong, many weak regulators per gene, as
+ChIP-seq binding is not all functional); 70% of edges activate. Hill coefficients n ~ U(2, 4)
+per TF; half-response levels θ_j follow SERGIO's rule (θ = the regulator's mean level), taken
+from a pilot run and jittered ×U(0.7, 1.3). Decay rates λ ~ U(0.3, 1.2) per sampling interval
+(half-lives 0.6–2.3 intervals), so targets follow their regulators with a lag of about one
+time point. Intrinsic noise σ_i = 0.05 (log-normal per gene), 0.6 for TFs (low copy
+number): the TFs' own fluctuations are what distinguishes a regulator from a co-expressed TF.
+Master TFs follow f_m(t): a baseline plus one to three logistic switches (on or off) at
+random times, the seed/developmental waves. Time unit = one sampling interval; Euler–Maruyama
+with ``substeps`` = 20 steps per interval after a burn-in of 50 intervals at the t = 0
+programme. Observed value = FPKM-like scale × x × log-normal measurement noise (per-gene SD
+U(0.03, 0.15)); gene scales are log-normal (median 20) with each gene's mean raised to at
+least 1.5 so the maize filter (mean ≥ 1) keeps every gene.
+
+Density 0.199 of the maize2-sim pairs gives maize1-sim 9,746 positives of 51,106 pairs
+(19.1%; the paper's maize-1: 9,690, 19.0%). Generation takes about 1–5 s (two integrations).
 
 ``maize2-sim`` is the whole simulation (1,000 genes); ``maize1-sim`` is the 101 TFs plus the
 first 406 other genes of the same run (507 genes, 51,106 pairs, as the paper's maize-1),
