@@ -25,6 +25,8 @@ METRICS: dict[str, bool] = {
 }
 FORMATS = ("csv", "markdown", "latex")
 _KEYS = ["method", "dataset", "protocol"]
+_AVERAGED = ("aupr", "aupr_ratio", "auroc", "early_precision", "early_precision_ratio", "f1",
+             "fit_wall_s", "fit_cpu_s", "score_wall_s", "score_cpu_s", "time_s")
 
 
 def protocol_family(label: str) -> str:
@@ -53,7 +55,9 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
     Groups keep their order of first appearance, so tables list methods as the run did."""
     frame = frame.copy()
     frame["time_s"] = frame["fit_wall_s"] + frame["score_wall_s"]
-    frame["pairs_used"] = frame["n_train"] + frame["n_validation"] + frame["n_test"]
+    columns = _KEYS + ["tasks", "repeats", "status", "positive_rate", "n_test", "n_positives"]
+    columns += [f"{m}{s}" for m in _AVERAGED for s in ("", "_sd", "_min", "_max")]
+    columns += ["peak_memory_mb", "peak_memory_mb_sd"]
     rows = []
     for key, group in frame.groupby(_KEYS, sort=False):
         ok = group[group["status"] == "ok"]
@@ -61,8 +65,7 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
         row.update(tasks=len(group), repeats=len(ok), status=status_text(group["status"]),
                    positive_rate=ok["positive_rate"].mean(), n_test=ok["n_test"].mean(),
                    n_positives=ok["n_positives"].mean())
-        for metric in ("aupr", "aupr_ratio", "auroc", "early_precision", "early_precision_ratio", "f1",
-                       "fit_wall_s", "fit_cpu_s", "score_wall_s", "score_cpu_s", "time_s"):
+        for metric in _AVERAGED:
             values = ok[metric].astype(float)
             row[metric] = values.mean() if len(values) else math.nan
             row[f"{metric}_sd"] = values.std() if len(values) > 1 else math.nan
@@ -71,7 +74,7 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
         row["peak_memory_mb"] = ok["peak_memory_mb"].max() if len(ok) else math.nan
         row["peak_memory_mb_sd"] = math.nan
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def load_runs(run_dirs: list[Path]) -> pd.DataFrame:

@@ -124,7 +124,7 @@ class RunData:
         self.run_dir = Path(run_dir)
         self.frame = frame
         self.manifest = manifest
-        self.agg = aggregate(frame) if len(frame) else pd.DataFrame()
+        self.agg = aggregate(frame)
         self._gold: dict[str, frozenset[tuple[str, str]] | str] = {}
         self._edges: dict[str, pd.DataFrame] = {}
 
@@ -144,13 +144,15 @@ class RunData:
     def headline(self) -> str:
         """The protocol the comparison is made on: ``standard`` when run, else the first one."""
         standard = [p for p in self.protocols if protocol_family(p) == "standard"]
-        return (standard or self.protocols)[0]
+        return (standard or self.protocols or [""])[0]
 
     @property
     def datasets(self) -> list[str]:
         return list(dict.fromkeys(self.frame["dataset"].astype(str)))
 
     def headline_agg(self) -> pd.DataFrame:
+        if self.agg.empty:
+            return self.agg
         return self.agg[self.agg["protocol"] == self.headline]
 
     def representative_tasks(self, dataset: str) -> pd.DataFrame:
@@ -193,6 +195,12 @@ def run_section(run: RunData) -> dict[str, Any]:
     if samples and series:
         per = f"{samples // series} per series × {series} series" if samples % series == 0 else f"{series} series"
         ds["time_points"] = f"{per} ({samples:,} samples)"
+    for key in ("name", "hash", "genes", "tfs", "time_points", "pairs", "positives", "source", "licence"):
+        ds.setdefault(key, None)
+    machine = dict(m.get("machine") or {})
+    if machine:
+        for key in ("platform", "cpu_count", "memory_gb"):
+            machine.setdefault(key, "?")
     methods = []
     for label, info in (m.get("methods") or {}).items():
         params = info.get("parameters") or {}
@@ -218,7 +226,7 @@ def run_section(run: RunData) -> dict[str, Any]:
         "finished": m.get("finished", ""),
         "duration": duration(m.get("duration_s")),
         "versions": m.get("versions") or {},
-        "machine": m.get("machine") or {},
+        "machine": machine,
         "tasks": len(run.frame),
         "statuses": ", ".join(f"{n} {s}" for s, n in statuses.items()),
     }
@@ -364,7 +372,7 @@ def is_ablation(method: str) -> bool:
 
 def ablation_section(run: RunData) -> dict[str, Any] | None:
     agg = run.headline_agg()
-    if not agg["method"].map(is_ablation).any():
+    if agg.empty or not agg["method"].map(is_ablation).any():
         return None
     part = agg[agg["method"].map(lambda m: is_ablation(m) or method_base(m) == "psgrn")]
     headers = ["variant", "dataset", "AUPR", "AUROC", "early precision", "AUPR vs psgrn", "status"]

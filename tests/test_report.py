@@ -246,3 +246,19 @@ def test_ablation_section_lists_psgrn_variants(run_dir: Path, tmp_path: Path) ->
     assert rows["psgrn-fm-dn:epochs=1"][5].text == f"{change:+.1f}%"
     assert len(section["figures"]) == 1
     assert sections.ablation_section(sections.RunData(tmp_path, frame.assign(method="psgrn"), {})) is None
+
+
+def test_report_without_manifest_or_finished_tasks(run_dir: Path, tmp_path: Path) -> None:
+    """An interrupted run may lack manifest.json, or have no finished task yet: the report still
+    renders what the saved files hold."""
+    copy = tmp_path / "no-manifest"
+    (copy / "edges").mkdir(parents=True)
+    for p in (run_dir / "edges").iterdir():
+        (copy / "edges" / p.name).write_bytes(p.read_bytes())
+    (copy / "results.csv").write_bytes((run_dir / "results.csv").read_bytes())
+    html = render_report(copy)
+    assert "grnbench report: dream4-10-1" in html and html.count("<img ") == 4
+    header = (run_dir / "results.csv").read_text().splitlines()[0]
+    (copy / "results.csv").write_text(header + "\n")
+    ids = re.findall(r'<section id="([^"]+)"', render_report(copy))
+    assert ids == ["sec-run"]
