@@ -82,3 +82,44 @@ def load_dataset(name: str) -> Dataset:
     if reason:
         raise UserError(reason)
     return entry.loader()
+
+
+def _time_points(dataset: Dataset) -> str:
+    lengths = sorted({len(b) for b in dataset.series_blocks()})
+    n_series = len(dataset.series_blocks())
+    points = "/".join(str(n) for n in lengths)
+    return points if n_series == 1 else f"{n_series} series × {points}"
+
+
+def listing() -> list[str]:
+    """``grnbench datasets list``: one line per dataset with its figures (loads each one)."""
+    lines = [f"{'name':<16} {'genes':>6} {'TFs':>5} {'time points':>15} {'pairs':>8} {'positives':>9}  source / licence"]
+    for name in sorted(CATALOGUE):
+        entry = CATALOGUE[name]
+        if entry.unavailable() is not None:
+            lines.append(f"{name:<16} {'-':>6} {'-':>5} {'-':>15} {'-':>8} {'-':>9}  not imported yet: "
+                         "grnbench datasets import maize --expression FILE --grn FILE "
+                         f"(grnbench datasets show {name} says which files)")
+            continue
+        ds = entry.loader()
+        s = ds.summary()
+        lines.append(f"{name:<16} {s['genes']:>6} {s['tfs']:>5} {_time_points(ds):>15} {s['pairs']:>8} "
+                     f"{s['positives']:>9}  {_short(ds.source)} / {_short(ds.licence)}")
+    return lines
+
+
+def show_lines(name: str) -> list[str]:
+    """``grnbench datasets show NAME``: every figure and the provenance of one dataset."""
+    ds = load_dataset(name)
+    s = ds.summary()
+    rows = [("name", s["name"]), ("genes", s["genes"]), ("tfs", s["tfs"]),
+            ("time points", _time_points(ds)), ("samples", s["samples"]), ("pairs", s["pairs"]),
+            ("positives", f"{s['positives']} ({s['positives'] / s['pairs']:.2%})"),
+            ("source", s["source"]), ("licence", s["licence"]), ("hash", s["hash"])]
+    if ds.description:
+        rows.append(("about", ds.description))
+    return [f"{key + ':':<13} {value}" for key, value in rows]
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -181,24 +181,13 @@ def cmd_table(args: argparse.Namespace) -> int:
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
-    from grnbench.datasets import CATALOGUE, load_dataset
+    from grnbench.datasets import listing, show_lines
 
-    if args.datasets_command == "list":
-        for name in sorted(CATALOGUE):
-            entry = CATALOGUE[name]
-            note = "" if entry.unavailable() is None else "  [not imported yet]"
-            print(f"{name:<16} {entry.description}{note}")
-        return 0
     if args.datasets_command == "import":
         from grnbench.datasets.maize import import_command
 
         return import_command(args.expression, args.grn, args.data_dir)
-    dataset = load_dataset(args.name)
-    s = dataset.summary()
-    for key in ("name", "genes", "tfs", "samples", "series", "pairs", "positives", "source", "licence", "hash"):
-        print(f"{key + ':':<11} {s[key]}")
-    if dataset.description:
-        print(f"{'about:':<11} {dataset.description}")
+    print("\n".join(listing() if args.datasets_command == "list" else show_lines(args.name)))
     return 0
 
 
