@@ -329,10 +329,11 @@ def _store(build: MaizeBuild, samples: list[str], sources: dict, folder: Path) -
 def load_maize(name: str, data_dir: Path | None = None) -> Dataset:
     folder = maize_dir(data_dir) / name
     try:
-        expr = pd.read_csv(folder / "expression.tsv.gz", sep="\t", index_col=0)
+        expr = pd.read_csv(folder / "expression.tsv.gz", sep="\t", index_col=0, keep_default_na=False)
         times = pd.read_csv(folder / "times.tsv", sep="\t")["time"].to_numpy(dtype=float)
         tfs = tuple(line.strip() for line in (folder / "tfs.txt").read_text().splitlines() if line.strip())
-        gold = pd.read_csv(folder / "gold_standard.tsv", sep="\t", dtype={"tf": str, "target": str})
+        gold = pd.read_csv(folder / "gold_standard.tsv", sep="\t", dtype={"tf": str, "target": str},
+                           keep_default_na=False)
     except (OSError, ValueError, KeyError) as exc:
         raise DataError(folder, f"the imported {name} is incomplete or damaged ({exc}); import it again: "
                                 "grnbench datasets import maize --expression FILE --grn FILE") from None
