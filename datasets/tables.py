@@ -24,13 +24,16 @@ def read_table(path: str | Path, header: bool = True) -> pd.DataFrame:
         raise DataError(path, "file not found")
     try:
         if path.suffix.lower() in (".xlsx", ".xls"):
-            return pd.read_excel(path, header=0 if header else None, dtype=str)
+            return pd.read_excel(path, header=0 if header else None, dtype=str, keep_default_na=False,
+                                 na_values=[""])
         with path.open(newline="") as fh:
             first = fh.readline()
         if not first.strip():
             raise DataError(path, "the file is empty")
         sep = "\t" if "\t" in first else "," if "," in first else r"\s+"
+        # only empty cells are missing: gene IDs such as "NA" or "NULL" are real identifiers
         return pd.read_csv(path, sep=sep, header=0 if header else None, dtype=str,
+                           keep_default_na=False, na_values=[""],
                            engine="python" if sep == r"\s+" else "c", quoting=csv.QUOTE_MINIMAL)
     except DataError:
         raise

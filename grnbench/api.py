@@ -57,6 +57,9 @@ class Method(ABC):
     in_all: ClassVar[bool] = True
     #: smallest number of time points per series the method can use
     min_time_points: ClassVar[int] = 1
+    #: True for methods that submit per-target work to ``TrainingData.client``; the Dask
+    #: runner then hands them a ``worker_client()`` (other tasks keep their worker thread)
+    uses_dask: ClassVar[bool] = False
     #: parameters that make the method fast enough for the generic contract test
     #: (tiny models, few epochs); they must still train on real numbers
     test_parameters: ClassVar[dict[str, Any]] = {}

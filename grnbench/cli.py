@@ -36,6 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="run folder (default: grnbench-results/DATASET)")
     p.add_argument("--plugin", action="append", default=[], metavar="FILE", help="load methods from a local Python file")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    g = p.add_argument_group("execution (dask.distributed)")
+    g.add_argument("--workers", type=int, default=None, help="LocalCluster worker processes (default: one per core; 0 = serial, in this process)")
+    g.add_argument("--threads-per-worker", type=int, default=1, help="threads per worker, also each deep-learning task's thread budget (default 1)")
+    g.add_argument("--memory-limit", default="auto", help="memory limit per LocalCluster worker, e.g. 4GB (default: auto)")
+    g.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
+    g.add_argument("--scheduler-file", metavar="FILE", help="run on the Dask cluster described by this scheduler file")
+    g.add_argument("--timeout", default=None, help="seconds per task: '600' for every method, or 'psgrn=600,genie3=120'")
+    g.add_argument("--cache", metavar="DIR", help="cache folder (default: OUT/cache)")
+    g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    g.add_argument("--force", action="append", default=[], metavar="METHOD", help="recompute this method even when cached (repeatable)")
 
     p = sub.add_parser("evaluate", help="recompute every metric of a run from its saved edge lists")
     p.add_argument("run_dir")
@@ -108,39 +118,56 @@ def load_run_dataset(args: argparse.Namespace):
     return load_dataset(args.dataset or DEFAULT_DATASET)
 
 
+def parse_timeouts(text: str | None) -> dict[str, float] | None:
+    if not text:
+        return None
+    limits: dict[str, float] = {}
+    for part in text.split(","):
+        name, sep, value = part.rpartition("=")
+        try:
+            limits[name.strip() if sep else "*"] = float(value)
+        except ValueError:
+            raise UserError(f"--timeout expects seconds or METHOD=SECONDS, got {part!r}") from None
+    return limits
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from grnbench.backends import BackendOptions
+    from grnbench.progress import RunProgress
     from grnbench.protocols import parse_protocols
     from grnbench.registry import load_registry, parse_method_specs
     from grnbench.results import records_frame, summarise
-    from grnbench.runner import RunConfig, run_serial
+    from grnbench.runner import RunConfig, run_benchmark
     from grnbench.table import format_summary
 
     registry = load_registry(args.plugin)
     methods = parse_method_specs(args.methods, registry)
+    for name in args.force:
+        registry.get(name)
     protocols = parse_protocols(args.protocol)
+    if args.workers is not None and args.workers < 0:
+        raise UserError("--workers must be 0 (serial) or more")
+    backend = BackendOptions(workers=args.workers, threads_per_worker=args.threads_per_worker,
+                             memory_limit=args.memory_limit, scheduler=args.scheduler,
+                             scheduler_file=args.scheduler_file, timeouts=parse_timeouts(args.timeout))
     dataset = load_run_dataset(args)
     out_dir = Path(args.out or Path("grnbench-results") / dataset.name)
     config = RunConfig(methods=methods, protocols=protocols, seed=args.seed, split=args.split,
                        top_k=args.top_k, plugins=tuple(args.plugin), out_dir=out_dir, quiet=args.quiet,
-                       dataset_files=_dataset_files(args))
+                       dataset_files=_dataset_files(args), backend=backend,
+                       cache_dir=Path(args.cache) if args.cache else None,
+                       use_cache=not args.no_cache, force=tuple(args.force))
     if not args.quiet:
         s = dataset.summary()
         print(f"dataset {dataset.name}: {s['genes']} genes, {s['tfs']} TFs, {s['samples']} samples, "
-              f"{s['pairs']} pairs, {s['positives']} positives")
-
-    def report(task, record) -> None:
-        if args.quiet:
-            return
-        if record.status == "ok":
-            print(f"  done {task.label}: AUPR {record.aupr:.3f}  AUROC {record.auroc:.3f}  "
-                  f"fit {record.fit_wall_s:.1f}s", flush=True)
-        else:
-            print(f"  {record.status} {task.label}: {record.error}", flush=True)
-
-    records = run_serial(config, dataset, on_result=report)
-    summary = summarise(records_frame(records))
-    print(format_summary(summary))
-    print(f"results in {out_dir}/ (results.csv, edges/, manifest.json)")
+              f"{s['pairs']} pairs, {s['positives']} positives", flush=True)
+    with RunProgress(enabled=not args.quiet) as progress:
+        summary = run_benchmark(config, dataset, on_result=progress.task_done, on_start=progress.start)
+    records = summary.records
+    if not args.quiet:
+        print(format_summary(summarise(records_frame(records))))
+        print(f"{summary.computed} task(s) computed, {summary.cache_hits} from cache, "
+              f"{summary.wall_s:.1f} s; results in {out_dir}/")
     return 0 if any(r.status == "ok" for r in records) else 1
 
 
