@@ -164,11 +164,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     with RunProgress(enabled=not args.quiet) as progress:
         summary = run_benchmark(config, dataset, on_result=progress.task_done, on_start=progress.start)
     records = summary.records
+    report = _write_report_safely(out_dir)
     if not args.quiet:
         print(format_summary(summarise(records_frame(records))))
         print(f"{summary.computed} task(s) computed, {summary.cache_hits} from cache, "
               f"{summary.wall_s:.1f} s; results in {out_dir}/")
+        if report:
+            print(f"report: {report}")
     return 0 if any(r.status == "ok" for r in records) else 1
+
+
+def _write_report_safely(out_dir: Path) -> Path | None:
+    """The results are already saved; a report that fails to render must not fail the run."""
+    from grnbench.report import write_report
+
+    try:
+        return write_report(out_dir)
+    except Exception as exc:  # noqa: BLE001 - reported, and `grnbench report` can retry
+        print(f"grnbench: warning: report.html not written ({type(exc).__name__}: {exc}); "
+              f"re-render with `grnbench report {out_dir}`", file=sys.stderr)
+        return None
 
 
 def _dataset_files(args: argparse.Namespace) -> dict[str, str] | None:
