@@ -49,3 +49,44 @@ def balanced_class_weight(labels: np.ndarray) -> dict[int, float]:
     if pos == 0 or pos == n:
         return {0: 1.0, 1: 1.0}
     return {0: n / (2.0 * (n - pos)), 1: n / (2.0 * pos)}
+
+
+def keras2_sgd(keras, learning_rate: float, decay: float = 0.0, momentum: float = 0.0,
+               nesterov: bool = False):
+    """Keras 2's ``SGD(lr=..., decay=...)`` in Keras 3, where ``decay`` no longer exists.
+
+    Keras 2 applied lr_t = lr / (1 + decay · t) with t the number of batches seen so far;
+    ``InverseTimeDecay(decay_steps=1)`` is exactly that schedule. Passing ``decay`` to the
+    Keras 3 optimizer instead is an error, and ``lr=`` is ``learning_rate=``.
+    """
+    rate = learning_rate
+    if decay:
+        rate = keras.optimizers.schedules.InverseTimeDecay(
+            initial_learning_rate=learning_rate, decay_steps=1, decay_rate=decay)
+    return keras.optimizers.SGD(learning_rate=rate, momentum=momentum, nesterov=nesterov)
+
+
+def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epochs: int,
+                          batch_size: int, patience: int | None, class_weight: dict | None,
+                          restore_best: bool = False, verbose: int = 0):
+    """Train a compiled-elsewhere sigmoid classifier with early stopping on validation.
+
+    The model must be compiled with ``weighted_metrics=["accuracy"]``: the validation pairs
+    get the same class-balancing weights as training, so the monitored ``val_accuracy`` (the
+    Keras 3 name; Keras 2's ``val_acc`` never fires) is a balanced accuracy instead of the
+    share of negatives. ``patience`` None or ≤ 0 disables early stopping. Returns the
+    Keras ``History``.
+    """
+    y_train = np.asarray(y_train, dtype="float32")
+    y_val = np.asarray(y_val, dtype="float32")
+    val_weight = np.ones(len(y_val), dtype="float32")
+    if class_weight:
+        val_weight = np.array([class_weight[int(v)] for v in y_val], dtype="float32")
+    callbacks = []
+    if patience and patience > 0:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_accuracy", mode="max", patience=int(patience),
+            restore_best_weights=bool(restore_best)))
+    return model.fit(x_train, y_train, validation_data=(x_val, y_val, val_weight),
+                     class_weight=class_weight, epochs=int(epochs), batch_size=int(batch_size),
+                     shuffle=True, callbacks=callbacks, verbose=verbose)
