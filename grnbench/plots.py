@@ -70,7 +70,8 @@ def aupr_bars(summary: pd.DataFrame, baselines: dict[str, float]) -> str:
         for j, dataset in enumerate(datasets):
             part = summary[summary["dataset"] == dataset].set_index("method").reindex(methods)
             offset = (j - (len(datasets) - 1) / 2) * width
-            ax.bar(x + offset, part["aupr"], width * 0.9, yerr=part["aupr_sd"].fillna(0),
+            sd = part["aupr_sd"]
+            ax.bar(x + offset, part["aupr"], width * 0.9, yerr=sd.fillna(0) if sd.notna().any() else None,
                    capsize=2, color=colours[j], label=dataset)
             if dataset in baselines:
                 ax.hlines(baselines[dataset], x[0] + offset - width / 2, x[-1] + offset + width / 2,
@@ -78,7 +79,8 @@ def aupr_bars(summary: pd.DataFrame, baselines: dict[str, float]) -> str:
         ax.set_xticks(x, methods, rotation=30 if len(methods) > 4 else 0, ha="right" if len(methods) > 4 else "center")
         ax.set_ylabel("AUPR (test pairs)")
         ax.set_ylim(bottom=0)
-        ax.legend(title="dataset (dashed: chance)", fontsize=8, title_fontsize=8, frameon=False)
+        ax.legend(title="dataset (dashed: chance)", fontsize=8, title_fontsize=8, frameon=False,
+                  loc="upper left", bbox_to_anchor=(1.02, 1))
         return figure_uri(fig)
 
 
@@ -110,7 +112,8 @@ def curves(lines: dict[str, tuple[np.ndarray, np.ndarray]], kind: str, positive_
             ax.set_ylabel("true positive rate")
             ax.set_ylim(0, 1.02)
         ax.set_xlim(0, 1)
-        ax.legend(fontsize=7, frameon=False, loc="upper right" if kind == "pr" else "lower right")
+        # outside the axes: with many methods an inside legend hides the curves
+        ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1))
         return figure_uri(fig)
 
 
@@ -130,7 +133,7 @@ def time_scaling(points: pd.DataFrame) -> str:
         ax.set_yscale("log")
         ax.set_xlabel("pairs in the task (train + validation + test)")
         ax.set_ylabel("fit + score wall time (s)")
-        ax.legend(fontsize=7, frameon=False)
+        ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1))
         return figure_uri(fig)
 
 
@@ -150,7 +153,8 @@ def repeat_spread(repeats: pd.DataFrame) -> str:
         ax.set_ylabel("AUPR per repeat")
         if len(methods) > 4:
             ax.tick_params(axis="x", labelrotation=30)
-        ax.legend(title="protocol", fontsize=7, title_fontsize=8, frameon=False)
+        ax.legend(title="protocol", fontsize=7, title_fontsize=8, frameon=False, loc="upper left",
+                  bbox_to_anchor=(1.02, 1))
         return figure_uri(fig)
 
 
@@ -161,10 +165,12 @@ def ablation_bars(summary: pd.DataFrame, positive_rate: float | None) -> str:
         fig = _figure(5.0, 0.35 * len(data) + 1.2)
         ax = fig.subplots()
         colours = ["#c44e52" if m.split(":")[0] == "psgrn" else "#4c72b0" for m in data["method"]]
-        ax.barh(data["method"], data["aupr"], xerr=data["aupr_sd"].fillna(0), color=colours, capsize=2)
+        sd = data["aupr_sd"]
+        ax.barh(data["method"], data["aupr"], xerr=sd.fillna(0) if sd.notna().any() else None,
+                color=colours, capsize=2)
         if positive_rate is not None:
             ax.axvline(positive_rate, color="grey", linestyle="dashed", linewidth=1, label="chance (positive rate)")
-            ax.legend(fontsize=7, frameon=False)
+            ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1))
         ax.invert_yaxis()
         ax.set_xlabel("AUPR (test pairs)")
         return figure_uri(fig)

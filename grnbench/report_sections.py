@@ -137,6 +137,23 @@ class RunData:
         return cls(Path(run_dir), read_results(run_dir), manifest)
 
     @property
+    def short(self) -> dict[str, str]:
+        """Figure labels: method names without parameters when that keeps them distinct (long
+        parameter lists would crush the axes); the tables keep the full labels."""
+        labels = list(dict.fromkeys(self.frame["method"].astype(str)))
+        bases = [method_base(m) for m in labels]
+        if len(set(bases)) == len(bases):
+            return dict(zip(labels, bases, strict=True))
+        return {m: m for m in labels}
+
+    @property
+    def shortened(self) -> bool:
+        return any(k != v for k, v in self.short.items())
+
+    def figure_note(self) -> str:
+        return " Methods are named without their parameters (see the run section)." if self.shortened else ""
+
+    @property
     def protocols(self) -> list[str]:
         return list(dict.fromkeys(self.frame["protocol"].astype(str)))
 
@@ -210,12 +227,16 @@ def run_section(run: RunData) -> dict[str, Any]:
     if not methods:
         methods = [{"label": name, "parameters": "", "kind": "", "error": ""}
                    for name in dict.fromkeys(run.frame["method"].astype(str))]
+    methods_table = Table(["method", "kind", "parameters"],
+                          [[txt(m["label"]), txt(m["kind"] or "–"), txt(m["error"] or m["parameters"] or "–")]
+                           for m in methods], [False, False, False], id="methods")
     statuses = run.frame["status"].value_counts().to_dict()
     seeds = sorted(set(run.frame["seed"].astype(int))) if len(run.frame) else []
     splits = sorted(set(run.frame["split"].astype(str))) if len(run.frame) else []
     return {
         "dataset": ds,
         "methods": methods,
+        "methods_table": methods_table,
         "protocols": run.protocols,
         "headline": run.headline,
         "seed": m.get("seed", ", ".join(map(str, seeds))),
@@ -270,9 +291,10 @@ def accuracy_figures(run: RunData) -> tuple[list[Figure], list[str]]:
         return figures, notes
     baselines = finished.groupby("dataset", sort=False)["positive_rate"].mean().to_dict()
     figures.append(Figure(
-        "AUPR per method and dataset", plots.aupr_bars(finished, baselines),
+        "AUPR per method and dataset", plots.aupr_bars(finished.assign(method=finished["method"].map(run.short)), baselines),
         "Bar chart of AUPR per method",
-        f"Protocol {run.headline}; error bars: sd over repeats; dashed: positive rate (the AUPR of a random ranking)."))
+        f"Protocol {run.headline}; error bars: sd over repeats; dashed: positive rate (the AUPR of a random ranking)."
+        + run.figure_note()))
     for dataset in run.datasets:
         tasks = run.representative_tasks(dataset)
         if tasks.empty:
@@ -286,16 +308,17 @@ def accuracy_figures(run: RunData) -> tuple[list[Figure], list[str]]:
             edges = run.edges(row.edges_file, gold)
             labels, scores = edges["label"].to_numpy(), edges["score"].to_numpy()
             if 0 < labels.sum() < len(labels):
-                pr[row.method] = pr_curve(labels, scores)
-                roc[row.method] = roc_points(labels, scores)
+                pr[run.short[row.method]] = pr_curve(labels, scores)
+                roc[run.short[row.method]] = roc_points(labels, scores)
                 rates.append(labels.mean())
         if not pr:
             continue
         where = f"{dataset}, protocol {run.headline}, first finished repeat of each method, test pairs"
+        note = "; dashed: chance." + run.figure_note()
         figures.append(Figure(f"Precision–recall curves ({dataset})", plots.curves(pr, "pr", float(np.mean(rates))),
-                              f"Precision-recall curves on {dataset}", where + "; dashed: chance."))
+                              f"Precision-recall curves on {dataset}", where + note))
         figures.append(Figure(f"ROC curves ({dataset})", plots.curves(roc, "roc", float(np.mean(rates))),
-                              f"ROC curves on {dataset}", where + "; dashed: chance."))
+                              f"ROC curves on {dataset}", where + note))
     return figures, notes
 
 
@@ -318,14 +341,14 @@ def time_section(run: RunData) -> dict[str, Any] | None:
             num(r.repeats, "int")])
     table = Table(headers, rows, [False] + ([False] if many else []) + [True] * 7, id="time")
     ok = run.frame[run.frame["status"] == "ok"]
-    points = pd.DataFrame({"method": ok["method"], "pairs": ok["n_train"] + ok["n_validation"] + ok["n_test"],
+    points = pd.DataFrame({"method": ok["method"].map(run.short), "pairs": ok["n_train"] + ok["n_validation"] + ok["n_test"],
                            "seconds": ok["fit_wall_s"] + ok["score_wall_s"]})
     points = points[points["seconds"] > 0]
     scaling = None
     if len(points) and points.groupby("method")["pairs"].nunique().max() > 1:
         scaling = Figure("Running time against the number of pairs", plots.time_scaling(points),
                          "Log-log plot of running time against number of pairs",
-                         "Every finished task of every protocol; line: mean per pair count.")
+                         "Every finished task of every protocol; line: mean per pair count." + run.figure_note())
     return {"table": table, "scaling": scaling, "protocol": run.headline}
 
 
@@ -355,11 +378,12 @@ def robustness_section(run: RunData) -> dict[str, Any] | None:
     figure = None
     if len(ok):
         repeats = ok[["method", "protocol", "aupr"]].copy()
+        repeats["method"] = repeats["method"].map(run.short)
         if many:
             repeats["method"] = repeats["method"] + " · " + ok["dataset"]
         figure = Figure("AUPR of every repeat", plots.repeat_spread(repeats),
                         "Box and dot plot of AUPR per repeat, per method and protocol",
-                        "Box: quartiles of the repeats; dots: one per repeat.")
+                        "Box: quartiles of the repeats; dots: one per repeat." + run.figure_note())
     return {"table": table, "figure": figure}
 
 
@@ -388,9 +412,10 @@ def ablation_section(run: RunData) -> dict[str, Any] | None:
         if len(done):
             rate = done["positive_rate"].mean()
             figures.append(Figure(f"PSGRN ablations ({dataset})",
-                                  plots.ablation_bars(done, rate if _finite(rate) else None),
+                                  plots.ablation_bars(done.assign(method=done["method"].map(run.short)),
+                                                      rate if _finite(rate) else None),
                                   f"Bar chart of AUPR of PSGRN ablation variants on {dataset}",
-                                  "Red: full PSGRN; blue: variants; dashed: chance (positive rate)."))
+                                  "Red: full PSGRN; blue: variants; dashed: chance (positive rate)." + run.figure_note()))
     table = Table(headers, rows, [False, False, True, True, True, True, False], id="ablations")
     return {"table": table, "figures": figures}
 
@@ -400,6 +425,7 @@ def ablation_section(run: RunData) -> dict[str, Any] | None:
 
 def network_section(run: RunData) -> dict[str, Any] | None:
     confusion_rows, tf_tables, notes = [], [], []
+    everything: dict[str, tuple[int, list[str]]] = {}
     many = len(run.datasets) > 1
     for dataset in run.datasets:
         tasks = run.representative_tasks(dataset)
@@ -416,13 +442,16 @@ def network_section(run: RunData) -> dict[str, Any] | None:
                 num(m.top_k, "int"), num(m.threshold, "score"), num(m.tp, "int"), num(m.fp, "int"),
                 num(m.tn, "int"), num(m.fn, "int"), num(m.precision), num(m.recall), num(m.f1)])
             if summary.covers_all_pairs:
-                notes.append(f"{row['method']} on {dataset}: k = {m.top_k:,} reaches every test pair, so every pair "
-                             "counts as predicted (lower --top-k for a sparser network)")
+                everything.setdefault(dataset, (m.top_k, []))[1].append(str(row["method"]))
             rows = [[txt(t.tf), num(t.predicted, "int"), num(t.in_gold, "int"), num(t.precision),
                      num(t.gold_targets, "int")] for t in summary.top_tfs.itertuples(index=False)]
             tf_tables.append({"method": row["method"], "dataset": dataset, "table": Table(
                 ["TF", "predicted edges", "in gold standard", "precision", "gold edges in test pairs"],
                 rows, [False, True, True, True, True], id=f"tfs-{len(tf_tables) + 1}")})
+    for dataset, (k, methods) in everything.items():
+        who = "every method" if len(methods) == len(run.representative_tasks(dataset)) else ", ".join(methods)
+        notes.append(f"On {dataset}, k = {k:,} reaches every test pair for {who}, so every pair counts as "
+                     "predicted and the TF tables count test pairs per TF (a smaller --top-k gives a sparser network).")
     if not confusion_rows and not notes:
         return None
     headers = ["method"] + (["dataset"] if many else []) + [

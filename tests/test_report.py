@@ -245,6 +245,8 @@ def test_ablation_section_lists_psgrn_variants(run_dir: Path, tmp_path: Path) ->
     change = 100 * (standard["psgrn-fm-dn:epochs=1"] - standard["psgrn"]) / standard["psgrn"]
     assert rows["psgrn-fm-dn:epochs=1"][5].text == f"{change:+.1f}%"
     assert len(section["figures"]) == 1
+    svg = base64.b64decode(section["figures"][0].uri.split(",", 1)[1]).decode("utf-8")
+    assert "psgrn-fm-dn" in svg and "epochs=1" not in svg  # figures drop parameters kept in tables
     assert sections.ablation_section(sections.RunData(tmp_path, frame.assign(method="psgrn"), {})) is None
 
 
