@@ -1,0 +1,224 @@
+"""PSGRN (Wang, Guo, Chen & Duan 2023, BMC Bioinformatics 24:163) and its seven ablations.
+
+Implemented from the paper's text (``shared/design/PSGRN.md``; the authors' code is not
+public). Features are in ``psgrn_features.py``, the network in ``psgrn_model.py``; this module
+holds the plugin classes and the training loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from grnbench.api import Method, TrainingData
+from grnbench.dataset import Dataset
+from grnbench.deep import balanced_class_weight, configure_tensorflow
+from grnbench.universe import PairSet
+
+from .psgrn_features import lag_features, too_short_reason
+
+OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+#: with ``execution`` = auto, runs of at most this many training steps execute eagerly: tracing
+#: the training graph costs ~10 s, more than a few eager steps on tiny data
+EAGER_STEPS = 16
+
+#: parameters small enough for the generic contract test (they still train on real numbers)
+TINY = {"hidden": 8, "dn_blocks": 1, "dn_layers": 1, "dn_growth": 4, "dense_units": 8,
+        "epochs": 1, "batch_size": 256, "execution": "eager"}
+
+
+class PSGRN(Method):
+    """PSGRN: pseudo-Siamese GRU encoders of time-lag difference matrices + DenseNet + sigmoid.
+
+    Paper's specification, as implemented:
+    - features: per-gene time-lag difference matrix, (n − tl − 1) × tl, tl = 32 (see
+      ``psgrn_features``); two GRU branches, hidden 128, separate weights, all steps returned;
+      their outputs concatenated (steps × 256) into a DenseNet (dense blocks + transition layers
+      with average pooling), max pooling, dense layers, one sigmoid unit, binary cross-entropy.
+    - trained on the train pairs, stopped early on the validation pairs.
+
+    Our choices where the paper is silent (each a parameter):
+    - short / multiple series: ``tl_eff = min(tl, L_min − 1 − min_steps)`` (DREAM4, 21 points:
+      tl = 10); one matrix per series, stacked along the step axis; the recurrent state restarts
+      at every series when all series have equal length, otherwise runs over the stack.
+    - per-gene z-score standardisation before differencing (``standardise``).
+    - DenseNet-BC in 1-D along the step axis (hidden units as channels): ``dn_blocks`` = 3
+      blocks of ``dn_layers`` = 4 layers, growth ``dn_growth`` = 12, compression 0.5;
+      global max pooling, dropout 0.2, Dense(64, ReLU), Dense(1, sigmoid).
+    - Adam, learning rate 1e-3, batch 512 pairs, at most 40 epochs; early stopping on the exact
+      validation AUPR (average precision) with patience 6, best epoch's weights restored. With
+      no validation pairs, or no positive among them, all epochs are trained.
+    - class imbalance: 'balanced' class weights in the loss (each class carries half of the
+      total weight), ``class_weight`` = "none" turns this off.
+    - efficiency (not a change of the model): each distinct gene of a batch is encoded once per
+      step and gathered for its pairs (exactly the same function and gradient); scoring encodes
+      every gene once. ``shared_encoding`` = False gives the naive per-pair path.
+      ``execution``: graph mode (tf.function) unless the run has ≤ 16 training steps, which run
+      eagerly because tracing would cost more than the steps ("auto"); "graph"/"eager" force it.
+    """
+
+    name = "psgrn"
+    supervised = True
+    description = "PSGRN: pseudo-Siamese GRU + DenseNet on time-lag difference matrices (supervised)"
+    min_time_points = 3
+    #: architecture, fixed per variant
+    encoder: ClassVar[str] = "gru"
+    backbone: ClassVar[str] = "densenet"
+    output: ClassVar[str] = "sigmoid"
+    parameters: ClassVar[dict[str, Any]] = {
+        "tl": 32,
+        "min_steps": 10,
+        "standardise": True,
+        "hidden": 128,
+        "dn_blocks": 3,
+        "dn_layers": 4,
+        "dn_growth": 12,
+        "dn_compression": 0.5,
+        "dense_units": 64,
+        "dropout": 0.2,
+        "optimizer": "adam",
+        "learning_rate": 1e-3,
+        "batch_size": 512,
+        "epochs": 40,
+        "patience": 6,
+        "class_weight": "balanced",
+        "shared_encoding": True,
+        "execution": "auto",
+    }
+    test_parameters: ClassVar[dict[str, Any]] = TINY
+
+    def skip(self, dataset: Dataset) -> str | None:
+        return too_short_reason(dataset, self.params["tl"], self.params["min_steps"], self.name)
+
+    def config(self) -> dict[str, Any]:
+        return {**self.params, "encoder": self.encoder, "backbone": self.backbone, "output": self.output}
+
+    def build(self, features, seed: int, n_threads: int = 1):
+        """Seeded, compiled ``PairModel`` on the given ``LagFeatures``."""
+        keras = configure_tensorflow(seed, n_threads)
+        from .psgrn_model import PairModel
+
+        cfg = self.config()
+        model = PairModel(features.values, features.segment_lengths, cfg,
+                          shared_encoding=bool(cfg["shared_encoding"]))
+        loss = ("binary_crossentropy" if self.output == "sigmoid"
+                else "sparse_categorical_crossentropy")
+        model.compile(optimizer=_optimizer(keras, cfg["optimizer"], cfg["learning_rate"]),
+                      loss=loss, jit_compile=False)
+        return model
+
+    def fit(self, data: TrainingData) -> None:
+        if data.train is None:
+            raise ValueError(f"{self.name} is supervised and needs training pairs")
+        p = self.params
+        self.features_ = lag_features(data.dataset, p["tl"], p["min_steps"], bool(p["standardise"]))
+        model = self.build(self.features_, data.seed, data.n_threads)
+        pairs, labels = data.train.pairs, np.asarray(data.train.labels).astype(np.int32)
+        x = (pairs.regulators.astype(np.int32), pairs.targets.astype(np.int32))
+        y = labels.astype(np.float32).reshape(-1, 1) if self.output == "sigmoid" else labels
+        weights = balanced_class_weight(labels) if p["class_weight"] == "balanced" else None
+        if p["class_weight"] not in ("balanced", "none"):
+            raise ValueError(f"class_weight must be 'balanced' or 'none', got {p['class_weight']!r}")
+        from .psgrn_model import BestValidationAUPR
+
+        batch = int(p["batch_size"])
+        steps = int(p["epochs"]) * -(-len(labels) // batch)
+        if p["execution"] not in ("auto", "graph", "eager"):
+            raise ValueError(f"execution must be auto, graph or eager, got {p['execution']!r}")
+        model.run_eagerly = p["execution"] == "eager" or (p["execution"] == "auto" and steps <= EAGER_STEPS)
+        monitor = BestValidationAUPR(data.validation, int(p["patience"]))
+        model.fit(x, y, batch_size=batch, epochs=int(p["epochs"]), shuffle=True,
+                  class_weight=weights, callbacks=[monitor], verbose=0)
+        self.model_ = model
+        self.history_ = monitor.history
+        self.best_epoch_ = monitor.best_epoch
+        self.best_validation_aupr_ = monitor.best
+
+    def score_edges(self, pairs: PairSet) -> np.ndarray:
+        return self.model_.score_pairs(pairs.regulators, pairs.targets)
+
+
+def _optimizer(keras, name: str, learning_rate: float):
+    kinds = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
+             "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
+    if name not in kinds:
+        raise ValueError(f"unknown optimizer {name!r}; valid: {', '.join(OPTIMIZERS)}")
+    return kinds[name](learning_rate=float(learning_rate))
+
+
+# --- ablations (the paper's Fig. 5/6); excluded from ``--methods all`` -----------------------
+
+class PSGRN_FM_DN(PSGRN):
+    """FM-DN ablation of PSGRN: no recurrent encoders; the two time-lag matrices are
+    concatenated (steps × 2·tl) and go straight into the DenseNet. Otherwise as ``PSGRN``."""
+
+    name = "psgrn-fm-dn"
+    description = "PSGRN ablation FM-DN: feature matrices straight into the DenseNet (no GRU)"
+    in_all = False
+    encoder = "none"
+
+
+class PSGRN_RNN_DN(PSGRN):
+    """RNN-DN ablation of PSGRN: a vanilla (Elman, tanh) RNN instead of each GRU branch."""
+
+    name = "psgrn-rnn-dn"
+    description = "PSGRN ablation RNN-DN: vanilla RNN branches instead of GRU"
+    in_all = False
+    encoder = "rnn"
+
+
+class PSGRN_LSTM_DN(PSGRN):
+    """LSTM-DN ablation of PSGRN: an LSTM instead of each GRU branch."""
+
+    name = "psgrn-lstm-dn"
+    description = "PSGRN ablation LSTM-DN: LSTM branches instead of GRU"
+    in_all = False
+    encoder = "lstm"
+
+
+class PSGRN_FM_GRU(PSGRN):
+    """FM-GRU ablation of PSGRN: no DenseNet. The two GRU output sequences (steps × H) are
+    combined by a matrix product H_tf · H_targetᵀ / sqrt(H) (steps × steps), flattened, then the
+    same head (dropout, Dense(64, ReLU), sigmoid). The DenseNet parameters are unused."""
+
+    name = "psgrn-fm-gru"
+    description = "PSGRN ablation FM-GRU: GRU outputs combined by matrix product, no DenseNet"
+    in_all = False
+    backbone = "matmul"
+
+
+class PSGRN_GRU_VGG(PSGRN):
+    """GRU-VGG ablation of PSGRN: a VGG-style CNN instead of the DenseNet: ``dn_blocks``
+    stages of two 3-convs (BN-ReLU) with max pooling between them, 2·``dn_growth`` filters
+    doubling per stage (24, 48, 96 with the defaults)."""
+
+    name = "psgrn-gru-vgg"
+    description = "PSGRN ablation GRU-VGG: VGG-style CNN instead of DenseNet"
+    in_all = False
+    backbone = "vgg"
+
+
+class PSGRN_GRU_RN(PSGRN):
+    """GRU-RN ablation of PSGRN: a ResNet-style CNN instead of the DenseNet: stem conv, then
+    ``dn_blocks`` stages of ``dn_layers // 2`` basic residual blocks, average pooling between
+    stages, 2·``dn_growth`` filters doubling per stage."""
+
+    name = "psgrn-gru-rn"
+    description = "PSGRN ablation GRU-RN: ResNet-style CNN instead of DenseNet"
+    in_all = False
+    backbone = "resnet"
+
+
+class PSGRN_PS_SM(PSGRN):
+    """PS-SM ablation of PSGRN: a 2-class softmax output (sparse categorical cross-entropy)
+    instead of the single sigmoid unit; the score is the softmax probability of class 1."""
+
+    name = "psgrn-ps-sm"
+    description = "PSGRN ablation PS-SM: 2-class softmax output instead of sigmoid"
+    in_all = False
+    output = "softmax"
+
+
+VARIANTS = (PSGRN, PSGRN_FM_DN, PSGRN_RNN_DN, PSGRN_LSTM_DN, PSGRN_FM_GRU, PSGRN_GRU_VGG,
+            PSGRN_GRU_RN, PSGRN_PS_SM)
