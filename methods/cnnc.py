@@ -243,6 +243,8 @@ class CNNC(Method):
 
     def score_edges(self, pairs: PairSet) -> np.ndarray:
         scores = np.empty(len(pairs), dtype=np.float64)
+        if len(pairs) == 0:
+            return scores
         step = 20_000
         for start in range(0, len(pairs), step):
             chunk = pairs.subset(np.arange(start, min(start + step, len(pairs))))

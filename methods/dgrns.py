@@ -115,7 +115,9 @@ def lagged_correlation_features(values: np.ndarray, blocks: list[np.ndarray], ge
     series = [x[genes].astype(np.float64) for x in _series_values(values, blocks, g.span)]
     unit = math.gcd(g.tf_step, g.target_step)
     n_positions = ((g.rows - 1) * g.tf_step + (g.lags - 1) * g.target_step) // unit + 1
-    if g.rows * n_positions * g.window <= 6 * g.lags * g.span:
+    # BLAS makes a dot-product operation ~25× cheaper than a running-sum one (measured on
+    # this project's CPUs: 107-point series favour dot products, 889-point ones running sums)
+    if g.rows * n_positions * g.window <= 25 * g.lags * g.span:
         corr = _by_window_products(series, g, reg_local, tgt_local, unit, n_positions)
     else:
         corr = _by_running_sums(series, g, reg_local, tgt_local)
@@ -252,7 +254,8 @@ class DGRNS(Method):
     - early stopping on grnbench's validation part: class-balanced ``val_accuracy`` with
       patience 10 (the reference's EarlyStopping is commented out, so this is our choice);
       the final weights are used, as in the reference (``restore_best=False``);
-    - Pearson via centred unit-norm windows instead of pandas ``Series.corr``: the same
+    - Pearson computed for all pairs at once (window dot products or running sums, see
+      ``lagged_correlation_features``) instead of pandas ``Series.corr`` per entry: the same
       number up to float32 rounding.
     """
 
@@ -356,6 +359,8 @@ class DGRNS(Method):
 
     def score_edges(self, pairs: PairSet) -> np.ndarray:
         scores = np.empty(len(pairs), dtype=np.float64)
+        if len(pairs) == 0:
+            return scores
         step = 20_000
         for start in range(0, len(pairs), step):
             chunk = pairs.subset(np.arange(start, min(start + step, len(pairs))))
