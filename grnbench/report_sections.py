@@ -446,8 +446,10 @@ def network_section(run: RunData) -> dict[str, Any] | None:
             rows = [[txt(t.tf), num(t.predicted, "int"), num(t.in_gold, "int"), num(t.precision),
                      num(t.gold_targets, "int")] for t in summary.top_tfs.itertuples(index=False)]
             tf_tables.append({"method": row["method"], "dataset": dataset, "table": Table(
-                ["TF", "predicted edges", "in gold standard", "precision", "gold edges in test pairs"],
-                rows, [False, True, True, True, True], id=f"tfs-{len(tf_tables) + 1}")})
+                ["TF", "predicted", "in gold", "precision", "gold in test"], rows, [False, True, True, True, True],
+                ["regulator", "predicted edges (pairs at or above the top-k threshold)",
+                 "predicted edges that are in the gold standard", "in gold / predicted",
+                 "gold-standard edges of this TF among the test pairs"], id=f"tfs-{len(tf_tables) + 1}")})
     for dataset, (k, methods) in everything.items():
         who = "every method" if len(methods) == len(run.representative_tasks(dataset)) else ", ".join(methods)
         notes.append(f"On {dataset}, k = {k:,} reaches every test pair for {who}, so every pair counts as "

@@ -187,9 +187,9 @@ def test_network_analysis_counts_predicted_edges_per_tf(html: str, run_dir: Path
     section = html.split('id="sec-network"')[1]
     block = section.split("<h3>correlation</h3>")[1].split("</table>")[0] + "</table>"
     rows = as_frame(next(iter(tables_of(block).values())))
-    got = {r["TF"]: (int(r["predicted edges"]), int(r["in gold standard"])) for _, r in rows.iterrows()}
+    got = {r["TF"]: (int(r["predicted"]), int(r["in gold"])) for _, r in rows.iterrows()}
     assert got == expected
-    counts = [int(c) for c in rows["predicted edges"]]
+    counts = [int(c) for c in rows["predicted"]]
     assert counts == sorted(counts, reverse=True) and len(rows) <= 15
 
 
