@@ -363,8 +363,12 @@ def robustness_section(run: RunData) -> dict[str, Any] | None:
     standard = agg[agg["protocol"].map(protocol_family) == "standard"].set_index(["method", "dataset"])
     many = len(run.datasets) > 1
     headers = ["method"] + (["dataset"] if many else []) + [
-        "protocol", "repeats", "AUPR mean ± sd", "AUPR min", "AUPR max", "AUROC mean ± sd",
-        "standard AUPR", "change vs standard", "status"]
+        "protocol", "repeats", "AUPR", "min", "max", "AUROC", "standard", "change", "status"]
+    tips = ["method"] + (["dataset"] if many else []) + [
+        "protocol and its parameters", "finished repeats", "AUPR, mean ± sd over the repeats",
+        "lowest AUPR of the repeats", "highest AUPR of the repeats", "AUROC, mean ± sd over the repeats",
+        "AUPR of the same method under the standard protocol",
+        "change of mean AUPR against the standard protocol", "tasks by status"]
     rows = []
     for r in agg[agg["protocol"].isin(others)].itertuples(index=False):
         ref = standard["aupr"].get((r.method, r.dataset), math.nan) if len(standard) else math.nan
@@ -373,7 +377,7 @@ def robustness_section(run: RunData) -> dict[str, Any] | None:
             txt(r.protocol), num(r.repeats, "int"), num(r.aupr, sd=r.aupr_sd), num(r.aupr_min),
             num(r.aupr_max), num(r.auroc, sd=r.auroc_sd), num(ref), num(change, "percent"), txt(r.status)])
     numeric = [False] + ([False] if many else []) + [False] + [True] * 7 + [False]
-    table = Table(headers, rows, numeric, id="robustness")
+    table = Table(headers, rows, numeric, tips, id="robustness")
     ok = run.frame[(run.frame["status"] == "ok") & run.frame["aupr"].notna()]
     figure = None
     if len(ok):
