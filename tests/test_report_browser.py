@@ -56,8 +56,12 @@ class Chromium:
         self._buffer = b""
         self._next_id = 0
         self.events: list[dict] = []
-        target = self.send("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        try:
+            target = self.send("Target.createTarget", url="about:blank")["targetId"]
+            self.session = self.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        except Exception:
+            self.close()  # no browser or profile folder left behind
+            raise
 
     def _read_message(self, deadline: float) -> dict:
         while b"\0" not in self._buffer:
