@@ -127,7 +127,7 @@ class PSGRN(Method):
         if p["execution"] not in ("auto", "graph", "eager"):
             raise ValueError(f"execution must be auto, graph or eager, got {p['execution']!r}")
         model.run_eagerly = p["execution"] == "eager" or (p["execution"] == "auto" and steps <= EAGER_STEPS)
-        monitor = BestValidationAUPR(data.validation, int(p["patience"]))
+        monitor = BestValidationAUPR(data.validation, int(p["patience"]), progress=data.progress)
         model.fit(x, y, batch_size=batch, epochs=int(p["epochs"]), shuffle=True,
                   class_weight=weights, callbacks=[monitor], verbose=0)
         self.model_ = model

@@ -20,6 +20,8 @@ impose one that does not exist (the paper does not say which it used).
 
 from __future__ import annotations
 
+import sys
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -226,8 +228,9 @@ class BestValidationAUPR(keras.callbacks.Callback):
     Inactive (all epochs trained) when there are no validation pairs or no positive among them.
     """
 
-    def __init__(self, validation, patience: int):
+    def __init__(self, validation, patience: int, progress: bool = False):
         super().__init__()
+        self.progress = progress
         self.validation = validation
         self.patience = int(patience)
         self.labels = None if validation is None else np.asarray(validation.labels).astype(int)
@@ -251,6 +254,9 @@ class BestValidationAUPR(keras.callbacks.Callback):
                 if self.wait >= self.patience:
                     self.model.stop_training = True
         self.history.append(entry)
+        if self.progress:
+            print(f"psgrn epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4f}" for k, v in entry.items() if k != "epoch"),
+                  file=sys.stderr, flush=True)
 
     def on_train_end(self, logs=None):
         if self.best_weights is not None:
