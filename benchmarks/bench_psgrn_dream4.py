@@ -40,6 +40,7 @@ def run_one(cls, params: dict, dataset, seed: int, n_threads: int) -> dict:
     scores = method.score_edges(universe.pairs.subset(split.test))
     metrics = evaluate(universe.labels[split.test], scores)
     return {"model": cls.name, "dataset": dataset.name, "seed": seed, "params": params,
+            "effective_params": method.params,
             "test_aupr": metrics.aupr, "test_auroc": metrics.auroc, "positive_rate": metrics.positive_rate,
             "val_aupr": method.best_validation_aupr_, "best_epoch": method.best_epoch_,
             "epochs_run": len(method.history_), "fit_s": round(fit_s, 1), "tl": method.features_.tl,
