@@ -225,12 +225,15 @@ class BestValidationAUPR(keras.callbacks.Callback):
     Written out rather than Keras's ``EarlyStopping`` so the monitored number is the benchmark's
     own metric (average precision, not Keras's interpolated PR-AUC) and the restore always
     happens, also when training runs to the last epoch. Adds ``val_aupr`` to Keras's logs.
-    Inactive (all epochs trained) when there are no validation pairs or no positive among them.
+    Never stops before ``min_epochs`` epochs (a noisy early peak must not end training; the best
+    epoch is still chosen over all epochs). Inactive (all epochs trained) when there are no
+    validation pairs or no positive among them.
     """
 
-    def __init__(self, validation, patience: int, progress: bool = False):
+    def __init__(self, validation, patience: int, progress: bool = False, min_epochs: int = 0):
         super().__init__()
         self.progress = progress
+        self.min_epochs = int(min_epochs)
         self.validation = validation
         self.patience = int(patience)
         self.labels = None if validation is None else np.asarray(validation.labels).astype(int)
@@ -251,7 +254,7 @@ class BestValidationAUPR(keras.callbacks.Callback):
                 self.best_weights = self.model.get_weights()
             else:
                 self.wait += 1
-                if self.wait >= self.patience:
+                if self.wait >= self.patience and epoch + 1 >= self.min_epochs:
                     self.model.stop_training = True
         self.history.append(entry)
         if self.progress:
