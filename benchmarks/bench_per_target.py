@@ -12,7 +12,8 @@ printed separately. Targets below
 are per-target Dask tasks; the score matrices of all runs are compared for equality.
 
 Timings are wall-clock seconds of one run each; on a shared machine they are noisy, so the
-load average before and after each measurement is printed next to it.
+load average before and after each measurement is printed next to it, and so are the CPU
+seconds the serial process and the Dask workers spent (robust to other users' load).
 """
 
 from __future__ import annotations
@@ -90,6 +91,14 @@ def warm_up() -> None:
     import grnbench.methods.node  # noqa: F401
 
 
+def worker_cpu_s() -> float:
+    """CPU seconds (user + system) this process has used; run on every worker."""
+    import psutil
+
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
+
+
 def timed(fn):
     before = load_avg()
     start = time.perf_counter()
@@ -120,9 +129,12 @@ def main() -> None:
     results = []
     for name in args.methods.split(","):
         method = make_method(name, args.n_estimators)
+        cpu0 = time.process_time()
         reference, serial_s, l0, l1 = timed(lambda: serial_run(name, method, dataset, args.seed))  # noqa: B023
-        row = {"method": name, "params": method.params, "serial_s": serial_s, "serial_load": [l0, l1]}
-        print(f"{name}: serial loop {serial_s:.1f} s (load {l0:.1f}->{l1:.1f})", flush=True)
+        serial_cpu = time.process_time() - cpu0
+        row = {"method": name, "params": method.params, "serial_s": serial_s, "serial_cpu_s": serial_cpu,
+               "serial_load": [l0, l1]}
+        print(f"{name}: serial loop {serial_s:.1f} s, {serial_cpu:.1f} CPU s (load {l0:.1f}->{l1:.1f})", flush=True)
         for n in workers:
             t0 = time.perf_counter()
             with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -131,27 +143,34 @@ def main() -> None:
                 startup = time.perf_counter() - t0
                 fitted = make_method(name, args.n_estimators)
                 data = TrainingData(dataset=dataset, seed=args.seed, client=client)
+                cpu_before = client.run(worker_cpu_s)
                 _, fit_s, l0, l1 = timed(lambda: fitted.fit(data))  # noqa: B023
+                cpu_after = client.run(worker_cpu_s)
+                workers_cpu = sum(cpu_after[w] - cpu_before[w] for w in cpu_after)
             same = bool(np.array_equal(dense(fitted, dataset.n_genes), reference))
             row[f"workers_{n}_s"] = fit_s
             row[f"workers_{n}_load"] = [l0, l1]
             row[f"workers_{n}_startup_s"] = startup
+            row[f"workers_{n}_cpu_s"] = workers_cpu
             row[f"workers_{n}_equal_to_serial"] = same
-            print(f"{name}: grnbench {n} worker(s) {fit_s:.1f} s (load {l0:.1f}->{l1:.1f}; cluster start "
+            print(f"{name}: grnbench {n} worker(s) {fit_s:.1f} s, workers {workers_cpu:.1f} CPU s "
+                  f"(load {l0:.1f}->{l1:.1f}; cluster start "
                   f"{startup:.1f} s; scores equal to serial loop: {same})", flush=True)
         if 1 in workers:
             row["overhead_1_worker_vs_serial"] = row["workers_1_s"] / serial_s
+            row["cpu_1_worker_vs_serial"] = row["workers_1_cpu_s"] / serial_cpu
         if 1 in workers and 2 in workers:
             row["speedup_2_vs_1"] = row["workers_1_s"] / row["workers_2_s"]
         results.append(row)
         if args.json:
             args.json.write_text(json.dumps(results, indent=1, default=str))
 
-    print("\nmethod     serial_s  1w_s    2w_s    1w/serial  speedup(1w/2w)")
+    nan = float("nan")
+    print("\nmethod     serial_s  1w_s    2w_s    1w/serial  speedup(1w/2w)  CPU 1w/serial")
     for r in results:
-        print(f"{r['method']:<10} {r['serial_s']:7.1f} {r.get('workers_1_s', float('nan')):7.1f} "
-              f"{r.get('workers_2_s', float('nan')):7.1f}   {r.get('overhead_1_worker_vs_serial', float('nan')):6.3f}"
-              f"     {r.get('speedup_2_vs_1', float('nan')):6.2f}")
+        print(f"{r['method']:<10} {r['serial_s']:7.1f} {r.get('workers_1_s', nan):7.1f} "
+              f"{r.get('workers_2_s', nan):7.1f}   {r.get('overhead_1_worker_vs_serial', nan):6.3f}"
+              f"     {r.get('speedup_2_vs_1', nan):6.2f}          {r.get('cpu_1_worker_vs_serial', nan):6.3f}")
     print(f"load average at the end: {os.getloadavg()}")
 
 

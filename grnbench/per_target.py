@@ -87,7 +87,7 @@ def dask_client(client: Any = None, n_workers: int = 1) -> Iterator[Any]:
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=n_workers > 1,
                            dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"})
     try:
-        with Client(cluster) as own:
+        with Client(cluster, set_as_default=False) as own:
             yield own
     finally:
         cluster.close()
@@ -117,8 +117,9 @@ def score_matrix(fn: TargetFn, shared: Any, targets: Sequence[int], n_genes: int
         futures = {dc.submit(run_chunk, fn, shared_future, chunk, seed, pure=False): chunk
                    for chunk in chunks}
         try:
-            with tqdm(total=sum(map(len, chunks)), desc=label, unit="target",
-                      disable=not progress, leave=False) as bar:
+            # as_current: as_completed looks up "the" client, which need not be the default one
+            with dc.as_current(), tqdm(total=sum(map(len, chunks)), desc=label, unit="target",
+                                       disable=not progress, leave=False) as bar:
                 for future in as_completed(futures):
                     chunk = futures[future]
                     scores[:, chunk] = future.result().T

@@ -90,3 +90,13 @@ def _boom(shared, target, seed):
 def test_a_failing_target_raises_instead_of_returning_zeros(client):
     with pytest.raises(RuntimeError, match="failed"):
         per_target.score_matrix(_boom, None, range(3), 3, seed=0, client=client)
+
+
+def test_works_with_a_client_that_is_not_the_default():
+    # a runner may hold several clients; score_matrix must only use the one it was given
+    shared = np.eye(3)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+                      scheduler_kwargs={"dashboard_address": ":0"}) as cluster, \
+            Client(cluster, set_as_default=False) as c:
+        got = per_target.score_matrix(_row, shared, range(3), 3, seed=0, client=c)
+    assert got[0, 1] == 0.0 and got[1, 0] == 0.0 and np.all(np.diag(got) == 0)
