@@ -12,8 +12,12 @@ and none oversubscribes the cores it was given by the runner:
 from __future__ import annotations
 
 import os
+from abc import abstractmethod
 
 import numpy as np
+
+from grnbench.api import Method, TrainingData
+from grnbench.universe import PairSet
 
 _threads_set: int | None = None
 
@@ -90,3 +94,82 @@ def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epoch
     return model.fit(x_train, y_train, validation_data=(x_val, y_val, val_weight),
                      class_weight=class_weight, epochs=int(epochs), batch_size=int(batch_size),
                      shuffle=True, callbacks=callbacks, verbose=verbose)
+
+
+def balance_pairs(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Indices of all positives plus as many random negatives (1:1, as CNNC/DGRNS train)."""
+    labels = np.asarray(labels)
+    pos = np.flatnonzero(labels == 1)
+    neg = np.flatnonzero(labels == 0)
+    if len(pos) == 0 or len(neg) == 0:
+        return np.arange(len(labels))
+    chosen = rng.choice(neg, size=min(len(pos), len(neg)), replace=False)
+    return np.sort(np.concatenate([pos, chosen]))
+
+
+def prepare_labels(train, validation, balance: str, seed: int):
+    """Indices into train/validation and the class weights for the chosen imbalance rule."""
+    from grnbench.errors import UserError
+
+    if balance == "class_weight":
+        return (np.arange(len(train.labels)), np.arange(len(validation.labels)),
+                balanced_class_weight(train.labels))
+    if balance == "subsample":
+        rng = np.random.default_rng(seed)
+        return balance_pairs(train.labels, rng), balance_pairs(validation.labels, rng), None
+    raise UserError(f"balance must be class_weight or subsample, got {balance!r}")
+
+
+class KerasPairClassifier(Method):
+    """A supervised method that turns each pair into a feature tensor and trains a Keras
+    sigmoid classifier on it (CNNC, DGRNS).
+
+    Subclasses implement ``prepare`` (per-dataset state), ``pair_features`` and
+    ``build_model``; training (imbalance rule, seeding, early stopping on validation) and
+    chunked scoring are shared so the two methods cannot drift apart. Parameters used here:
+    ``balance``, ``epochs``, ``batch_size``, ``patience``, ``restore_best``.
+    """
+
+    supervised = True
+    #: pairs featurised at once when scoring, bounding memory on large pair sets
+    score_chunk: int = 20_000
+
+    def prepare(self, data: TrainingData) -> None:
+        """Compute per-dataset state before features are built (default: nothing)."""
+
+    @abstractmethod
+    def pair_features(self, pairs: PairSet) -> np.ndarray:
+        """The model's input for each pair."""
+
+    @abstractmethod
+    def build_model(self, keras):
+        """A compiled Keras model (``weighted_metrics=["accuracy"]``)."""
+
+    def fit(self, data: TrainingData) -> None:
+        from grnbench.errors import UserError
+
+        if data.train is None or data.validation is None:
+            raise UserError(f"{self.name} is supervised: it needs labelled training and validation pairs")
+        p = self.params
+        self.prepare(data)
+        train_idx, val_idx, class_weight = prepare_labels(data.train, data.validation,
+                                                          str(p["balance"]), data.seed)
+        x_train = self.pair_features(data.train.pairs.subset(train_idx))
+        x_val = self.pair_features(data.validation.pairs.subset(val_idx))
+        keras = configure_tensorflow(data.seed, data.n_threads)
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(int(data.seed) % (2**32 - 1))
+        self.model_ = self.build_model(keras)
+        self.history_ = fit_binary_classifier(
+            keras, self.model_, x_train, data.train.labels[train_idx], x_val,
+            data.validation.labels[val_idx], epochs=p["epochs"], batch_size=p["batch_size"],
+            patience=p["patience"], class_weight=class_weight, restore_best=bool(p["restore_best"]),
+            verbose=2 if data.progress else 0).history
+
+    def score_edges(self, pairs: PairSet) -> np.ndarray:
+        scores = np.empty(len(pairs), dtype=np.float64)
+        for start in range(0, len(pairs), self.score_chunk):
+            chunk = pairs.subset(np.arange(start, min(start + self.score_chunk, len(pairs))))
+            scores[start:start + len(chunk)] = self.model_.predict(
+                self.pair_features(chunk), batch_size=int(self.params["batch_size"]), verbose=0).reshape(-1)
+        return scores

@@ -10,14 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from grnbench.api import Method, TrainingData
+from grnbench.api import TrainingData
 from grnbench.dataset import Dataset
-from grnbench.deep import (
-    balanced_class_weight,
-    configure_tensorflow,
-    fit_binary_classifier,
-    keras2_sgd,
-)
+from grnbench.deep import KerasPairClassifier, keras2_sgd
 from grnbench.errors import UserError
 from grnbench.universe import PairSet
 
@@ -103,29 +98,7 @@ def _normalise(counts: np.ndarray, n_samples: int) -> np.ndarray:
     return (np.log10(counts / float(n_samples) + 1e-4) + 4.0) / 4.0
 
 
-def balance_pairs(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Indices of all positives plus as many random negatives (1:1, as the reference)."""
-    labels = np.asarray(labels)
-    pos = np.flatnonzero(labels == 1)
-    neg = np.flatnonzero(labels == 0)
-    if len(pos) == 0 or len(neg) == 0:
-        return np.arange(len(labels))
-    chosen = rng.choice(neg, size=min(len(pos), len(neg)), replace=False)
-    return np.sort(np.concatenate([pos, chosen]))
-
-
-def prepare_labels(train, validation, balance: str, seed: int):
-    """Indices into train/validation and the class weights for the chosen imbalance rule."""
-    if balance == "class_weight":
-        return (np.arange(len(train.labels)), np.arange(len(validation.labels)),
-                balanced_class_weight(train.labels))
-    if balance == "subsample":
-        rng = np.random.default_rng(seed)
-        return balance_pairs(train.labels, rng), balance_pairs(validation.labels, rng), None
-    raise UserError(f"balance must be class_weight or subsample, got {balance!r}")
-
-
-class CNNC(Method):
+class CNNC(KerasPairClassifier):
     """CNNC as a grnbench method.
 
     Reference: ``xiaoyeye/CNNC`` (HEAD f502cf6), the TF–target two-label script
@@ -217,38 +190,10 @@ class CNNC(Method):
             loss="binary_crossentropy", weighted_metrics=["accuracy"])
         return model
 
-    def images(self, pairs: PairSet) -> np.ndarray:
+    def pair_features(self, pairs: PairSet) -> np.ndarray:
         return nepdf_images(self._values, pairs.regulators, pairs.targets, int(self.params["bins"]))
 
-    def fit(self, data: TrainingData) -> None:
-        if data.train is None or data.validation is None:
-            raise UserError("cnnc is supervised: it needs labelled training and validation pairs")
-        p = self.params
-        if int(p["bins"]) < MIN_BINS:
-            raise UserError(f"cnnc needs bins >= {MIN_BINS} (three conv+pool blocks), got {p['bins']}")
-        self._values = log_expression(data.dataset.expression, p["log"])
-        train_idx, val_idx, class_weight = prepare_labels(data.train, data.validation,
-                                                          str(p["balance"]), data.seed)
-        x_train = self.images(data.train.pairs.subset(train_idx))
-        x_val = self.images(data.validation.pairs.subset(val_idx))
-        keras = configure_tensorflow(data.seed, data.n_threads)
-        keras.backend.clear_session()
-        keras.utils.set_random_seed(int(data.seed) % (2**32 - 1))
-        self.model_ = self.build_model(keras)
-        self.history_ = fit_binary_classifier(
-            keras, self.model_, x_train, data.train.labels[train_idx], x_val,
-            data.validation.labels[val_idx], epochs=p["epochs"], batch_size=p["batch_size"],
-            patience=p["patience"], class_weight=class_weight, restore_best=bool(p["restore_best"]),
-            verbose=2 if data.progress else 0).history
-
-    def score_edges(self, pairs: PairSet) -> np.ndarray:
-        scores = np.empty(len(pairs), dtype=np.float64)
-        if len(pairs) == 0:
-            return scores
-        step = 20_000
-        for start in range(0, len(pairs), step):
-            chunk = pairs.subset(np.arange(start, min(start + step, len(pairs))))
-            x = self.images(chunk)
-            scores[start:start + len(chunk)] = self.model_.predict(
-                x, batch_size=int(self.params["batch_size"]), verbose=0).reshape(-1)
-        return scores
+    def prepare(self, data: TrainingData) -> None:
+        if int(self.params["bins"]) < MIN_BINS:
+            raise UserError(f"cnnc needs bins >= {MIN_BINS} (three conv+pool blocks), got {self.params['bins']}")
+        self._values = log_expression(data.dataset.expression, self.params["log"])

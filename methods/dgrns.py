@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from grnbench.api import Method, TrainingData
+from grnbench.api import TrainingData
 from grnbench.dataset import Dataset
-from grnbench.deep import configure_tensorflow, fit_binary_classifier, keras2_sgd
+from grnbench.deep import KerasPairClassifier, keras2_sgd
 from grnbench.errors import UserError
-from grnbench.methods.cnnc import log_expression, prepare_labels
+from grnbench.methods.cnnc import log_expression
 from grnbench.universe import PairSet
 
 #: the conv 'valid' + 2×2 pooling head needs at least 4 rows
@@ -214,7 +214,7 @@ def keras2_hard_sigmoid(x):
     return ops.clip(0.2 * x + 0.5, 0.0, 1.0)
 
 
-class DGRNS(Method):
+class DGRNS(KerasPairClassifier):
     """DGRNS as a grnbench method.
 
     Reference: ``guofei-tju/DGRNS`` (HEAD 7782db7; ``gen_matrix.py``, ``DGRNS_train.py``), as
@@ -301,7 +301,10 @@ class DGRNS(Method):
             return f"dgrns cannot run on {dataset.name}: {err}"
         return None
 
-    def build_model(self, keras, rows: int, lags: int):
+    def build_model(self, keras, rows: int | None = None, lags: int | None = None):
+        """The DGRNS network for (rows × lags) feature matrices (default: the fitted geometry)."""
+        if rows is None or lags is None:
+            rows, lags = self.geometry_.rows, self.geometry_.lags
         p = self.params
         layers = keras.layers
         units = int(p["gru_units"])
@@ -329,41 +332,14 @@ class DGRNS(Method):
             loss="binary_crossentropy", weighted_metrics=["accuracy"])
         return model
 
-    def features(self, pairs: PairSet) -> np.ndarray:
+    def pair_features(self, pairs: PairSet) -> np.ndarray:
         return lagged_correlation_features(self._values, self._blocks, self.geometry_,
                                            pairs.regulators, pairs.targets)
 
-    def fit(self, data: TrainingData) -> None:
-        if data.train is None or data.validation is None:
-            raise UserError("dgrns is supervised: it needs labelled training and validation pairs")
-        p = self.params
+    def prepare(self, data: TrainingData) -> None:
         try:
             self.geometry_ = self.geometry(data.dataset)
         except ValueError as err:
             raise UserError(f"dgrns cannot run on {data.dataset.name}: {err}") from None
-        self._values = log_expression(data.dataset.expression, p["log"])
+        self._values = log_expression(data.dataset.expression, self.params["log"])
         self._blocks = data.dataset.series_blocks()
-        train_idx, val_idx, class_weight = prepare_labels(data.train, data.validation,
-                                                          str(p["balance"]), data.seed)
-        x_train = self.features(data.train.pairs.subset(train_idx))
-        x_val = self.features(data.validation.pairs.subset(val_idx))
-        keras = configure_tensorflow(data.seed, data.n_threads)
-        keras.backend.clear_session()
-        keras.utils.set_random_seed(int(data.seed) % (2**32 - 1))
-        self.model_ = self.build_model(keras, self.geometry_.rows, self.geometry_.lags)
-        self.history_ = fit_binary_classifier(
-            keras, self.model_, x_train, data.train.labels[train_idx], x_val,
-            data.validation.labels[val_idx], epochs=p["epochs"], batch_size=p["batch_size"],
-            patience=p["patience"], class_weight=class_weight, restore_best=bool(p["restore_best"]),
-            verbose=2 if data.progress else 0).history
-
-    def score_edges(self, pairs: PairSet) -> np.ndarray:
-        scores = np.empty(len(pairs), dtype=np.float64)
-        if len(pairs) == 0:
-            return scores
-        step = 20_000
-        for start in range(0, len(pairs), step):
-            chunk = pairs.subset(np.arange(start, min(start + step, len(pairs))))
-            scores[start:start + len(chunk)] = self.model_.predict(
-                self.features(chunk), batch_size=int(self.params["batch_size"]), verbose=0).reshape(-1)
-        return scores

@@ -8,10 +8,9 @@ import pytest
 from conftest import make_lagged_dataset
 
 from grnbench.api import TrainingData
-from grnbench.deep import configure_tensorflow, keras2_sgd
+from grnbench.deep import balance_pairs, configure_tensorflow, keras2_sgd
 from grnbench.methods.cnnc import (
     CNNC,
-    balance_pairs,
     gene_bins,
     log_expression,
     nepdf_images,
