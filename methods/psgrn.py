@@ -55,7 +55,7 @@ class PSGRN(Method):
       chosen for time (≈10 s against ≈35 s per epoch at batch 128 on 2 loaded cores, with
       similar validation AUPR after 3 epochs: 0.06–0.12 against 0.07–0.13). DenseNet depth and
       growth were not swept (CPU time); with ~35 validation positives on DREAM4 the validation
-      AUPR is noisy and patience 6 alone stopped 5 of 9 runs at epoch ≤ 8 with the best epoch
+      AUPR is noisy and patience 6 alone stopped 6 of 11 runs at epoch ≤ 8 with the best epoch
       0 or 1, while runs that went on peaked at epochs 16–39; hence ``min_epochs`` = 15.
     - class imbalance: 'balanced' class weights in the loss (each class carries half of the
       total weight), ``class_weight`` = "none" turns this off.
