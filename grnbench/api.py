@@ -7,7 +7,6 @@ says *why* a method cannot run on a dataset instead of failing half-way through 
 
 from __future__ import annotations
 
-import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -89,14 +88,79 @@ class Method(ABC):
 
     @classmethod
     def source_hash(cls) -> str:
-        """Hash of the module that defines the method, part of every cache key."""
+        """Hash of the code that computes this method's scores, part of every cache key.
+
+        Covers the module defining the class, the modules of its base classes, and every
+        grnbench module they import — at the top or lazily inside a function (found by
+        parsing the source) — so editing a shared helper invalidates the cached results
+        that depend on it.
+        """
         import hashlib
 
+        h = hashlib.sha256()
+        for name, source in sorted(_code_sources(cls).items()):
+            h.update(name.encode() + b"\0" + source.encode())
+        return h.hexdigest()[:16]
+
+
+def _code_sources(cls: type) -> dict[str, str]:
+    """Module name → source text for ``cls``'s code closure within grnbench (and its own package)."""
+    import ast
+    import importlib.util
+
+    roots = [k.__module__ for k in cls.__mro__ if k.__module__ not in ("builtins", "abc", __name__)]
+    prefixes = ("grnbench",) + tuple(r.split(".")[0] for r in roots)
+    sources: dict[str, str] = {}
+    stack = list(roots)
+    while stack:
+        name = stack.pop()
+        if name in sources or name == __name__:
+            continue
         try:
-            source = inspect.getsource(inspect.getmodule(cls))  # type: ignore[arg-type]
-        except (OSError, TypeError):
-            source = cls.__qualname__
-        return hashlib.sha256(source.encode()).hexdigest()[:16]
+            spec = importlib.util.find_spec(name)
+            origin = spec.origin if spec else None
+            text = open(origin, encoding="utf-8").read() if origin and origin.endswith(".py") else ""
+        except (ImportError, OSError, ValueError):
+            text = ""
+        sources[name] = text
+        package = name if origin and origin.endswith("__init__.py") else name.rpartition(".")[0]
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level else node.module or ""
+                found = [base]
+                if _is_package(base):  # "from pkg import module" (never import a module to look inside it)
+                    found += [f"{base}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for module in found:
+                if module.startswith(prefixes) and _is_module(module):
+                    stack.append(module)
+    return sources
+
+
+def _is_module(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _is_package(name: str) -> bool:
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return False
+    return bool(spec and spec.submodule_search_locations is not None)
 
 
 def parse_parameter_value(text: str, default: Any) -> Any:

@@ -9,8 +9,6 @@ object", aertslab/arboreto#38, fixed on git master only).
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,14 +89,3 @@ def _genie3py_importances(shared: ArboretoInputs, name: str, y: np.ndarray,
                       shared.early_stop_window, seed)
     per_tree = [tree.tree_.compute_feature_importances(normalize=False) for tree in model.estimators_]
     return names, np.mean(per_tree, axis=0)
-
-
-def source_hash_with(cls: type, *modules: Any) -> str:
-    """Cache-key hash over the method's module plus the helper modules it runs."""
-    h = hashlib.sha256()
-    for module in (inspect.getmodule(cls), *modules):
-        try:
-            h.update(inspect.getsource(module).encode())
-        except (OSError, TypeError):
-            h.update(repr(module).encode())
-    return h.hexdigest()[:16]

@@ -108,7 +108,3 @@ class GENIE3(Method):
 
     def score_edges(self, pairs: PairSet) -> np.ndarray:
         return self._scores[pairs.regulators, pairs.targets]
-
-    @classmethod
-    def source_hash(cls) -> str:
-        return _arboreto.source_hash_with(cls, _arboreto, per_target)

@@ -80,9 +80,3 @@ class GRNBoost2(Method):
 
     def score_edges(self, pairs: PairSet) -> np.ndarray:
         return self._scores[pairs.regulators, pairs.targets]
-
-    @classmethod
-    def source_hash(cls) -> str:
-        from . import genie3
-
-        return _arboreto.source_hash_with(cls, _arboreto, per_target, genie3)

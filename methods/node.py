@@ -205,12 +205,3 @@ class NODE(Method):
 
     def score_edges(self, pairs: PairSet) -> np.ndarray:
         return self._scores[pairs.regulators, pairs.targets]
-
-    @classmethod
-    def source_hash(cls) -> str:
-        import hashlib
-        import inspect
-        import sys
-
-        source = inspect.getsource(sys.modules[cls.__module__]) + inspect.getsource(per_target)
-        return hashlib.sha256(source.encode()).hexdigest()[:16]

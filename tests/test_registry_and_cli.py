@@ -94,3 +94,26 @@ def test_evaluate_recomputes_the_same_metrics(tmp_path, capsys):
     after = pd.read_csv(out / "results.csv")
     pd.testing.assert_series_equal(before["aupr"], after["aupr"])
     pd.testing.assert_series_equal(before["auroc"], after["auroc"])
+
+
+def test_source_hash_covers_helper_modules_imported_lazily_or_at_the_top():
+    from grnbench.api import _code_sources
+
+    registry = load_registry()
+    genie3 = _code_sources(registry.methods["genie3"])
+    assert {"grnbench.methods.genie3", "grnbench.per_target", "grnbench.methods._arboreto"} <= set(genie3)
+    psgrn = _code_sources(registry.methods["psgrn"])
+    assert {"grnbench.methods.psgrn", "grnbench.methods.psgrn_model", "grnbench.deep"} <= set(psgrn)
+    cnnc = _code_sources(registry.methods["cnnc"])
+    assert "grnbench.deep" in cnnc  # the base class's module
+    assert registry.methods["genie3"].source_hash() != registry.methods["grnboost2"].source_hash()
+
+
+def test_finding_the_source_closure_does_not_import_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys; from grnbench.registry import load_registry; r = load_registry(); "
+            "[c.source_hash() for c in r.methods.values()]; print('tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
