@@ -77,7 +77,9 @@ def open_client(options: BackendOptions):
     n_workers = options.workers or max(1, (os.cpu_count() or 1) // max(1, options.threads_per_worker))
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=options.threads_per_worker,
                            memory_limit=options.memory_limit, processes=True,
-                           dashboard_address=None, silence_logs=50)
+                           dashboard_address=None, silence_logs=50,
+                           # a free port, not 8787, so concurrent runs on one machine never collide
+                           scheduler_kwargs={"dashboard_address": ":0"})
     return Client(cluster), True
 
 
