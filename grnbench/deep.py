@@ -38,8 +38,28 @@ def configure_tensorflow(seed: int, n_threads: int = 1):
         except RuntimeError:  # runtime already initialised in this process
             _threads_set = -1
     keras.utils.set_random_seed(int(seed) % (2**32 - 1))
+    _isolate_keras_default_seeds(int(seed))
     tf.config.experimental.enable_op_determinism()
     return keras
+
+
+def _isolate_keras_default_seeds(seed: int) -> None:
+    """Give Keras a private Python RNG for the seeds of layers built without one.
+
+    Keras 3 draws a layer's default seed (dropout, initialisers) from the process-wide
+    ``random`` module. Inside a Dask worker other threads (the worker's event loop, seceded
+    per-target tasks) also draw from it, so the seeds a model received depended on what ran
+    beside it: the same seed gave different scores on 1 and 2 workers. A private
+    ``random.Random(seed)`` makes model construction depend on the seed alone. (Private Keras
+    module attribute; if it moves, determinism falls back to Keras' own behaviour.)
+    """
+    import random
+
+    try:
+        from keras.src.random import seed_generator
+    except ImportError:  # pragma: no cover - other Keras layouts
+        return
+    seed_generator.python_random = random.Random(seed)
 
 
 def balanced_class_weight(labels: np.ndarray) -> dict[int, float]:
