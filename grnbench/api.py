@@ -134,7 +134,7 @@ def _code_sources(cls: type) -> dict[str, str]:
             elif isinstance(node, ast.ImportFrom):
                 base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level else node.module or ""
                 found = [base]
-                if _is_package(base):  # "from pkg import module" (never import a module to look inside it)
+                if base.startswith(prefixes) and _is_package(base):  # "from pkg import module" (never import a module to look inside it)
                     found += [f"{base}.{alias.name}" for alias in node.names]
             else:
                 continue

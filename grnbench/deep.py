@@ -27,6 +27,7 @@ def configure_tensorflow(seed: int, n_threads: int = 1):
     global _threads_set
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+    _import_tensorflow_quietly()
     import keras
     import tensorflow as tf
 
@@ -60,6 +61,29 @@ def _isolate_keras_default_seeds(seed: int) -> None:
     except ImportError:  # pragma: no cover - other Keras layouts
         return
     seed_generator.python_random = random.Random(seed)
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with the C++ start-up chatter (absl, oneDNN notices) kept off stderr.
+
+    TensorFlow 2.20+ prints these lines at import whatever ``TF_CPP_MIN_LOG_LEVEL`` says; in a
+    run with several Dask workers they would bury grnbench's own progress lines. Only file
+    descriptor 2 is redirected, and only for the import itself: a failed import still raises.
+    """
+    import sys
+
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras  # noqa: F401
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def balanced_class_weight(labels: np.ndarray) -> dict[int, float]:
