@@ -48,3 +48,16 @@ def make_lagged_dataset(n_tfs: int = 6, n_targets: int = 18, n_times: int = 60, 
 @pytest.fixture(scope="session")
 def lagged_dataset() -> Dataset:
     return make_lagged_dataset()
+
+
+def standard_training_data(dataset: Dataset, seed: int = 0):
+    """The universe, the standard-protocol split and the TrainingData a supervised method gets."""
+    from grnbench.api import TrainingData
+    from grnbench.protocols import make_trial, parse_protocols
+    from grnbench.universe import EdgeUniverse
+
+    universe = EdgeUniverse.from_dataset(dataset)
+    split = make_trial(universe, parse_protocols("standard")[0], 0, seed).split
+    data = TrainingData(dataset=dataset, seed=seed, train=universe.labelled(split.train),
+                        validation=universe.labelled(split.validation))
+    return universe, split, data

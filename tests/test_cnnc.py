@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_lagged_dataset
+from conftest import make_lagged_dataset, standard_training_data
 
-from grnbench.api import TrainingData
 from grnbench.deep import balance_pairs, configure_tensorflow, keras2_sgd
 from grnbench.methods.cnnc import (
     CNNC,
@@ -17,8 +16,6 @@ from grnbench.methods.cnnc import (
     nepdf_images_loop,
 )
 from grnbench.metrics import evaluate
-from grnbench.protocols import make_trial, parse_protocols
-from grnbench.universe import EdgeUniverse
 
 
 def _value(count: int, n: int) -> float:
@@ -82,16 +79,10 @@ def test_balanced_subsample_keeps_every_positive_and_as_many_negatives():
     assert labels[index].sum() == 5 and len(index) == 10
 
 
-def _data(dataset, seed=0):
-    universe = EdgeUniverse.from_dataset(dataset)
-    split = make_trial(universe, parse_protocols("standard")[0], 0, seed).split
-    data = TrainingData(dataset=dataset, seed=seed, train=universe.labelled(split.train),
-                        validation=universe.labelled(split.validation))
-    return universe, split, data
 
 
 def test_cnnc_trains_one_epoch_and_scores_probabilities(dream4_small):
-    universe, split, data = _data(dream4_small)
+    universe, split, data = standard_training_data(dream4_small)
     method = CNNC(**CNNC.test_parameters)
     method.fit(data)
     assert set(method.history_) >= {"loss", "val_loss", "val_accuracy"}
@@ -104,14 +95,14 @@ def test_cnnc_trains_one_epoch_and_scores_probabilities(dream4_small):
 def test_early_stopping_on_val_accuracy_really_fires(dream4_small):
     # learning rate 0: weights never change, val_accuracy never improves, so with patience 1
     # training stops after the second epoch (it would not if the monitor name were wrong)
-    _, _, data = _data(dream4_small)
+    _, _, data = standard_training_data(dream4_small)
     method = CNNC(**{**CNNC.test_parameters, "epochs": 6, "patience": 1, "learning_rate": 0.0})
     method.fit(data)
     assert len(method.history_["loss"]) == 2
 
 
 def test_subsample_balance_trains_on_one_to_one_pairs(dream4_small):
-    _, _, data = _data(dream4_small)
+    _, _, data = standard_training_data(dream4_small)
     method = CNNC(**{**CNNC.test_parameters, "balance": "subsample"})
     method.fit(data)
     assert len(method.history_["loss"]) == 1
@@ -120,7 +111,7 @@ def test_subsample_balance_trains_on_one_to_one_pairs(dream4_small):
 @pytest.mark.slow
 def test_cnnc_learns_lagged_synthetic_regulation():
     dataset = make_lagged_dataset(n_tfs=8, n_targets=60, n_times=80, seed=4)
-    universe, split, data = _data(dataset, seed=1)
+    universe, split, data = standard_training_data(dataset, seed=1)
     method = CNNC(filters=8, dense_units=32, epochs=60, batch_size=32, patience=0,
                   learning_rate=0.02)
     method.fit(data)

@@ -7,9 +7,8 @@ import math
 
 import numpy as np
 import pytest
-from conftest import make_lagged_dataset
+from conftest import make_lagged_dataset, standard_training_data
 
-from grnbench.api import TrainingData
 from grnbench.methods.dgrns import (
     DGRNS,
     _by_running_sums,
@@ -20,8 +19,6 @@ from grnbench.methods.dgrns import (
     window_geometry,
 )
 from grnbench.metrics import evaluate
-from grnbench.protocols import make_trial, parse_protocols
-from grnbench.universe import EdgeUniverse
 
 
 @pytest.mark.parametrize("n, window", [(889, 259), (1071, 441), (847, 217)])
@@ -111,16 +108,10 @@ def test_gru_is_the_keras2_cell():
     assert model.output_shape == (None, 1)
 
 
-def _data(dataset, seed=0):
-    universe = EdgeUniverse.from_dataset(dataset)
-    split = make_trial(universe, parse_protocols("standard")[0], 0, seed).split
-    data = TrainingData(dataset=dataset, seed=seed, train=universe.labelled(split.train),
-                        validation=universe.labelled(split.validation))
-    return universe, split, data
 
 
 def test_dgrns_trains_one_epoch_on_dream4_series(dream4_small):
-    universe, split, data = _data(dream4_small)
+    universe, split, data = standard_training_data(dream4_small)
     method = DGRNS(**DGRNS.test_parameters)
     method.fit(data)
     assert (method.geometry_.rows, method.geometry_.lags) == (8, 8)  # 5 series of 21 points
@@ -133,7 +124,7 @@ def test_dgrns_trains_one_epoch_on_dream4_series(dream4_small):
 @pytest.mark.slow
 def test_dgrns_learns_lagged_synthetic_regulation():
     dataset = make_lagged_dataset(n_tfs=8, n_targets=60, n_times=80, lag=3, seed=4)
-    universe, split, data = _data(dataset, seed=1)
+    universe, split, data = standard_training_data(dataset, seed=1)
     method = DGRNS(gru_units=16, filters=8, dense_units=32, dense2_units=16, epochs=40,
                    batch_size=32, patience=0)
     method.fit(data)
