@@ -57,7 +57,7 @@ class Method(ABC):
     #: smallest number of time points per series the method can use
     min_time_points: ClassVar[int] = 1
     #: True for methods that submit per-target work to ``TrainingData.client``; the Dask
-    #: runner then hands them a ``worker_client()`` (other tasks keep their worker thread)
+    #: runner hands them the worker's client; they secede only while waiting for their targets
     uses_dask: ClassVar[bool] = False
     #: parameters that make the method fast enough for the generic contract test
     #: (tiny models, few epochs); they must still train on real numbers

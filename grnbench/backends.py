@@ -4,7 +4,7 @@ The Dask backend scatters the dataset once and submits one future per task. By d
 starts a ``LocalCluster`` sized to the machine; with ``--scheduler tcp://HOST:PORT`` or
 ``--scheduler-file`` it uses a cluster the user started (``dask scheduler`` /
 ``dask worker``) and never closes it. Methods with per-target work (``uses_dask = True``)
-receive a ``worker_client()`` inside their task and submit their inner tasks to the same
+receive the worker's client inside their task and submit their inner tasks to the same
 cluster, so there is never a second cluster. Deep-learning methods get the worker's thread
 count as their thread budget, so two concurrent tasks do not oversubscribe the cores.
 """
@@ -53,15 +53,18 @@ def run_serial(tasks: list[tuple[int, Task]], dataset: Dataset, options: Backend
 
 def _task_on_worker(task: Task, dataset: Dataset, n_threads: int, uses_dask: bool) -> TaskOutput:
     if uses_dask:
-        from distributed import worker_client
+        # The worker's own client: the method submits its per-target tasks to this cluster and
+        # secedes only while it waits for them (grnbench.per_target), so the freed slot goes to
+        # its high-priority targets rather than to the next benchmark task.
+        from distributed import get_client
 
-        with worker_client(separate_thread=True) as client:
-            return execute_task(task, dataset, client=client, n_threads=n_threads)
+        return execute_task(task, dataset, client=get_client(), n_threads=n_threads)
     return execute_task(task, dataset, n_threads=n_threads)
 
 
 def open_client(options: BackendOptions):
     """Connect to the user's scheduler, or start a LocalCluster. Returns (client, owned)."""
+    import dask
     from distributed import Client, LocalCluster
 
     if options.scheduler or options.scheduler_file:
@@ -75,6 +78,10 @@ def open_client(options: BackendOptions):
             raise UserError(f"cannot connect to the Dask scheduler at {target}: {exc}; start it with `dask scheduler` and `dask worker ADDRESS`") from None
         return client, False
     n_workers = options.workers or max(1, (os.cpu_count() or 1) // max(1, options.threads_per_worker))
+    # Saturation 1.0: a worker holds only as many benchmark tasks as it has threads, so a slot
+    # freed by a per-target method goes to that method's (higher-priority) targets instead of
+    # a benchmark task already queued on the worker.
+    dask.config.set({"distributed.scheduler.worker-saturation": 1.0})
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=options.threads_per_worker,
                            memory_limit=options.memory_limit, processes=True,
                            dashboard_address=None, silence_logs=50,

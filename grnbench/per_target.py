@@ -114,8 +114,15 @@ def score_matrix(fn: TargetFn, shared: Any, targets: Sequence[int], n_genes: int
     with dask_client(client, n_workers) as dc:
         # Wrapped in a list so that a tuple/dict ``shared`` is scattered as one object.
         [shared_future] = dc.scatter([shared], hash=False)
-        futures = {dc.submit(run_chunk, fn, shared_future, chunk, seed, pure=False): chunk
+        # Priority above the runner's outer tasks (default 0): while this method waits for
+        # its targets, freed worker slots go to its targets first, not to the next benchmark
+        # task, so its fit time measures its own work rather than the queue.
+        futures = {dc.submit(run_chunk, fn, shared_future, chunk, seed, pure=False, priority=10): chunk
                    for chunk in chunks}
+        # Inside a runner task, give the worker slot back only now that the targets are queued
+        # (seceding earlier would let the next benchmark task take the slot first), and take a
+        # slot again before returning.
+        seceded = _secede_if_in_worker_task()
         try:
             # as_current: as_completed looks up "the" client, which need not be the default one
             with dc.as_current(), tqdm(total=sum(map(len, chunks)), desc=label, unit="target",
@@ -130,4 +137,23 @@ def score_matrix(fn: TargetFn, shared: Any, targets: Sequence[int], n_genes: int
         finally:
             futures.clear()
             shared_future.release()
+            if seceded:
+                from distributed import rejoin
+
+                rejoin()
     return scores
+
+
+def _secede_if_in_worker_task() -> bool:
+    """Secede when called from a task running on a Dask worker; False elsewhere."""
+    from distributed import get_worker, secede
+    from distributed.threadpoolexecutor import thread_state
+
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    if getattr(thread_state, "proceed", True) is False:
+        return False  # already seceded, e.g. by a caller's worker_client()
+    secede()
+    return True

@@ -69,7 +69,7 @@ class GENIE3(Method):
     """
 
     name = "genie3"
-    uses_dask = True  # per-target fits go to the runner's Dask client (worker_client)
+    uses_dask = True  # per-target fits go to the runner's Dask client
     description = "GENIE3: per-target random forests (arboreto), scheduled on Dask"
     min_time_points = 1
     parameters: ClassVar[dict[str, Any]] = {

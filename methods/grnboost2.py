@@ -40,7 +40,7 @@ class GRNBoost2(Method):
     """
 
     name = "grnboost2"
-    uses_dask = True  # per-target fits go to the runner's Dask client (worker_client)
+    uses_dask = True  # per-target fits go to the runner's Dask client
     description = "GRNBoost2: per-target early-stopped stochastic GBM (arboreto), scheduled on Dask"
     min_time_points = 1
     parameters: ClassVar[dict[str, Any]] = {

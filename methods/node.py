@@ -114,7 +114,7 @@ class NODE(Method):
     """
 
     name = "node"
-    uses_dask = True  # per-target fits go to the runner's Dask client (worker_client)
+    uses_dask = True  # per-target fits go to the runner's Dask client
     description = "NODE (NonlinearODEs): per-target XGBoost on ODE derivative + decay, scheduled on Dask"
     min_time_points = 3
     parameters: ClassVar[dict[str, Any]] = {

@@ -138,3 +138,13 @@ def test_unreachable_scheduler_is_one_line(capsys):
                  "--scheduler", "tcp://127.0.0.1:9", "--no-cache", "--out", "/tmp/grnbench-unreachable"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "cannot connect to the Dask scheduler" in err and "\n" not in err
+
+
+def test_per_target_methods_run_their_targets_on_the_runner_cluster_without_deadlock(tmp_path):
+    # one single-threaded worker: the outer task must give its slot to its own targets
+    args = ["--methods", "grnboost2,genie3:n_estimators=20,correlation", "--no-cache"]
+    assert run(tmp_path / "dask", *args, "--workers", "1") == 0
+    assert run(tmp_path / "serial", *args, "--workers", "0") == 0
+    a, b = results(tmp_path / "dask"), results(tmp_path / "serial")
+    assert (a["status"] == "ok").all()
+    pd.testing.assert_series_equal(a["aupr"], b["aupr"])
