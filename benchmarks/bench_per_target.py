@@ -27,24 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
+from grnbench.methods._arboreto import serial_reference_loop
+
 
 def load_avg() -> float:
     return os.getloadavg()[0]
-
-
-def serial_arboreto(dataset, regressor_type: str, kwargs: dict, seed: int) -> np.ndarray:
-    from arboreto.core import infer_partial_network
-
-    x = np.ascontiguousarray(dataset.expression.T)
-    tf_matrix = np.ascontiguousarray(x[:, dataset.tf_indices])
-    tf_names = list(dataset.tfs)
-    index = dataset.gene_index
-    scores = np.zeros((dataset.n_genes, dataset.n_genes))
-    for t, name in enumerate(dataset.genes):
-        links = infer_partial_network(regressor_type, kwargs, tf_matrix, tf_names, name, x[:, t], seed=seed)
-        for tf, value in zip(links["TF"], links["importance"], strict=True):
-            scores[index[tf], t] = value
-    return scores
 
 
 def serial_node(method, dataset, seed: int) -> np.ndarray:
@@ -68,9 +55,9 @@ def make_method(name: str, n_estimators: int | None):
 
 def serial_run(name: str, method, dataset, seed: int) -> np.ndarray:
     if name == "genie3":
-        return serial_arboreto(dataset, "RF", method.regressor_kwargs(), seed)
+        return serial_reference_loop(dataset, "RF", method.regressor_kwargs(), seed)
     if name == "grnboost2":
-        return serial_arboreto(dataset, "GBM", method.regressor_kwargs(), seed)
+        return serial_reference_loop(dataset, "GBM", method.regressor_kwargs(), seed)
     return serial_node(method, dataset, seed)
 
 

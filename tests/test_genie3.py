@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from arboreto.core import RF_KWARGS, infer_partial_network
+from arboreto.core import RF_KWARGS
 from distributed import Client, LocalCluster
 from scipy.stats import spearmanr
 from sklearn.ensemble import RandomForestRegressor
@@ -13,6 +13,7 @@ from sklearn.metrics import average_precision_score
 from grnbench.api import TrainingData
 from grnbench.dataset import Dataset
 from grnbench.errors import UserError
+from grnbench.methods._arboreto import serial_reference_loop as arboreto_serial_loop
 from grnbench.methods.genie3 import GENIE3, parse_max_features
 from grnbench.universe import EdgeUniverse, PairSet
 
@@ -30,20 +31,6 @@ def _dense(method: GENIE3, dataset: Dataset) -> np.ndarray:
     n = dataset.n_genes
     regs, tgts = np.divmod(np.arange(n * n), n)
     return method.score_edges(PairSet(regs, tgts)).reshape(n, n)
-
-
-def arboreto_serial_loop(dataset: Dataset, regressor_type: str, kwargs: dict, seed: int) -> np.ndarray:
-    """The reference: a plain loop over arboreto.core.infer_partial_network, dense S[reg, target]."""
-    x = dataset.expression.T
-    tf_names = list(dataset.tfs)
-    tf_matrix = x[:, dataset.tf_indices]
-    index = dataset.gene_index
-    scores = np.zeros((dataset.n_genes, dataset.n_genes))
-    for t, name in enumerate(dataset.genes):
-        links = infer_partial_network(regressor_type, kwargs, tf_matrix, tf_names, name, x[:, t], seed=seed)
-        for tf, value in zip(links["TF"], links["importance"], strict=True):
-            scores[index[tf], t] = value
-    return scores
 
 
 @pytest.fixture(scope="module")

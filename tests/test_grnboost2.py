@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from arboreto.core import SGBM_KWARGS, fit_model
-from test_genie3 import arboreto_serial_loop  # tests/ is on sys.path (rootdir-relative)
 
 from grnbench.api import TrainingData
+from grnbench.methods._arboreto import serial_reference_loop as arboreto_serial_loop
 from grnbench.methods.grnboost2 import GRNBoost2
 from grnbench.universe import PairSet
 
