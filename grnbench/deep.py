@@ -25,6 +25,14 @@ _threads_set: int | None = None
 def configure_tensorflow(seed: int, n_threads: int = 1):
     """Seed everything and fix thread pools; returns the imported ``keras`` module."""
     global _threads_set
+    if not uses_tensorflow_backend():
+        # Keras on JAX/torch (a GPU without TensorFlow): seeding only; thread pools and op
+        # determinism are that backend's settings (for JAX: XLA_FLAGS, see the README)
+        import keras
+
+        keras.utils.set_random_seed(int(seed) % (2**32 - 1))
+        _isolate_keras_default_seeds(int(seed))
+        return keras
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
     _import_tensorflow_quietly()
@@ -42,6 +50,12 @@ def configure_tensorflow(seed: int, n_threads: int = 1):
     _isolate_keras_default_seeds(int(seed))
     tf.config.experimental.enable_op_determinism()
     return keras
+
+
+def uses_tensorflow_backend() -> bool:
+    """Whether Keras runs on TensorFlow (the default). Read from ``KERAS_BACKEND`` without
+    importing Keras, because importing it on the TensorFlow backend starts TensorFlow."""
+    return os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow"
 
 
 def _isolate_keras_default_seeds(seed: int) -> None:

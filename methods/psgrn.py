@@ -13,7 +13,7 @@ import numpy as np
 
 from grnbench.api import Method, TrainingData
 from grnbench.dataset import Dataset
-from grnbench.deep import balanced_class_weight, configure_tensorflow
+from grnbench.deep import balanced_class_weight, configure_tensorflow, uses_tensorflow_backend
 from grnbench.universe import PairSet
 
 from .psgrn_features import lag_features, too_short_reason
@@ -113,8 +113,9 @@ class PSGRN(Method):
                           shared_encoding=bool(cfg["shared_encoding"]))
         loss = ("binary_crossentropy" if self.output == "sigmoid"
                 else "sparse_categorical_crossentropy")
+        # TensorFlow: no XLA (op determinism is not guaranteed under it); JAX always compiles
         model.compile(optimizer=_optimizer(keras, cfg["optimizer"], cfg["learning_rate"]),
-                      loss=loss, jit_compile=False)
+                      loss=loss, jit_compile=False if uses_tensorflow_backend() else "auto")
         return model
 
     def fit(self, data: TrainingData) -> None:

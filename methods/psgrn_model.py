@@ -1,4 +1,4 @@
-"""PSGRN's network (Keras 3, TensorFlow backend): per-gene encoders + a batched pair head.
+"""PSGRN's network (Keras 3; TensorFlow backend by default): per-gene encoders + a batched pair head.
 
 Layout of one pair (T = stacked time-lag rows, tl = lag, H = hidden size):
 
@@ -7,11 +7,17 @@ Layout of one pair (T = stacked time-lag rows, tl = lag, H = hidden size):
     target matrix (T × tl) → encoder_tg (GRU, H, own weights)   ─┘
 
 The encoders depend on one gene only. ``PairModel`` therefore encodes each *distinct* gene of
-a batch once (``tf.unique`` + ``tf.gather``) and gathers the encodings for the pairs; the
+a batch once (``tf.unique`` + gather) and gathers the encodings for the pairs; the
 gradient of the gather sums the contributions of all pairs that share a gene, so this is the
 same function and the same gradient as encoding per pair, at a fraction of the cost. Scoring
 encodes every gene once and then runs only the pair head. ``shared_encoding=False`` keeps the
 naive per-pair path (used to measure the saving and to test that both agree).
+
+Everything else is written in ``keras.ops``, so the same model also runs on Keras's JAX
+backend (``KERAS_BACKEND=jax``, e.g. on a GPU without TensorFlow). JAX has no dynamically
+sized ``unique`` under ``jit``, so there a training step encodes *every* gene once and gathers
+(same function and gradient again; cheaper than per pair whenever a batch holds more pairs
+than there are genes). TensorFlow stays the default and the one the tests pin.
 
 Convolutions are 1-D along the step (time) axis with the 2H concatenated hidden units as
 channels: hidden units have no neighbourhood order, so a 2-D kernel sliding across them would
@@ -24,10 +30,18 @@ import sys
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 from sklearn.metrics import average_precision_score
 
 layers = keras.layers
+_TENSORFLOW = keras.backend.backend() == "tensorflow"
+if _TENSORFLOW:
+    import tensorflow as tf
+
+    _graph = tf.function(reduce_retracing=True)
+else:  # JAX/torch: the methods below run as plain (eager) calls
+    def _graph(fn):
+        return fn
 
 ENCODERS = ("gru", "lstm", "rnn", "none")
 BACKBONES = ("densenet", "vgg", "resnet", "matmul")
@@ -107,7 +121,7 @@ def build_pair_head(steps: int, channels: int, cfg: dict) -> keras.Model:
     if backbone == "matmul":
         # FM-GRU: no CNN; the two encodings are combined by a matrix product (steps × steps:
         # how every TF step relates to every target step), scaled by 1/sqrt(channels).
-        m = layers.Lambda(lambda t: tf.matmul(t[0], t[1], transpose_b=True) / np.sqrt(channels))([a, b])
+        m = layers.Lambda(lambda t: ops.matmul(t[0], ops.transpose(t[1], (0, 2, 1))) / np.sqrt(channels))([a, b])
         x = layers.Flatten()(m)
     else:
         x = layers.Concatenate(axis=-1)([a, b])
@@ -152,13 +166,13 @@ class PairModel(keras.Model):
         self.head = build_pair_head(steps, channels, cfg)
 
     def _encode(self, encoder, genes):
-        x = tf.gather(self.table, genes)
+        x = ops.take(self.table, genes, axis=0)
         if encoder is None:
             return x
         if self.n_segments > 1:
             seg = self.steps // self.n_segments
-            h = encoder(tf.reshape(x, (-1, seg, self.tl)))
-            return tf.reshape(h, (-1, self.steps, h.shape[-1]))
+            h = encoder(ops.reshape(x, (-1, seg, self.tl)))
+            return ops.reshape(h, (-1, self.steps, h.shape[-1]))
         return encoder(x)
 
     def encode_genes(self, genes, side: str):
@@ -166,13 +180,17 @@ class PairModel(keras.Model):
 
     def call(self, inputs, training=None):
         regs, tgts = inputs
-        regs = tf.reshape(tf.cast(regs, tf.int32), (-1,))
-        tgts = tf.reshape(tf.cast(tgts, tf.int32), (-1,))
-        if self.shared_encoding:
+        regs = ops.reshape(ops.cast(regs, "int32"), (-1,))
+        tgts = ops.reshape(ops.cast(tgts, "int32"), (-1,))
+        if self.shared_encoding and _TENSORFLOW:
             ureg, ireg = tf.unique(regs)
             utgt, itgt = tf.unique(tgts)
-            h_tf = tf.gather(self._encode(self.encoder_tf, ureg), ireg)
-            h_tg = tf.gather(self._encode(self.encoder_tg, utgt), itgt)
+            h_tf = ops.take(self._encode(self.encoder_tf, ureg), ireg, axis=0)
+            h_tg = ops.take(self._encode(self.encoder_tg, utgt), itgt, axis=0)
+        elif self.shared_encoding:
+            every = ops.arange(self.n_genes, dtype="int32")
+            h_tf = ops.take(self._encode(self.encoder_tf, every), regs, axis=0)
+            h_tg = ops.take(self._encode(self.encoder_tg, every), tgts, axis=0)
         else:
             h_tf = self._encode(self.encoder_tf, regs)
             h_tg = self._encode(self.encoder_tg, tgts)
@@ -188,8 +206,8 @@ class PairModel(keras.Model):
             enc_tf = self._encode_all("tf", batch_size)
             enc_tg = self._encode_all("target", batch_size)
             for s in range(0, len(regs), batch_size):
-                a = tf.gather(enc_tf, regs[s:s + batch_size])
-                b = tf.gather(enc_tg, tgts[s:s + batch_size])
+                a = ops.take(enc_tf, regs[s:s + batch_size], axis=0)
+                b = ops.take(enc_tg, tgts[s:s + batch_size], axis=0)
                 head = self.head if self.run_eagerly else self._head_infer
                 out.append(np.asarray(head([a, b], training=False) if self.run_eagerly else head(a, b)))
         else:
@@ -204,17 +222,17 @@ class PairModel(keras.Model):
         encode = self.encode_genes if self.run_eagerly else self._encode_infer
         parts = [encode(np.arange(s, min(s + batch_size, self.n_genes), dtype=np.int32), side)
                  for s in range(0, self.n_genes, batch_size)]
-        return tf.concat(parts, axis=0)
+        return ops.concatenate(parts, axis=0)
 
-    @tf.function(reduce_retracing=True)
+    @_graph
     def _head_infer(self, a, b):
         return self.head([a, b], training=False)
 
-    @tf.function(reduce_retracing=True)
+    @_graph
     def _encode_infer(self, genes, side):
         return self.encode_genes(genes, side)
 
-    @tf.function(reduce_retracing=True)
+    @_graph
     def _naive_infer(self, regs, tgts):
         return self.call((regs, tgts), training=False)
 
