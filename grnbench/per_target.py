@@ -39,11 +39,12 @@ TargetFn = Callable[[Any, int, int], np.ndarray]
 #: above this many targets, targets are grouped into chunks so that a genome-scale run does
 #: not put tens of thousands of tiny tasks on the scheduler
 MAX_TASKS = 1000
-#: by default a fit is cut into this many tasks per worker thread of the cluster: enough for
-#: the last tasks to balance across workers, few enough that Dask's few milliseconds per task
-#: stay small next to fast regressors (GRNBoost2 fits a DREAM4 target in ~20 ms: one task per
-#: target cost it 20 % over a serial loop)
-TASKS_PER_THREAD = 16
+#: for methods whose targets take milliseconds (GRNBoost2: ~20 ms per DREAM4 target, where one
+#: task per target cost 20 % over a serial loop): this many tasks per worker thread, so Dask's
+#: few milliseconds per task stay small while the last tasks still balance across workers.
+#: Slow targets (GENIE3: ~1 s) keep one task each: chunks of 4 cost them 1.98x -> 1.65x on
+#: 2 workers (the last chunk leaves a worker idle).
+FAST_TARGET_TASKS_PER_THREAD = 16
 
 
 def target_seed(seed: int) -> int:
@@ -103,12 +104,14 @@ def dask_client(client: Any = None, n_workers: int = 1) -> Iterator[Any]:
 
 def score_matrix(fn: TargetFn, shared: Any, targets: Sequence[int], n_genes: int, seed: int, *,
                  client: Any = None, n_workers: int = 1, chunk_size: int | None = None,
-                 progress: bool = False, label: str = "targets") -> np.ndarray:
+                 tasks_per_thread: int | None = None, progress: bool = False,
+                 label: str = "targets") -> np.ndarray:
     """Run ``fn`` for every target on Dask and return ``S`` with ``S[:, t] = fn(shared, t, ·)``.
 
-    Targets go out in chunks (``chunk_size``; default: ``TASKS_PER_THREAD`` chunks per worker
-    thread of the cluster, at most ``MAX_TASKS``). Chunking never changes the result: every
-    target gets the same seed whatever chunk it is in.
+    Targets go out one per task (at most ``MAX_TASKS`` tasks), or ``chunk_size`` per task, or
+    -- ``tasks_per_thread`` -- in about that many tasks per worker thread of the cluster (for
+    fast targets, see ``FAST_TARGET_TASKS_PER_THREAD``). Chunking never changes the result:
+    every target gets the same seed whatever chunk it is in.
 
     Columns of genes not in ``targets`` stay 0. ``seed`` is passed through ``target_seed`` and
     given to every target. ``client`` is used (not closed) when given; otherwise a LocalCluster
@@ -123,8 +126,10 @@ def score_matrix(fn: TargetFn, shared: Any, targets: Sequence[int], n_genes: int
         return scores
     seed = target_seed(seed)
     with dask_client(client, n_workers) as dc:
-        threads = sum(dc.nthreads().values()) or 1
-        chunks = chunk_targets(targets, chunk_size, max_tasks=TASKS_PER_THREAD * threads)
+        max_tasks = MAX_TASKS
+        if tasks_per_thread is not None:
+            max_tasks = int(tasks_per_thread) * (sum(dc.nthreads().values()) or 1)
+        chunks = chunk_targets(targets, chunk_size, max_tasks=max_tasks)
         # Wrapped in a list so that a tuple/dict ``shared`` is scattered as one object.
         [shared_future] = dc.scatter([shared], hash=False)
         # Priority above the runner's outer tasks (default 0): while this method waits for

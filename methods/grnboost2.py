@@ -76,6 +76,7 @@ class GRNBoost2(Method):
         self._scores = per_target.score_matrix(
             _arboreto.arboreto_target, shared, range(ds.n_genes), ds.n_genes, data.seed,
             client=data.client, n_workers=data.n_threads, progress=data.progress, label=self.name,
+            tasks_per_thread=per_target.FAST_TARGET_TASKS_PER_THREAD,
         )
 
     def score_edges(self, pairs: PairSet) -> np.ndarray:

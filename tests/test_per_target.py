@@ -37,7 +37,7 @@ def test_chunking_covers_every_target_once_in_order():
     assert chunks == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
     assert per_target.chunk_targets(range(5)) == [[0], [1], [2], [3], [4]]
     assert len(per_target.chunk_targets(range(2500))) == 834  # ceil(2500 / 1000) = 3 per task
-    # score_matrix's default on 2 worker threads: 16 tasks per thread, so 100 targets -> 4 each
+    # GRNBoost2 on 2 worker threads: 16 tasks per thread, so 100 targets -> 4 each
     assert list(map(len, per_target.chunk_targets(range(100), max_tasks=32))) == [4] * 25
     with pytest.raises(ValueError):
         per_target.chunk_targets(range(3), 0)
