@@ -183,9 +183,10 @@ class KerasPairClassifier(Method):
     sigmoid classifier on it (CNNC, DGRNS).
 
     Subclasses implement ``prepare`` (per-dataset state), ``pair_features`` and
-    ``build_model``; training (imbalance rule, seeding, early stopping on validation) and
-    chunked scoring are shared so the two methods cannot drift apart. Parameters used here:
-    ``balance``, ``epochs``, ``batch_size``, ``patience``, ``restore_best``.
+    ``build_model``; compiling, training (imbalance rule, seeding, early stopping on
+    validation) and chunked scoring are shared so the two methods cannot drift apart.
+    Parameters used here: ``balance``, ``epochs``, ``batch_size``, ``patience``,
+    ``restore_best``, ``learning_rate``, ``decay``, ``momentum``.
     """
 
     supervised = True
@@ -201,7 +202,17 @@ class KerasPairClassifier(Method):
 
     @abstractmethod
     def build_model(self, keras):
-        """A compiled Keras model (``weighted_metrics=["accuracy"]``)."""
+        """The (uncompiled) Keras model: pair features in, one sigmoid unit out."""
+
+    def compile_model(self, keras, model):
+        """Compile as both references do: Keras 2 SGD (``learning_rate``, ``decay``,
+        ``momentum``, Nesterov), binary cross-entropy, class-weighted accuracy for early
+        stopping."""
+        p = self.params
+        model.compile(optimizer=keras2_sgd(keras, float(p["learning_rate"]), float(p["decay"]),
+                                           float(p["momentum"]), nesterov=True),
+                      loss="binary_crossentropy", weighted_metrics=["accuracy"])
+        return model
 
     def fit(self, data: TrainingData) -> None:
         from grnbench.errors import UserError
@@ -217,7 +228,7 @@ class KerasPairClassifier(Method):
         keras = configure_tensorflow(data.seed, data.n_threads)
         keras.backend.clear_session()
         keras.utils.set_random_seed(int(data.seed) % (2**32 - 1))
-        self.model_ = self.build_model(keras)
+        self.model_ = self.compile_model(keras, self.build_model(keras))
         self.history_ = fit_binary_classifier(
             keras, self.model_, x_train, data.train.labels[train_idx], x_val,
             data.validation.labels[val_idx], epochs=p["epochs"], batch_size=p["batch_size"],

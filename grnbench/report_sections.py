@@ -188,6 +188,20 @@ class RunData:
                 self._gold[dataset] = str(exc)
         return self._gold[dataset]
 
+    def datasets_with_gold(self, notes: list[str], missing: str):
+        """(dataset, representative tasks, gold standard) for every dataset with finished tasks
+        whose gold standard can be read; for the others a note ``missing`` (formatted with
+        ``dataset`` and ``reason``) is appended to ``notes``."""
+        for dataset in self.datasets:
+            tasks = self.representative_tasks(dataset)
+            if tasks.empty:
+                continue
+            gold = self.gold(dataset, str(tasks.iloc[0]["dataset_hash"]))
+            if isinstance(gold, str):
+                notes.append(missing.format(dataset=dataset, reason=gold))
+                continue
+            yield dataset, tasks, gold
+
     def edges(self, edges_file: str, gold: frozenset[tuple[str, str]]) -> pd.DataFrame:
         if edges_file not in self._edges:
             self._edges[edges_file] = labelled_edges(self.run_dir, edges_file, gold)
@@ -295,14 +309,8 @@ def accuracy_figures(run: RunData) -> tuple[list[Figure], list[str]]:
         "Bar chart of AUPR per method",
         f"Protocol {run.headline}; error bars: sd over repeats; dashed: positive rate (the AUPR of a random ranking)."
         + run.figure_note()))
-    for dataset in run.datasets:
-        tasks = run.representative_tasks(dataset)
-        if tasks.empty:
-            continue
-        gold = run.gold(dataset, str(tasks.iloc[0]["dataset_hash"]))
-        if isinstance(gold, str):
-            notes.append(f"PR and ROC curves of {dataset} are not drawn: {gold}")
-            continue
+    for dataset, tasks, gold in run.datasets_with_gold(
+            notes, "PR and ROC curves of {dataset} are not drawn: {reason}"):
         pr, roc, rates = {}, {}, []
         for row in tasks.itertuples(index=False):
             edges = run.edges(row.edges_file, gold)
@@ -431,14 +439,8 @@ def network_section(run: RunData) -> dict[str, Any] | None:
     confusion_rows, tf_tables, notes = [], [], []
     everything: dict[str, tuple[int, list[str]]] = {}
     many = len(run.datasets) > 1
-    for dataset in run.datasets:
-        tasks = run.representative_tasks(dataset)
-        if tasks.empty:
-            continue
-        gold = run.gold(dataset, str(tasks.iloc[0]["dataset_hash"]))
-        if isinstance(gold, str):
-            notes.append(f"network analysis of {dataset} is not shown: {gold}")
-            continue
+    for dataset, tasks, gold in run.datasets_with_gold(
+            notes, "network analysis of {dataset} is not shown: {reason}"):
         for _, row in tasks.iterrows():
             summary = analyse_network(run.edges(row["edges_file"], gold), run.top_k(row))
             m = summary.metrics

@@ -12,7 +12,7 @@ import numpy as np
 
 from grnbench.api import TrainingData
 from grnbench.dataset import Dataset
-from grnbench.deep import KerasPairClassifier, keras2_sgd
+from grnbench.deep import KerasPairClassifier
 from grnbench.errors import UserError
 from grnbench.universe import PairSet
 
@@ -184,10 +184,6 @@ class CNNC(KerasPairClassifier):
         model.add(layers.Dense(int(p["dense_units"]), activation="relu"))
         model.add(layers.Dropout(float(p["dense_dropout"])))
         model.add(layers.Dense(1, activation="sigmoid"))
-        model.compile(
-            optimizer=keras2_sgd(keras, float(p["learning_rate"]), float(p["decay"]),
-                                 float(p["momentum"]), nesterov=True),
-            loss="binary_crossentropy", weighted_metrics=["accuracy"])
         return model
 
     def pair_features(self, pairs: PairSet) -> np.ndarray:

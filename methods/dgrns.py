@@ -15,7 +15,7 @@ import numpy as np
 
 from grnbench.api import TrainingData
 from grnbench.dataset import Dataset
-from grnbench.deep import KerasPairClassifier, keras2_sgd
+from grnbench.deep import KerasPairClassifier
 from grnbench.errors import UserError
 from grnbench.methods.cnnc import log_expression
 from grnbench.universe import PairSet
@@ -326,10 +326,6 @@ class DGRNS(KerasPairClassifier):
             layers.Dense(int(p["dense2_units"])),
             layers.Dense(1, activation="sigmoid"),
         ])
-        model.compile(
-            optimizer=keras2_sgd(keras, float(p["learning_rate"]), float(p["decay"]),
-                                 float(p["momentum"]), nesterov=True),
-            loss="binary_crossentropy", weighted_metrics=["accuracy"])
         return model
 
     def pair_features(self, pairs: PairSet) -> np.ndarray:
