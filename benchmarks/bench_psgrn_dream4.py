@@ -7,6 +7,13 @@ mean ± sd table over seeds is printed at the end.
 
     python benchmarks/bench_psgrn_dream4.py --models psgrn,psgrn-fm-dn --networks 1 --seeds 0,1,2
     python benchmarks/bench_psgrn_dream4.py --models psgrn --set dn_growth=32 --out sweep.jsonl
+    python benchmarks/bench_psgrn_dream4.py --models all --backend jax --shard 0/8 --out part0.jsonl
+
+``--backend jax`` runs the same Keras model code on Keras's JAX backend (for a GPU machine with
+JAX but no TensorFlow; XLA's deterministic GPU ops are switched on). Its numbers are not
+bit-identical to the TensorFlow CPU runs. ``--shard k/N`` runs every N-th job starting at k
+(jobs ordered seed-first, so a cut-off run still covers every model and network), for N
+processes sharing one machine. ``--models all`` means PSGRN and its seven ablations.
 """
 
 from __future__ import annotations
@@ -20,15 +27,16 @@ from pathlib import Path
 
 import numpy as np
 
-from grnbench.api import TrainingData, parse_parameter_value
-from grnbench.datasets import load_dataset
-from grnbench.metrics import evaluate
-from grnbench.protocols import make_trial, parse_protocols
-from grnbench.registry import load_registry
-from grnbench.universe import EdgeUniverse
+ALL_MODELS = ("psgrn,psgrn-fm-dn,psgrn-rnn-dn,psgrn-lstm-dn,psgrn-fm-gru,psgrn-gru-vgg,"
+              "psgrn-gru-rn,psgrn-ps-sm")
 
 
 def run_one(cls, params: dict, dataset, seed: int, n_threads: int) -> dict:
+    from grnbench.api import TrainingData
+    from grnbench.metrics import evaluate
+    from grnbench.protocols import make_trial, parse_protocols
+    from grnbench.universe import EdgeUniverse
+
     universe = EdgeUniverse.from_dataset(dataset)
     split = make_trial(universe, parse_protocols("standard")[0], 0, seed).split
     data = TrainingData(dataset=dataset, seed=seed, train=universe.labelled(split.train),
@@ -44,7 +52,13 @@ def run_one(cls, params: dict, dataset, seed: int, n_threads: int) -> dict:
             "test_aupr": metrics.aupr, "test_auroc": metrics.auroc, "positive_rate": metrics.positive_rate,
             "val_aupr": method.best_validation_aupr_, "best_epoch": method.best_epoch_,
             "epochs_run": len(method.history_), "fit_s": round(fit_s, 1), "tl": method.features_.tl,
-            "load": os.getloadavg()[0], "host": platform.node()}
+            "load": os.getloadavg()[0], "host": platform.node(), "backend": _backend()}
+
+
+def _backend() -> str:
+    import keras
+
+    return keras.backend.backend()
 
 
 def main() -> None:
@@ -55,40 +69,62 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], help="parameter=value (repeatable)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default="benchmarks/results/psgrn_dream4.jsonl")
+    ap.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow")
+    ap.add_argument("--shard", default="0/1", help="k/N: run jobs k, k+N, k+2N, ...")
     args = ap.parse_args()
-    registry = load_registry()
+    if args.backend == "jax":
+        os.environ["KERAS_BACKEND"] = "jax"
+        os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_gpu_deterministic_ops=true").strip()
+    from grnbench.api import parse_parameter_value
+    from grnbench.datasets import load_dataset
+    from grnbench.methods.psgrn import VARIANTS
+
+    classes = {cls.name: cls for cls in VARIANTS}
+    models = (ALL_MODELS if args.models == "all" else args.models).split(",")
+    shard, n_shards = (int(x) for x in args.shard.split("/"))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     done = []
     if out.exists():
         done = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
-    for model in args.models.split(","):
-        cls = registry.methods[model]
+    def params_of(cls) -> dict:
         params = {}
         for item in args.set:
             key, value = item.split("=", 1)
             params[key] = parse_parameter_value(value, cls.parameters[key])
-        for net in args.networks.split(","):
-            dataset = load_dataset(f"dream4-100-{net}")
-            for seed in (int(s) for s in args.seeds.split(",")):
-                if any(r["model"] == model and r["dataset"] == dataset.name and r["seed"] == seed
-                       and r["params"] == params for r in done):
-                    continue
-                row = run_one(cls, params, dataset, seed, args.threads)
-                done.append(row)
-                with out.open("a") as fh:
-                    fh.write(json.dumps(row) + "\n")
-                print(json.dumps(row), flush=True)
-                import keras
+        return params
 
-                keras.backend.clear_session()
+    def finished(model: str, net: str, seed: int) -> bool:
+        params = params_of(classes[model])
+        return any(r["model"] == model and r["dataset"] == f"dream4-100-{net}" and r["seed"] == seed
+                   and r["params"] == params and r.get("backend", "tensorflow") == args.backend for r in done)
+
+    jobs = [(seed, net, model) for seed in (int(s) for s in args.seeds.split(","))
+            for net in args.networks.split(",") for model in models]
+    pending = [job for job in jobs if not finished(job[2], job[1], job[0])]  # shard what is left
+    for seed, net, model in pending[shard::n_shards]:
+        cls = classes[model]
+        params = params_of(cls)
+        dataset = load_dataset(f"dream4-100-{net}")
+        row = run_one(cls, params, dataset, seed, args.threads)
+        done.append(row)
+        with out.open("a") as fh:
+            fh.write(json.dumps(row) + "\n")
+        print(json.dumps(row), flush=True)
+        import keras
+
+        keras.backend.clear_session()
     summarise(done)
 
 
 def summarise(rows: list[dict]) -> None:
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        groups.setdefault((r["model"], r["dataset"], json.dumps(r["params"], sort_keys=True)), []).append(r)
+        params = json.dumps(r["params"], sort_keys=True)
+        if r.get("backend", "tensorflow") != "tensorflow":
+            params += f" [{r['backend']}]"
+        groups.setdefault((r["model"], r["dataset"], params), []).append(r)
     print(f"{'model':16} {'dataset':14} {'params':40} {'n':>2} {'test AUPR':>16} {'val AUPR':>16} {'fit s':>6}")
     for (model, dataset, params), rs in sorted(groups.items()):
         t = np.array([r["test_aupr"] for r in rs])
