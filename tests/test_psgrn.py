@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_lagged_dataset
+from conftest import make_lagged_dataset, standard_training_data
 
-from grnbench.api import TrainingData
 from grnbench.dataset import Dataset
 from grnbench.metrics import evaluate
-from grnbench.protocols import make_trial, parse_protocols
-from grnbench.universe import EdgeUniverse
 
 from grnbench.methods.psgrn import TINY, VARIANTS, PSGRN  # isort: skip
 from grnbench.methods.psgrn_features import (  # isort: skip
@@ -24,14 +21,6 @@ def _dataset(expression: np.ndarray, n_series: int = 1) -> Dataset:
                    times=np.tile(np.arange(n, dtype=float), n_series),
                    series=np.repeat(np.arange(n_series), n), tfs=genes[:1],
                    gold_standard=frozenset({(genes[0], genes[1])}))
-
-
-def _training_data(dataset: Dataset, seed: int = 0):
-    universe = EdgeUniverse.from_dataset(dataset)
-    split = make_trial(universe, parse_protocols("standard")[0], 0, seed).split
-    data = TrainingData(dataset=dataset, seed=seed, train=universe.labelled(split.train),
-                        validation=universe.labelled(split.validation))
-    return universe, split, data
 
 
 def test_time_lag_matrix_follows_the_paper_formula_on_a_hand_made_series():
@@ -101,7 +90,7 @@ LAYER_MARKS = {  # what distinguishes each ablation in the built network
 
 @pytest.mark.parametrize("cls", VARIANTS, ids=[c.name for c in VARIANTS])
 def test_each_variant_trains_one_epoch_on_a_tiny_dataset(cls, lagged_dataset):
-    universe, split, data = _training_data(lagged_dataset)
+    universe, split, data = standard_training_data(lagged_dataset)
     method = cls(**{**TINY, "dn_blocks": 2})  # two blocks: transition layers are exercised
     method.fit(data)
     assert len(method.history_) == 1 and np.isfinite(method.history_[0]["loss"])
@@ -121,7 +110,7 @@ def test_each_variant_trains_one_epoch_on_a_tiny_dataset(cls, lagged_dataset):
 
 def test_psgrn_learns_lagged_regulation_far_above_the_positive_rate():
     dataset = make_lagged_dataset(n_tfs=6, n_targets=40, n_times=60, lag=2, seed=1)
-    universe, split, data = _training_data(dataset, seed=0)
+    universe, split, data = standard_training_data(dataset, seed=0)
     method = PSGRN(hidden=16, dn_blocks=2, dn_layers=2, dn_growth=8, dense_units=16,
                    epochs=30, patience=30, batch_size=64, learning_rate=3e-3)
     method.fit(data)

@@ -21,20 +21,14 @@ SCRIPT = r"""
 import json, sys
 import numpy as np
 sys.path.insert(0, sys.argv[1])
-from conftest import make_lagged_dataset
+from conftest import make_lagged_dataset, standard_training_data
 import keras
-from grnbench.api import TrainingData
 from grnbench.metrics import evaluate
-from grnbench.protocols import make_trial, parse_protocols
-from grnbench.universe import EdgeUniverse
 from grnbench.methods.psgrn import PSGRN, PSGRN_FM_GRU
 
 assert keras.backend.backend() == "jax"
 dataset = make_lagged_dataset(n_tfs=6, n_targets=40, n_times=60, lag=2, seed=1)
-universe = EdgeUniverse.from_dataset(dataset)
-split = make_trial(universe, parse_protocols("standard")[0], 0, 0).split
-data = TrainingData(dataset=dataset, seed=0, train=universe.labelled(split.train),
-                    validation=universe.labelled(split.validation))
+universe, split, data = standard_training_data(dataset, seed=0)
 params = dict(hidden=16, dn_blocks=2, dn_layers=2, dn_growth=8, dense_units=16, epochs=30,
               patience=30, batch_size=64, learning_rate=3e-3, execution="graph")
 out = {}
