@@ -23,20 +23,27 @@ _threads_set: int | None = None
 
 
 def configure_tensorflow(seed: int, n_threads: int = 1):
-    """Seed everything and fix thread pools; returns the imported ``keras`` module."""
-    global _threads_set
-    if not uses_tensorflow_backend():
-        # Keras on JAX/torch (a GPU without TensorFlow): seeding only; thread pools and op
-        # determinism are that backend's settings (for JAX: XLA_FLAGS, see the README)
-        import keras
+    """Seed everything and fix thread pools; returns the imported ``keras`` module.
 
-        keras.utils.set_random_seed(int(seed) % (2**32 - 1))
-        _isolate_keras_default_seeds(int(seed))
-        return keras
+    On another Keras backend (JAX/torch, e.g. a GPU without TensorFlow) only the seeding
+    applies: thread pools and op determinism are that backend's settings (for JAX: XLA_FLAGS).
+    """
+    tf = _configure_tensorflow_runtime(n_threads) if uses_tensorflow_backend() else None
+    import keras
+
+    keras.utils.set_random_seed(int(seed) % (2**32 - 1))
+    _isolate_keras_default_seeds(int(seed))
+    if tf is not None:
+        tf.config.experimental.enable_op_determinism()
+    return keras
+
+
+def _configure_tensorflow_runtime(n_threads: int):
+    """Import TensorFlow quietly and size its thread pools (first call per process wins)."""
+    global _threads_set
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
     _import_tensorflow_quietly()
-    import keras
     import tensorflow as tf
 
     if _threads_set is None:
@@ -46,10 +53,7 @@ def configure_tensorflow(seed: int, n_threads: int = 1):
             _threads_set = int(n_threads)
         except RuntimeError:  # runtime already initialised in this process
             _threads_set = -1
-    keras.utils.set_random_seed(int(seed) % (2**32 - 1))
-    _isolate_keras_default_seeds(int(seed))
-    tf.config.experimental.enable_op_determinism()
-    return keras
+    return tf
 
 
 def uses_tensorflow_backend() -> bool:
