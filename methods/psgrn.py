@@ -53,8 +53,10 @@ class PSGRN(Method):
     - defaults measured on dream4-100-1 (seed 0, standard split): learning rate 3e-4 reached
       validation AUPR 0.291 (test 0.192) against 0.120 (test 0.163) at 1e-3; batch 512 was
       chosen for time (≈10 s against ≈35 s per epoch at batch 128 on 2 loaded cores, with
-      similar validation AUPR after 3 epochs: 0.06–0.12 against 0.07–0.13). DenseNet depth and
-      growth were not swept (CPU time); with ~35 validation positives on DREAM4 the validation
+      similar validation AUPR after 3 epochs: 0.06–0.12 against 0.07–0.13). DenseNet size, one
+      step from the default each (same split and seed), validation AUPR: default 3 blocks × 4
+      layers, growth 12: 0.291; 2 blocks 0.218; 4 blocks 0.169; 6 layers 0.035; growth 24 0.096
+      (``benchmarks/results/psgrn_sweep.jsonl``). With ~35 validation positives on DREAM4 the validation
       AUPR is noisy and patience 6 alone stopped 6 of 11 runs at epoch ≤ 8 with the best epoch
       0 or 1, while runs that went on peaked at epochs 16–39; hence ``min_epochs`` = 15.
     - class imbalance: 'balanced' class weights in the loss (each class carries half of the
