@@ -145,7 +145,8 @@ def _format(r) -> str:
 
 def aupr(args) -> None:
     cnnc, dgrns = _load(args.backend)
-    from grnbench.api import TrainingData, parse_parameter_value
+    from grnbench.api import TrainingData
+    from grnbench.registry import parse_parameter_value
     from grnbench.datasets import load_dataset
     from grnbench.metrics import evaluate
     from grnbench.protocols import make_trial, parse_protocols

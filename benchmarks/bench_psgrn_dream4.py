@@ -76,7 +76,7 @@ def main() -> None:
         os.environ["KERAS_BACKEND"] = "jax"
         os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_gpu_deterministic_ops=true").strip()
-    from grnbench.api import parse_parameter_value
+    from grnbench.registry import parse_parameter_value
     from grnbench.datasets import load_dataset
     from grnbench.methods.psgrn import VARIANTS
 

@@ -100,7 +100,8 @@ def run_dask(tasks: list[tuple[int, Task]], dataset: Dataset, options: BackendOp
                                "workers": len(client.scheduler_info().get("workers", {})),
                                "threads_per_worker": options.threads_per_worker}
     try:
-        registry = load_registry(tasks[0][1].plugins if tasks else ())
+        first = tasks[0][1] if tasks else None
+        registry = load_registry(first.plugins if first else (), override=bool(first and first.plugin_override))
         dataset_future = client.scatter(dataset, broadcast=True)
         worker_threads = max(1, int(options.threads_per_worker))
         futures = {}

@@ -14,19 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from grnbench import metric_catalogue
 from grnbench.errors import UserError
 from grnbench.results import read_results
 
-#: metrics a table can show, with whether a higher value is better
-METRICS: dict[str, bool] = {
-    "aupr": True, "aupr_ratio": True, "auroc": True, "early_precision": True,
-    "early_precision_ratio": True, "f1": True, "fit_wall_s": False, "score_wall_s": False,
-    "time_s": False, "peak_memory_mb": False,
-}
+#: metrics a table can show, with whether a higher value is better (from the metric catalogue)
+METRICS: dict[str, bool] = metric_catalogue.rankable()
 FORMATS = ("csv", "markdown", "latex")
 _KEYS = ["method", "dataset", "protocol"]
-_AVERAGED = ("aupr", "aupr_ratio", "auroc", "early_precision", "early_precision_ratio", "f1",
-             "fit_wall_s", "fit_cpu_s", "score_wall_s", "score_cpu_s", "time_s")
+_AVERAGED = tuple(c.name for c in metric_catalogue.all_columns() if c.rankable and c.aggregate == "mean")
 
 
 def protocol_family(label: str) -> str:
@@ -53,11 +49,11 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
     metric, peak memory as the maximum, the number of tasks and a status summary.
 
     Groups keep their order of first appearance, so tables list methods as the run did."""
-    frame = frame.copy()
-    frame["time_s"] = frame["fit_wall_s"] + frame["score_wall_s"]
+    frame = metric_catalogue.with_derived(frame)
     columns = _KEYS + ["tasks", "repeats", "status", "positive_rate", "n_test", "n_positives"]
     columns += [f"{m}{s}" for m in _AVERAGED for s in ("", "_sd", "_min", "_max")]
-    columns += ["peak_memory_mb", "peak_memory_mb_sd"]
+    _MAXED = [c.name for c in metric_catalogue.all_columns() if c.rankable and c.aggregate == "max"]
+    columns += [f"{m}{s}" for m in _MAXED for s in ("", "_sd")]
     rows = []
     for key, group in frame.groupby(_KEYS, sort=False):
         ok = group[group["status"] == "ok"]
@@ -71,8 +67,9 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
             row[f"{metric}_sd"] = values.std() if len(values) > 1 else math.nan
             row[f"{metric}_min"] = values.min() if len(values) else math.nan
             row[f"{metric}_max"] = values.max() if len(values) else math.nan
-        row["peak_memory_mb"] = ok["peak_memory_mb"].max() if len(ok) else math.nan
-        row["peak_memory_mb_sd"] = math.nan
+        for metric in _MAXED:
+            row[metric] = ok[metric].max() if len(ok) else math.nan
+            row[f"{metric}_sd"] = math.nan
         rows.append(row)
     return pd.DataFrame(rows, columns=columns)
 
@@ -119,9 +116,10 @@ def method_dataset_table(frame: pd.DataFrame, metric: str = "aupr", protocol: st
 
 
 def _number(value: float, metric: str) -> str:
-    if metric.endswith("_s"):
+    kind = metric_catalogue.column(metric).kind
+    if kind == "seconds":
         return f"{value:.3g}"
-    if metric == "peak_memory_mb":
+    if kind == "mb":
         return f"{value:.0f}"
     return f"{value:.3f}"
 

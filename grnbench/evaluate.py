@@ -1,44 +1,74 @@
 """Recompute metrics from a run folder's saved edge lists, without running any method.
 
-The labels come from the dataset named in each record (checked against the stored dataset
-hash), so a metric change or bug fix can be applied to old runs (BEELINE's separation of
-running and evaluating).
+Each edge list carries its pairs' labels, so every metric of the catalogue
+(``grnbench.metric_catalogue``) is recomputed from the run folder alone (BEELINE's separation
+of running and evaluating): a metric added or fixed later applies to old runs. Runs written
+before edge lists carried labels fall back to the dataset named in each record, refused if
+its content hash changed since the run.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from grnbench.datasets import load_dataset
 from grnbench.errors import DataError
-from grnbench.metrics import evaluate
-from grnbench.results import read_edge_list_scores, read_results
+from grnbench.metric_catalogue import compute_metrics
+from grnbench.metrics import DEFAULT_TOP_K, ScoredPairs
+from grnbench.results import read_edge_list, read_results
 
 
 def evaluate_run(run_dir: Path) -> pd.DataFrame:
+    """Recompute every score column of ``run_dir``'s results.csv and rewrite it."""
     frame = read_results(run_dir)
     gold_by_dataset: dict[str, frozenset[tuple[str, str]]] = {}
     for i, row in frame.iterrows():
         if row["status"] != "ok" or not row["edges_file"]:
             continue
-        name = row["dataset"]
-        if name not in gold_by_dataset:
-            gold_by_dataset[name] = run_gold_standard(run_dir, name, row["dataset_hash"])
-        edges = labelled_edges(run_dir, row["edges_file"], gold_by_dataset[name])
-        metrics = evaluate(edges["label"].to_numpy(), edges["score"].to_numpy(), int(row["top_k"]) or 10_000)
-        for key, value in metrics.as_dict().items():
+        edges = labelled_edges(run_dir, row["edges_file"], lambda r=row: _gold(run_dir, r, gold_by_dataset))
+        values = compute_metrics(scored_pairs(edges, int(row["top_k"]) or DEFAULT_TOP_K, int(row["seed"])))
+        for key, value in values.items():
             frame.at[i, key] = value
     frame.to_csv(Path(run_dir) / "results.csv", index=False)
     return frame
 
 
+def scored_pairs(edges: pd.DataFrame, top_k: int, seed: int) -> ScoredPairs:
+    """A labelled edge list as the metric catalogue's input (extra columns passed along)."""
+    columns = {c: edges[c].to_numpy() for c in edges.columns if c not in ("score", "label")}
+    return ScoredPairs(edges["label"].to_numpy(np.int8), edges["score"].to_numpy(np.float64), top_k, seed, columns)
+
+
+def labelled_edges(run_dir: Path, edges_file: str, gold=None) -> pd.DataFrame:
+    """A saved edge list (regulator, target, score, label).
+
+    Edge lists of older runs have no ``label`` column: then ``gold`` — a gold standard, or a
+    function returning one — supplies it; without ``gold`` such a list is refused.
+    """
+    edges = read_edge_list(Path(run_dir) / edges_file)
+    if "label" in edges.columns:
+        return edges
+    if gold is None:
+        raise DataError(Path(run_dir) / edges_file, "this edge list has no label column (written before grnbench saved labels); re-run")
+    pairs = gold() if callable(gold) else gold
+    edges["label"] = [int((r, t) in pairs) for r, t in zip(edges["regulator"], edges["target"], strict=True)]
+    return edges
+
+
+def _gold(run_dir: Path, row: pd.Series, cache: dict[str, frozenset[tuple[str, str]]]) -> frozenset[tuple[str, str]]:
+    name = str(row["dataset"])
+    if name not in cache:
+        cache[name] = run_gold_standard(run_dir, name, str(row["dataset_hash"]))
+    return cache[name]
+
+
 def run_gold_standard(run_dir: Path, name: str, expected_hash: str) -> frozenset[tuple[str, str]]:
     """The gold standard a run was scored against, refused if the dataset changed since.
 
-    Shared by ``grnbench evaluate`` and the report's curves and network analysis, so every
-    label of a saved edge list comes from one place.
+    Only for runs whose edge lists predate the ``label`` column.
     """
     dataset = _dataset_for(run_dir, name)
     if dataset.content_hash != expected_hash:
@@ -46,15 +76,8 @@ def run_gold_standard(run_dir: Path, name: str, expected_hash: str) -> frozenset
     return dataset.gold_standard
 
 
-def labelled_edges(run_dir: Path, edges_file: str, gold: frozenset[tuple[str, str]]) -> pd.DataFrame:
-    """A saved edge list (regulator, target, score) with a 0/1 ``label`` column from ``gold``."""
-    edges = read_edge_list_scores(Path(run_dir) / edges_file)
-    edges["label"] = [int((r, t) in gold) for r, t in zip(edges["regulator"], edges["target"], strict=True)]
-    return edges
-
-
 def _dataset_for(run_dir: Path, name: str):
-    import json
+    from grnbench.datasets import load_dataset
 
     manifest = Path(run_dir) / "manifest.json"
     if manifest.is_file():

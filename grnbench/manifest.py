@@ -1,4 +1,6 @@
-"""Provenance of a run: versions, machine, seeds, parameters and dataset hash."""
+"""Provenance of a run: versions, machine, seeds, parameters and dataset hash, and for each
+method where it came from (the distribution and version that installed it, or the plugin
+file's path and SHA-256) beside the hash of its source code."""
 
 from __future__ import annotations
 
@@ -42,13 +44,15 @@ def build_manifest(config: RunConfig, dataset: Dataset, started: float, finished
                    extra: dict[str, Any] | None = None) -> dict[str, Any]:
     from grnbench.registry import load_registry
 
-    registry = load_registry(config.plugins)
+    registry = load_registry(config.plugins, override=config.plugin_override)
     methods = {}
     for spec in config.methods:
         try:
             cls = registry.get(spec.name)
             methods[spec.label] = {"name": spec.name, "parameters": {**cls.parameters, **dict(spec.params)},
-                                   "supervised": cls.supervised, "source_hash": cls.source_hash()}
+                                   "supervised": cls.supervised, "ablation_of": cls.ablation_of,
+                                   "source_hash": cls.source_hash(),
+                                   "source": registry.sources[spec.name].provenance()}
         except Exception as exc:  # the manifest must still be written
             methods[spec.label] = {"error": str(exc)}
     payload = {

@@ -11,11 +11,17 @@ Ties are handled so that the order of tied pairs never changes a figure:
   threshold are all in or all out.
 Counts (TP, FP, TN, FN, pairs, positives) are stored beside every ratio so any figure can be
 recomputed.
+
+A metric *family* (``MetricFamily``) is a function from the scored test pairs to one or more
+named columns, each described by a ``Column``; ``grnbench.metric_catalogue`` lists the
+families, and that list is the only place a metric is declared. ``EDGE_RECOVERY`` below is
+the family of ``evaluate``'s columns.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 from sklearn.metrics import (
@@ -51,6 +57,67 @@ class EdgeMetrics:
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of results.csv and of every table built from it.
+
+    ``higher_is_better`` is None for counts and thresholds, which describe a task rather than
+    rank methods (``grnbench table --metric`` offers only columns where it is set).
+    ``aggregate`` is how repeats combine: ``mean`` (with sd, min and max beside it) or
+    ``max``. ``kind`` picks the display format: metric (3 decimals), ratio, int, score,
+    seconds, mb. ``headline`` columns appear in the run summary and the report's comparison
+    table.
+    """
+
+    name: str
+    label: str
+    description: str
+    higher_is_better: bool | None = True
+    kind: str = "metric"
+    dtype: type = float
+    aggregate: str = "mean"
+    headline: bool = False
+    #: the report's (longer) column header; ``label`` when empty
+    long_label: str = ""
+    #: show ``mean ± sd`` over repeats in the report (the others show the mean)
+    with_sd: bool = False
+
+    @property
+    def title(self) -> str:
+        return self.long_label or self.label
+
+    @property
+    def rankable(self) -> bool:
+        return self.higher_is_better is not None
+
+    @property
+    def default(self) -> float | int:
+        return 0 if self.dtype is int else float("nan")
+
+
+@dataclass(frozen=True)
+class ScoredPairs:
+    """What a metric family computes from: the test pairs' labels and scores, saved beside
+    each other in every edge list, plus the run's top-k and the trial seed (for resampling
+    families such as bootstrap intervals). ``columns`` holds any other per-pair column of the
+    edge list (``regulator``, ``target``, and whatever a family needs saved with the edges)."""
+
+    labels: np.ndarray
+    scores: np.ndarray
+    top_k: int = 10_000
+    seed: int = 0
+    columns: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MetricFamily:
+    """Columns computed together from one ``ScoredPairs`` (e.g. a value and its interval)."""
+
+    name: str
+    columns: tuple[Column, ...]
+    compute: Callable[[ScoredPairs], Mapping[str, float | int]]
 
 
 def check_scores(scores: np.ndarray, n: int, who: str = "method") -> np.ndarray:
@@ -126,3 +193,34 @@ def top_k_overlap(scores_a: np.ndarray, scores_b: np.ndarray, k: int) -> float:
     a = set(np.argsort(-scores_a, kind="stable")[:k].tolist())
     b = set(np.argsort(-scores_b, kind="stable")[:k].tolist())
     return len(a & b) / len(a | b) if a | b else float("nan")
+
+
+def _edge_recovery(scored: ScoredPairs) -> dict[str, float | int]:
+    return evaluate(scored.labels, scored.scores, scored.top_k).as_dict()
+
+
+_EDGE_COLUMNS = {
+    "n_pairs": Column("n_pairs", "pairs", "test pairs scored", None, "int", int),
+    "n_positives": Column("n_positives", "positives", "gold-standard edges among the test pairs", None, "int", int),
+    "positive_rate": Column("positive_rate", "positive rate", "positives / pairs: the AUPR of a random ranking", None),
+    "aupr": Column("aupr", "AUPR", "average precision over the test pairs (headline metric)", headline=True, with_sd=True),
+    "aupr_ratio": Column("aupr_ratio", "AUPR/rand", "AUPR divided by the positive rate (1 = random)", kind="ratio",
+                         headline=True, long_label="AUPR ratio"),
+    "auroc": Column("auroc", "AUROC", "area under the ROC curve", headline=True, with_sd=True),
+    "early_precision": Column("early_precision", "EP", "precision of the top k pairs, k = number of positives",
+                              headline=True, long_label="early precision"),
+    "early_precision_ratio": Column("early_precision_ratio", "EP/rand", "early precision divided by the positive rate", kind="ratio"),
+    "top_k": Column("top_k", "k", "threshold rank of the confusion counts", None, "int", int),
+    "threshold": Column("threshold", "threshold", "score of the k-th strongest pair", None, "score"),
+    "tp": Column("tp", "TP", "true positives at the top-k threshold", None, "int", int),
+    "fp": Column("fp", "FP", "false positives at the top-k threshold", None, "int", int),
+    "tn": Column("tn", "TN", "true negatives at the top-k threshold", None, "int", int),
+    "fn": Column("fn", "FN", "false negatives at the top-k threshold", None, "int", int),
+    "precision": Column("precision", "precision", "precision at the top-k threshold"),
+    "recall": Column("recall", "recall", "recall at the top-k threshold"),
+    "f1": Column("f1", "F1", "F1 at the top-k threshold"),
+}
+assert list(_EDGE_COLUMNS) == [f.name for f in fields(EdgeMetrics)]
+
+#: AUPR, AUROC, early precision and the top-k confusion counts (``evaluate``)
+EDGE_RECOVERY = MetricFamily("edge recovery", tuple(_EDGE_COLUMNS.values()), _edge_recovery)

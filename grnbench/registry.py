@@ -2,38 +2,110 @@
 
 Built-in methods register through the same entry-point group as third-party packages, so
 adding a method never means editing the core. ``--plugin path/to/file.py`` loads every
-``Method`` subclass defined in a local file, for methods that are not packaged.
+``Method`` subclass defined in a local file, for methods that are not packaged. A method is
+known by its ``name``; two sources claiming one name is an error that names both, never a
+silent replacement.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import inspect
+import re
 import sys
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from grnbench.api import Method, parse_parameter_value
+from grnbench.api import Method
 from grnbench.errors import UserError
 
 GROUP = "grnbench.methods"
 
 
+@dataclass(frozen=True)
+class MethodSource:
+    """Where a method came from: an entry point of an installed distribution, or a plugin
+    file. Named in collision errors, shown by ``grnbench list`` and recorded in the manifest."""
+
+    kind: str  # "entry point" or "plugin file"
+    #: the entry-point key, or the class name inside a plugin file
+    key: str
+    #: ``module:attribute`` of an entry point, or the plugin file's absolute path
+    target: str
+    distribution: str | None = None
+    version: str | None = None
+    sha256: str | None = None
+
+    def describe(self) -> str:
+        if self.kind == "entry point":
+            dist = f" from {self.distribution} {self.version}" if self.distribution else ""
+            return f"entry point {self.key} = {self.target}{dist}"
+        return f"plugin file {self.target} (class {self.key})"
+
+    def provenance(self) -> dict[str, str | None]:
+        """The manifest's record of this source."""
+        if self.kind == "entry point":
+            return {"kind": self.kind, "entry_point": f"{self.key} = {self.target}",
+                    "distribution": self.distribution, "version": self.version}
+        return {"kind": self.kind, "path": self.target, "sha256": self.sha256, "class": self.key}
+
+
 @dataclass
 class Registry:
+    """The methods a run can use, each with its source, and every problem found loading them.
+
+    Built once per process by ``load_registry`` and shared: do not modify it.
+    """
+
     methods: dict[str, type[Method]] = field(default_factory=dict)
+    sources: dict[str, MethodSource] = field(default_factory=dict)
     #: entry points that failed to load: name → one-line reason (shown by ``grnbench list``)
     broken: dict[str, str] = field(default_factory=dict)
+    #: a method name two installed entry points both define → both sources (unusable until one goes)
+    conflicts: dict[str, tuple[MethodSource, MethodSource]] = field(default_factory=dict)
+    #: entry-point key → the ``name`` of the class it loads, where the two differ
+    key_mismatches: dict[str, str] = field(default_factory=dict)
+    #: method name → the installed source a plugin file replaced (``--plugin-override``)
+    replaced: dict[str, MethodSource] = field(default_factory=dict)
 
-    def add(self, cls: type[Method], origin: str) -> None:
+    def add(self, cls: type[Method], source: MethodSource, override: bool = False) -> None:
         if not (inspect.isclass(cls) and issubclass(cls, Method)) or inspect.isabstract(cls):
-            self.broken[getattr(cls, "__name__", str(cls))] = f"{origin} is not a concrete grnbench Method"
+            self.broken[source.key] = f"{source.describe()} is not a concrete grnbench Method"
             return
-        self.methods[cls.name] = cls
+        name = getattr(cls, "name", None)
+        if not isinstance(name, str) or not name:
+            self.broken[source.key] = f"{source.describe()} has no string `name`"
+            return
+        if source.kind == "entry point" and source.key != name:
+            self.key_mismatches[source.key] = name
+        old = self.sources.get(name)
+        if old is not None and self.methods[name] is not cls:
+            if source.kind == "entry point":
+                self.conflicts[name] = (old, source)
+                return
+            if old.kind == "plugin file" or not override:
+                fix = ("rename one of them" if old.kind == "plugin file" else
+                       "set another `name` on the plugin class, or pass --plugin-override to let the plugin file replace it")
+                raise UserError(f"method name {name!r} is defined twice: by {old.describe()} and by "
+                                f"{source.describe()}; {fix}")
+            self.replaced[name] = old
+            self.conflicts.pop(name, None)
+        self.methods[name] = cls
+        self.sources[name] = source
 
     def get(self, name: str) -> type[Method]:
+        if name in self.conflicts:
+            a, b = self.conflicts[name]
+            raise UserError(f"method name {name!r} is defined twice: by {a.describe()} and by {b.describe()}; "
+                            "uninstall one of the two packages (or replace the method with --plugin FILE --plugin-override)")
+        if name not in self.methods and name in self.key_mismatches:
+            real = self.key_mismatches[name]
+            raise UserError(f"{name!r} is the entry-point key of a method whose name is {real!r} "
+                            f"({self.sources[real].describe()}); use --methods {real} (the package should "
+                            "make its entry-point key equal to the method's `name`)")
         if name not in self.methods:
             hint = f" (it failed to load: {self.broken[name]})" if name in self.broken else ""
             raise UserError(f"unknown method {name!r}{hint}; valid methods: {', '.join(sorted(self.methods))}")
@@ -42,17 +114,63 @@ class Registry:
     def names_in_all(self) -> list[str]:
         return sorted(n for n, c in self.methods.items() if c.in_all)
 
+    def problems(self) -> list[str]:
+        """One line per registry problem, for ``grnbench list`` and ``grnbench check``."""
+        lines = [f"{key}: failed to load: {reason}" for key, reason in sorted(self.broken.items())]
+        lines += [f"{name}: defined twice, by {a.describe()} and by {b.describe()}"
+                  for name, (a, b) in sorted(self.conflicts.items())]
+        lines += [f"{key}: entry-point key differs from the method's name {name!r} "
+                  f"({self.sources[name].describe()}); it loads as {name!r}"
+                  for key, name in sorted(self.key_mismatches.items())]
+        return lines
 
-def load_registry(plugin_files: list[str] | tuple[str, ...] = ()) -> Registry:
+
+_LOADED: dict[tuple[object, ...], Registry] = {}
+
+
+def load_registry(plugin_files: list[str] | tuple[str, ...] = (), override: bool = False) -> Registry:
+    """The methods of the ``grnbench.methods`` entry points plus ``plugin_files``.
+
+    Loaded once per process for each set of plugin files (a file's path, size and
+    modification time are its identity), so a run's tasks — in this process, in serial child
+    processes or on Dask workers — execute each plugin file once per process, not per task.
+    A plugin-file method whose name an installed method already has is an error naming both,
+    unless ``override`` lets the file replace it.
+    """
+    key = (tuple(_file_identity(p) for p in plugin_files), bool(override))
+    if key not in _LOADED:
+        _LOADED[key] = _build_registry(plugin_files, override)
+    return _LOADED[key]
+
+
+def _file_identity(path: str | Path) -> tuple[str, int, int]:
+    p = Path(path).resolve()
+    try:
+        stat = p.stat()
+    except OSError:
+        return str(p), -1, -1
+    return str(p), stat.st_size, stat.st_mtime_ns
+
+
+def _build_registry(plugin_files: list[str] | tuple[str, ...], override: bool) -> Registry:
     registry = Registry()
     for ep in entry_points(group=GROUP):
+        dist = getattr(ep, "dist", None)
+        source = MethodSource("entry point", ep.name, ep.value, dist.name if dist else None,
+                              dist.version if dist else None)
         try:
-            registry.add(ep.load(), f"entry point {ep.name} = {ep.value}")
+            cls = ep.load()
         except Exception as exc:  # a broken third-party plugin must not break the others
             registry.broken[ep.name] = f"{type(exc).__name__}: {exc}"
+            continue
+        registry.add(cls, source)
     for path in plugin_files:
-        for cls in load_plugin_file(path):
-            registry.add(cls, path)
+        resolved = Path(path).resolve()
+        classes = load_plugin_file(path)
+        digest = hashlib.sha256(resolved.read_bytes()).hexdigest()
+        for cls in classes:
+            registry.add(cls, MethodSource("plugin file", cls.__name__, str(resolved), sha256=digest),
+                         override=override)
     return registry
 
 
@@ -61,7 +179,8 @@ def load_plugin_file(path: str | Path) -> list[type[Method]]:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: plugin file not found; pass the path of a .py file defining a grnbench Method subclass")
-    module_name = f"grnbench_plugin_{path.stem}"
+    tag = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
+    module_name = f"grnbench_plugin_{re.sub(r'[^0-9A-Za-z_]', '_', path.stem)}_{tag}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise UserError(f"{path}: cannot import this file as a Python module")
@@ -107,7 +226,7 @@ def parse_method_specs(text: str, registry: Registry) -> list[MethodSpec]:
         if not token:
             continue
         if token == "all":
-            specs.extend((n, {}) for n in registry.names_in_all())
+            specs.extend((n, {}) for n in registry.names_in_all() if registry.get(n))
             continue
         if "=" in token and ":" not in token:
             if not specs:
@@ -139,3 +258,27 @@ def _parse_assignment(text: str, cls: type[Method]) -> tuple[str, Any]:
         return key, parse_parameter_value(value, cls.parameters[key])
     except UserError as exc:
         raise UserError(f"{cls.name}:{key}: {exc}") from None
+
+
+def parse_parameter_value(text: str, default: Any) -> Any:
+    """Coerce a command-line value to the type of the parameter's default."""
+    if isinstance(default, bool):
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise UserError(f"expected true/false, got {text!r}")
+    for kind in (int, float):
+        if isinstance(default, kind):
+            try:
+                return kind(text)
+            except ValueError:
+                raise UserError(f"expected a number, got {text!r}") from None
+    if default is None:
+        for kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                pass
+        return None if text.lower() == "none" else text
+    return text

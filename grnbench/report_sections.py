@@ -5,9 +5,10 @@ ablation variants, a single pair count, ...), and the template shows only the se
 exist. Tables are returned in one generic shape (``Table``) so the template renders them all
 with one sortable macro; each cell carries its display text and a sort key.
 
-Curves and the network analysis need the gold-standard labels of the saved edge lists; they
-come from ``grnbench.evaluate`` (the same lookup ``grnbench evaluate`` uses). If the dataset is
-no longer available or has changed since the run, those parts say so instead of guessing.
+Curves and the network analysis read the labels saved in each edge list. Runs written before
+edge lists carried labels fall back to the dataset's gold standard (``grnbench.evaluate``'s
+lookup); if that dataset is no longer available or has changed since the run, those parts say
+so instead of guessing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from grnbench import plots
+from grnbench import metric_catalogue, plots
 from grnbench.comparison import aggregate, method_base, protocol_family
 from grnbench.errors import UserError
 from grnbench.evaluate import labelled_edges, run_gold_standard
@@ -189,12 +190,16 @@ class RunData:
         return self._gold[dataset]
 
     def datasets_with_gold(self, notes: list[str], missing: str):
-        """(dataset, representative tasks, gold standard) for every dataset with finished tasks
-        whose gold standard can be read; for the others a note ``missing`` (formatted with
-        ``dataset`` and ``reason``) is appended to ``notes``."""
+        """(dataset, representative tasks, gold standard or None) for every dataset with
+        finished tasks whose edge lists carry labels (None) or whose gold standard can be read;
+        for the others a note ``missing`` (formatted with ``dataset`` and ``reason``) is
+        appended to ``notes``."""
         for dataset in self.datasets:
             tasks = self.representative_tasks(dataset)
             if tasks.empty:
+                continue
+            if all(_has_labels(self.run_dir / f) for f in tasks["edges_file"]):
+                yield dataset, tasks, None
                 continue
             gold = self.gold(dataset, str(tasks.iloc[0]["dataset_hash"]))
             if isinstance(gold, str):
@@ -202,13 +207,22 @@ class RunData:
                 continue
             yield dataset, tasks, gold
 
-    def edges(self, edges_file: str, gold: frozenset[tuple[str, str]]) -> pd.DataFrame:
+    def edges(self, edges_file: str, gold: frozenset[tuple[str, str]] | None) -> pd.DataFrame:
         if edges_file not in self._edges:
             self._edges[edges_file] = labelled_edges(self.run_dir, edges_file, gold)
         return self._edges[edges_file]
 
     def top_k(self, row: pd.Series) -> int:
         return int(self.manifest.get("top_k") or row.get("top_k") or DEFAULT_TOP_K)
+
+
+def _has_labels(edges_path: Path) -> bool:
+    """Whether a saved edge list has a ``label`` column (runs since labels were saved)."""
+    try:
+        with open(edges_path, encoding="utf-8") as handle:
+            return "label" in handle.readline().strip().split(",")
+    except OSError:
+        return False
 
 
 # ---------------------------------------------------------------- 1. the run
@@ -271,24 +285,21 @@ def run_section(run: RunData) -> dict[str, Any]:
 
 
 def comparison_section(run: RunData) -> Table | None:
+    """The headline columns of the metric catalogue, one row per method, best AUPR first."""
     agg = run.headline_agg()
     if agg.empty:
         return None
     many = len(run.datasets) > 1
-    headers = ["method"] + (["dataset"] if many else []) + [
-        "AUPR", "AUPR ratio", "AUROC", "early precision", "fit s", "score s", "peak MB", "status"]
+    columns = metric_catalogue.headline()
+    headers = ["method"] + (["dataset"] if many else []) + [c.title for c in columns] + ["status"]
     tips = ["method label (parameters after ':')"] + (["dataset"] if many else []) + [
-        "average precision over the test pairs (headline metric); mean ± sd over repeats",
-        "AUPR divided by the positive rate (1 = random)", "area under the ROC curve",
-        "precision of the top k pairs, k = number of positives", "fit wall time (s)",
-        "scoring wall time (s)", "peak memory of the task (MB)", "tasks by status"]
+        c.description + ("; mean ± sd over repeats" if c.with_sd else "") for c in columns] + ["tasks by status"]
     rows = []
-    for r in agg.sort_values("aupr", ascending=False, na_position="last").itertuples(index=False):
-        rows.append([txt(r.method)] + ([txt(r.dataset)] if many else []) + [
-            num(r.aupr, sd=r.aupr_sd), num(r.aupr_ratio, "ratio"), num(r.auroc, sd=r.auroc_sd),
-            num(r.early_precision), num(r.fit_wall_s, "seconds"), num(r.score_wall_s, "seconds"),
-            num(r.peak_memory_mb, "mb"), txt(r.status)])
-    numeric = [False] + ([False] if many else []) + [True] * 7 + [False]
+    for _, r in agg.sort_values("aupr", ascending=False, na_position="last").iterrows():
+        rows.append([txt(r["method"])] + ([txt(r["dataset"])] if many else []) + [
+            num(r[c.name], c.kind, sd=r[f"{c.name}_sd"] if c.with_sd else None) for c in columns]
+            + [txt(r["status"])])
+    numeric = [False] + ([False] if many else []) + [True] * len(columns) + [False]
     return Table(headers, rows, numeric, tips, id="comparison")
 
 

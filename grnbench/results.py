@@ -7,19 +7,41 @@ table is built from the same columns. Counts are stored beside ratios.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from grnbench.metrics import EdgeMetrics
+from grnbench.metric_catalogue import headline, record_columns
 
 STATUSES = ("ok", "failed", "timeout", "oom", "skipped")
 
 
+def _with_catalogue_columns(cls: type) -> type:
+    """Declare one field per metric-catalogue column before ``edges_file``, so a metric added
+    to the catalogue becomes a record attribute and a results.csv column with no edit here."""
+    declared = dict(cls.__annotations__)
+    annotations: dict[str, object] = {}
+    for name, kind in declared.items():
+        if name == "edges_file":
+            for c in record_columns():
+                if c.name in declared:
+                    raise TypeError(f"ResultRecord declares {c.name!r}, which the metric catalogue owns")
+                annotations[c.name] = c.dtype.__name__
+                setattr(cls, c.name, c.default)
+        annotations[name] = kind
+    cls.__annotations__ = annotations
+    return cls
+
+
 @dataclass
+@_with_catalogue_columns
 class ResultRecord:
+    """One task's identity, status and counts; its metric and cost columns come from
+    ``grnbench.metric_catalogue`` (``record.aupr``, ``record.fit_wall_s``, ...)."""
+
     method: str
     dataset: str
     dataset_hash: str
@@ -33,33 +55,12 @@ class ResultRecord:
     n_train: int = 0
     n_validation: int = 0
     n_test: int = 0
-    n_pairs: int = 0
-    n_positives: int = 0
-    positive_rate: float = float("nan")
-    aupr: float = float("nan")
-    aupr_ratio: float = float("nan")
-    auroc: float = float("nan")
-    early_precision: float = float("nan")
-    early_precision_ratio: float = float("nan")
-    top_k: int = 0
-    threshold: float = float("nan")
-    tp: int = 0
-    fp: int = 0
-    tn: int = 0
-    fn: int = 0
-    precision: float = float("nan")
-    recall: float = float("nan")
-    f1: float = float("nan")
-    fit_wall_s: float = float("nan")
-    fit_cpu_s: float = float("nan")
-    score_wall_s: float = float("nan")
-    score_cpu_s: float = float("nan")
-    peak_memory_mb: float = float("nan")
     edges_file: str = ""
     cached: bool = field(default=False)
 
-    def set_metrics(self, metrics: EdgeMetrics) -> None:
-        for key, value in metrics.as_dict().items():
+    def set_metrics(self, values: Mapping[str, float | int]) -> None:
+        """Store catalogue columns (``compute_metrics``'s result) on the record."""
+        for key, value in values.items():
             setattr(self, key, value)
 
     def as_dict(self) -> dict[str, object]:
@@ -92,32 +93,41 @@ def read_results(run_dir: Path) -> pd.DataFrame:
 
 
 def summarise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean and sd per (method, dataset, protocol) over the repeats that finished."""
+    """Per (method, dataset, protocol), over the repeats that finished: each headline column of
+    the metric catalogue (mean, with ``<name>_sd``; or max), the repeats and any problems."""
+    from grnbench.metric_catalogue import with_derived
+
+    frame = with_derived(frame)
     ok = frame[frame["status"] == "ok"]
     keys = ["method", "dataset", "protocol"]
-    agg = ok.groupby(keys, sort=False).agg(
-        repeats=("aupr", "size"), aupr=("aupr", "mean"), aupr_sd=("aupr", "std"),
-        aupr_ratio=("aupr_ratio", "mean"), auroc=("auroc", "mean"), auroc_sd=("auroc", "std"),
-        early_precision=("early_precision", "mean"), fit_wall_s=("fit_wall_s", "mean"),
-        score_wall_s=("score_wall_s", "mean"), peak_memory_mb=("peak_memory_mb", "max"),
-    ).reset_index()
+    spec: dict[str, tuple[str, str]] = {"repeats": ("status", "size")}
+    for c in headline():
+        spec[c.name] = (c.name, c.aggregate)
+        if c.aggregate == "mean":
+            spec[f"{c.name}_sd"] = (c.name, "std")
+    agg = ok.groupby(keys, sort=False).agg(**spec).reset_index()
     failed = frame[frame["status"] != "ok"].groupby(keys, sort=False)["status"].agg(
         lambda s: ",".join(sorted(set(s)))).rename("problems").reset_index()
     out = agg.merge(failed, on=keys, how="outer")
     out["problems"] = out["problems"].fillna("")
     out["repeats"] = out["repeats"].fillna(0).astype(int)
-    return out.sort_values(["dataset", "protocol", "aupr"], ascending=[True, True, False],
+    first = headline()[0].name
+    return out.sort_values(["dataset", "protocol", first], ascending=[True, True, False],
                            na_position="last").reset_index(drop=True)
 
 
-def write_edge_list(path: Path, regulators: np.ndarray, targets: np.ndarray, scores: np.ndarray) -> None:
-    """One ranked edge list format for every method: regulator, target, score (descending)."""
+def write_edge_list(path: Path, regulators: np.ndarray, targets: np.ndarray, scores: np.ndarray,
+                    labels: np.ndarray) -> None:
+    """One ranked edge list format for every method: regulator, target, score (descending),
+    label (0/1 from the gold standard). The label travels with the scores so that
+    ``grnbench evaluate`` and the report never reload the dataset (BEELINE's stage hand-off)."""
     order = np.argsort(-scores, kind="stable")
-    pd.DataFrame({"regulator": regulators[order], "target": targets[order],
-                  "score": scores[order]}).to_csv(path, index=False, float_format="%.10g")
+    pd.DataFrame({"regulator": regulators[order], "target": targets[order], "score": scores[order],
+                  "label": np.asarray(labels, dtype=np.int8)[order]}).to_csv(path, index=False, float_format="%.10g")
 
 
-def read_edge_list_scores(path: Path) -> pd.DataFrame:
+def read_edge_list(path: Path) -> pd.DataFrame:
+    """A saved edge list; runs written before edge lists carried labels have no ``label``."""
     return pd.read_csv(path, dtype={"regulator": str, "target": str})
 
 

@@ -3,7 +3,7 @@ write the run folder.
 
 The run folder holds ``results.csv`` (one ResultRecord per task, rewritten after every
 finished task so that a killed run loses nothing), ``edges/`` (one ranked edge list per task:
-regulator, target, score over the test pairs), ``manifest.json`` (versions, machine, seed,
+regulator, target, score, label over the test pairs), ``manifest.json`` (versions, machine, seed,
 parameters, dataset hash, backend) and, by default, ``cache/``. Metrics can be recomputed from
 the edge lists alone (``grnbench evaluate``).
 """
@@ -36,6 +36,8 @@ class RunConfig:
     split: str = "stratified"
     top_k: int = 10_000
     plugins: tuple[str, ...] = ()
+    #: let plugin-file methods replace installed methods of the same name (--plugin-override)
+    plugin_override: bool = False
     out_dir: Path = Path("grnbench-results")
     quiet: bool = False
     command: list[str] = field(default_factory=lambda: list(sys.argv))
@@ -58,7 +60,8 @@ class RunSummary:
 def build_tasks(config: RunConfig, dataset: Dataset) -> list[Task]:
     return [
         Task(method=m, dataset=dataset.name, protocol=p, repeat=r, seed=config.seed,
-             split=config.split, top_k=config.top_k, plugins=config.plugins)
+             split=config.split, top_k=config.top_k, plugins=config.plugins,
+             plugin_override=config.plugin_override)
         for p in config.protocols for r in range(p.repeats) for m in config.methods
     ]
 
@@ -75,7 +78,7 @@ def save_edges(output: TaskOutput, task: Task, universe: EdgeUniverse, out_dir: 
     edges_dir.mkdir(parents=True, exist_ok=True)
     regs, tgts = universe.names(output.test_index)
     name = edges_filename(task)
-    write_edge_list(edges_dir / name, regs, tgts, output.scores)
+    write_edge_list(edges_dir / name, regs, tgts, output.scores, universe.labels[output.test_index])
     output.record.edges_file = f"edges/{name}"
 
 
@@ -87,7 +90,7 @@ def run_benchmark(config: RunConfig, dataset: Dataset,
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     universe = EdgeUniverse.from_dataset(dataset)
-    registry = load_registry(config.plugins)
+    registry = load_registry(config.plugins, override=config.plugin_override)
     tasks = build_tasks(config, dataset)
     cache = ResultCache(config.cache_dir or out_dir / "cache") if config.use_cache else None
     keys = [task_key(t, registry, dataset.content_hash) for t in tasks]

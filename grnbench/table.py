@@ -6,10 +6,14 @@ import math
 
 import pandas as pd
 
-COLUMNS = [("method", "method"), ("protocol", "protocol"), ("repeats", "n"), ("aupr", "AUPR"),
-           ("aupr_sd", "sd"), ("aupr_ratio", "AUPR/rand"), ("auroc", "AUROC"),
-           ("early_precision", "EP"), ("fit_wall_s", "fit s"), ("score_wall_s", "score s"),
-           ("peak_memory_mb", "peak MB"), ("problems", "problems")]
+from grnbench.metric_catalogue import headline
+
+
+def _columns() -> list[tuple[str, str]]:
+    """The metric catalogue's headline columns; the sd of the first (the headline metric)."""
+    first, *rest = headline()
+    return ([("method", "method"), ("protocol", "protocol"), ("repeats", "n"), (first.name, first.label),
+             (f"{first.name}_sd", "sd")] + [(c.name, c.label) for c in rest] + [("problems", "problems")])
 
 
 def _cell(value: object) -> str:
@@ -21,7 +25,7 @@ def _cell(value: object) -> str:
 
 
 def format_summary(summary: pd.DataFrame) -> str:
-    cols = [(k, h) for k, h in COLUMNS if k in summary.columns]
+    cols = [(k, h) for k, h in _columns() if k in summary.columns]
     rows = [[h for _, h in cols]] + [[_cell(row[k]) for k, _ in cols] for _, row in summary.iterrows()]
     widths = [max(len(r[i]) for r in rows) for i in range(len(cols))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]

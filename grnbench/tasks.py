@@ -1,4 +1,5 @@
-"""One benchmark task: fit one method on one trial of one protocol, score the test pairs.
+"""One benchmark task: fit one method on one trial of one protocol, score the test pairs
+(through ``grnbench.trial.fit_and_score``, the one fit-and-score path).
 
 A task is a pure function of its ``Task`` description and the dataset, so the same code runs
 serially, on a LocalCluster or on a remote Dask worker, and its result can be cached under a
@@ -13,13 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grnbench.api import TrainingData
 from grnbench.dataset import Dataset
-from grnbench.metrics import DEFAULT_TOP_K, check_scores, evaluate
+from grnbench.metrics import DEFAULT_TOP_K
 from grnbench.protocols import ProtocolSpec, make_trial
 from grnbench.registry import MethodSpec, load_registry
-from grnbench.resources import ResourceMeter
 from grnbench.results import ResultRecord
+from grnbench.trial import fit_and_score, skip_reason
 from grnbench.universe import EdgeUniverse
 
 
@@ -33,6 +33,8 @@ class Task:
     split: str = "stratified"
     top_k: int = DEFAULT_TOP_K
     plugins: tuple[str, ...] = ()
+    #: the run's --plugin-override: plugin-file methods may replace installed ones
+    plugin_override: bool = False
 
     @property
     def label(self) -> str:
@@ -57,43 +59,29 @@ def blank_record(task: Task, dataset: Dataset, method_params: dict | None = None
 
 
 def execute_task(task: Task, dataset: Dataset, client: object = None, n_threads: int = 1,
-                 progress: bool = False) -> TaskOutput:
-    """Run one task; any exception becomes a ``failed`` record, never a lost run."""
+                 progress: bool = False, on_progress: object = None) -> TaskOutput:
+    """Run one task through ``grnbench.trial.fit_and_score``; any exception becomes a
+    ``failed`` record, never a lost run."""
     record = blank_record(task, dataset)
     try:
-        registry = load_registry(task.plugins)
+        registry = load_registry(task.plugins, override=task.plugin_override)
         method = task.method.build(registry)
         record.parameters = json.dumps(method.params, sort_keys=True, default=str)
-        reason = method.skip(dataset)
+        reason = skip_reason(method, dataset)
         if reason:
             record.status, record.error = "skipped", reason
             return TaskOutput(record)
         universe = EdgeUniverse.from_dataset(dataset)
         trial = make_trial(universe, task.protocol, task.repeat, task.seed, task.split)
         record.seed = trial.seed
-        split = trial.split
-        record.n_train, record.n_validation, record.n_test = len(split.train), len(split.validation), len(split.test)
-        pairs = trial.feature_pairs
-        data = TrainingData(dataset=dataset, seed=trial.seed, client=client, n_threads=n_threads,
-                            progress=progress)
-        if method.supervised:
-            labels = universe.labels
-            from grnbench.universe import LabelledPairs
-
-            data = TrainingData(
-                dataset=dataset, seed=trial.seed, client=client, n_threads=n_threads, progress=progress,
-                train=LabelledPairs(pairs.subset(split.train), labels[split.train]),
-                validation=LabelledPairs(pairs.subset(split.validation), labels[split.validation]),
-            )
-        with ResourceMeter() as fit_cost:
-            method.fit(data)
-        with ResourceMeter() as score_cost:
-            scores = check_scores(method.score_edges(pairs.subset(split.test)), len(split.test), method.name)
-        record.fit_wall_s, record.fit_cpu_s = fit_cost.wall_s, fit_cost.cpu_s
-        record.score_wall_s, record.score_cpu_s = score_cost.wall_s, score_cost.cpu_s
-        record.peak_memory_mb = max(fit_cost.peak_mb, score_cost.peak_mb)
-        record.set_metrics(evaluate(universe.labels[split.test], scores, task.top_k))
-        return TaskOutput(record, split.test, scores)
+        result = fit_and_score(method, dataset, trial, universe=universe, client=client,
+                               n_threads=n_threads, progress=progress, on_progress=on_progress)
+        record.n_train, record.n_validation, record.n_test = result.n_train, result.n_validation, result.n_test
+        record.fit_wall_s, record.fit_cpu_s = result.fit_cost.wall_s, result.fit_cost.cpu_s
+        record.score_wall_s, record.score_cpu_s = result.score_cost.wall_s, result.score_cost.cpu_s
+        record.peak_memory_mb = max(result.fit_cost.peak_mb, result.score_cost.peak_mb)
+        record.set_metrics(result.metrics(task.top_k))
+        return TaskOutput(record, result.test_index, result.scores)
     except MemoryError:
         record.status, record.error = "oom", "ran out of memory"
         return TaskOutput(record)

@@ -51,13 +51,25 @@ def lagged_dataset() -> Dataset:
 
 
 def standard_training_data(dataset: Dataset, seed: int = 0):
-    """The universe, the standard-protocol split and the TrainingData a supervised method gets."""
-    from grnbench.api import TrainingData
-    from grnbench.protocols import make_trial, parse_protocols
+    """The universe, the standard-protocol split and the TrainingData a supervised method gets
+    (built by ``grnbench.trial.training_data``, the code the runner uses)."""
+    from grnbench.trial import standard_trial, training_data
+    from grnbench.dataset_view import DatasetView
+    from grnbench.universe import EdgeUniverse
+
+    class _Supervised:
+        supervised = True
+
+    universe = EdgeUniverse.from_dataset(dataset)
+    trial = standard_trial(universe, seed)
+    data = training_data(_Supervised(), DatasetView.of(dataset), trial, universe)
+    return universe, trial.split, data
+
+
+def fit_and_score_standard(method, dataset: Dataset, seed: int = 0, **kwargs):
+    """``grnbench.trial.fit_and_score`` on the standard protocol's trial for ``seed``."""
+    from grnbench.trial import fit_and_score, standard_trial
     from grnbench.universe import EdgeUniverse
 
     universe = EdgeUniverse.from_dataset(dataset)
-    split = make_trial(universe, parse_protocols("standard")[0], 0, seed).split
-    data = TrainingData(dataset=dataset, seed=seed, train=universe.labelled(split.train),
-                        validation=universe.labelled(split.validation))
-    return universe, split, data
+    return fit_and_score(method, dataset, standard_trial(universe, seed), universe=universe, **kwargs)

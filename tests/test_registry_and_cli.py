@@ -78,7 +78,7 @@ def test_run_writes_results_edges_and_manifest_and_correlation_beats_random(tmp_
     aupr = results.set_index("method")["aupr"]
     assert aupr["correlation"] > aupr["random"]
     edges = pd.read_csv(out / results.set_index("method").loc["correlation", "edges_file"])
-    assert list(edges.columns) == ["regulator", "target", "score"]
+    assert list(edges.columns) == ["regulator", "target", "score", "label"]
     assert edges["score"].is_monotonic_decreasing and len(edges) == results["n_test"].iloc[0]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 0 and manifest["dataset"]["hash"] == results["dataset_hash"].iloc[0]
@@ -97,7 +97,7 @@ def test_evaluate_recomputes_the_same_metrics(tmp_path, capsys):
 
 
 def test_source_hash_covers_helper_modules_imported_lazily_or_at_the_top():
-    from grnbench.api import _code_sources
+    from grnbench.source_hash import code_sources as _code_sources
 
     registry = load_registry()
     genie3 = _code_sources(registry.methods["genie3"])

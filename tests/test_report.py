@@ -217,15 +217,27 @@ def test_only_sections_with_data_for_a_standard_run(tmp_path: Path) -> None:
     assert ids == ["sec-run", "sec-comparison", "sec-accuracy", "sec-time", "sec-network"]
 
 
-def test_report_says_why_curves_are_missing_when_the_dataset_changed(run_dir: Path, tmp_path: Path) -> None:
+def _copy_with_changed_hash(run_dir: Path, copy: Path, drop_labels: bool) -> None:
     results = pd.read_csv(run_dir / "results.csv", keep_default_na=False)
-    copy = tmp_path / "changed"
     (copy / "edges").mkdir(parents=True)
     for p in (run_dir / "edges").iterdir():
-        (copy / "edges" / p.name).write_bytes(p.read_bytes())
+        edges = pd.read_csv(p)
+        (edges.drop(columns="label") if drop_labels else edges).to_csv(copy / "edges" / p.name, index=False)
     (copy / "manifest.json").write_bytes((run_dir / "manifest.json").read_bytes())
     results.assign(dataset_hash="0000000000000000").to_csv(copy / "results.csv", index=False)
-    html = render_report(copy)
+
+
+def test_report_reads_labels_from_the_edge_lists_not_the_dataset(run_dir: Path, tmp_path: Path) -> None:
+    _copy_with_changed_hash(run_dir, tmp_path / "changed", drop_labels=False)
+    html = render_report(tmp_path / "changed")
+    assert "has changed since the run" not in html
+    assert html.count("<img ") == render_report(run_dir).count("<img ")
+
+
+def test_report_of_an_old_run_says_why_curves_are_missing_when_the_dataset_changed(run_dir: Path, tmp_path: Path) -> None:
+    """Edge lists written before labels were saved fall back to the dataset, checked by hash."""
+    _copy_with_changed_hash(run_dir, tmp_path / "changed", drop_labels=True)
+    html = render_report(tmp_path / "changed")
     assert "has changed since the run" in html
     assert html.count("<img ") == 2  # AUPR bars and repeat spread still drawn from results.csv
 

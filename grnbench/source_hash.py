@@ -1,0 +1,82 @@
+"""The hash of the code behind a method's scores, part of every cache key.
+
+Kept beside the cache's concerns, not in the plugin contract: a method author never calls
+it. It covers the module defining the class, the modules of its base classes, and every
+grnbench module (or module of the method's own package) they import — at the top or lazily
+inside a function, found by parsing the source — so editing a shared helper invalidates the
+cached results that depend on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def source_hash(cls: type) -> str:
+    """16 hex digits of SHA-256 over the source of ``cls``'s code closure."""
+    h = hashlib.sha256()
+    for name, source in sorted(code_sources(cls).items()):
+        h.update(name.encode() + b"\0" + source.encode())
+    return h.hexdigest()[:16]
+
+
+def code_sources(cls: type) -> dict[str, str]:
+    """Module name → source text for ``cls``'s code closure within grnbench (and its own package)."""
+    import ast
+    import importlib.util
+
+    roots = [k.__module__ for k in cls.__mro__ if k.__module__ not in ("builtins", "abc", "grnbench.api")]
+    prefixes = ("grnbench",) + tuple(r.split(".")[0] for r in roots)
+    sources: dict[str, str] = {}
+    stack = list(roots)
+    while stack:
+        name = stack.pop()
+        if name in sources or name == "grnbench.api":
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+            origin = spec.origin if spec else None
+            text = open(origin, encoding="utf-8").read() if origin and origin.endswith(".py") else ""
+        except (ImportError, OSError, ValueError):
+            text = ""
+        sources[name] = text
+        package = name if origin and origin.endswith("__init__.py") else name.rpartition(".")[0]
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level else node.module or ""
+                found = [base]
+                if base.startswith(prefixes) and _is_package(base):  # "from pkg import module" (never import a module to look inside it)
+                    found += [f"{base}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for module in found:
+                if module.startswith(prefixes) and _is_module(module):
+                    stack.append(module)
+    return sources
+
+
+def _is_module(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _is_package(name: str) -> bool:
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return False
+    return bool(spec and spec.submodule_search_locations is not None)
+
+

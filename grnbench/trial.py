@@ -1,0 +1,110 @@
+"""The one path from a method and a trial to scored test pairs.
+
+``fit_and_score`` builds the ``TrainingData`` of a trial (a label-free view of the dataset;
+for supervised methods, the labelled train and validation pairs and nothing else), fits the
+method, scores the test pairs and measures both steps. The runner's task, the method checker
+(``grnbench.testing``), the tests and the benchmark scripts all call it, so what a method may
+see is decided in one place (benchopt's ``run_one_solver``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grnbench.api import Method, TrainingData
+from grnbench.dataset import Dataset
+from grnbench.dataset_view import DatasetView
+from grnbench.metric_catalogue import compute_metrics
+from grnbench.metrics import DEFAULT_TOP_K, ScoredPairs, check_scores
+from grnbench.protocols import ProtocolSpec, Trial, make_trial
+from grnbench.resources import Measurement, ResourceMeter
+from grnbench.universe import EdgeUniverse, LabelledPairs, PairSet
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """A fitted method's scores for the test pairs of one trial, with what they cost.
+
+    ``labels`` are the test pairs' gold-standard labels, looked up after scoring for
+    evaluation; ``fit`` never saw them. ``method`` is the fitted instance (to score more
+    pairs, e.g. the whole universe for an unsupervised method).
+    """
+
+    method: Method
+    trial: Trial
+    test_index: np.ndarray
+    scores: np.ndarray
+    labels: np.ndarray
+    fit_cost: Measurement
+    score_cost: Measurement
+
+    @property
+    def n_train(self) -> int:
+        return len(self.trial.split.train)
+
+    @property
+    def n_validation(self) -> int:
+        return len(self.trial.split.validation)
+
+    @property
+    def n_test(self) -> int:
+        return len(self.trial.split.test)
+
+    def metrics(self, top_k: int = DEFAULT_TOP_K) -> dict[str, float | int]:
+        """Every column of the metric catalogue for these scores."""
+        return compute_metrics(ScoredPairs(self.labels, self.scores, top_k, self.trial.seed))
+
+
+def standard_trial(universe: EdgeUniverse, seed: int, split: str = "stratified") -> Trial:
+    """The standard protocol's single trial (the PSGRN paper's 3:1:1 split) for ``seed``."""
+    return make_trial(universe, ProtocolSpec("standard", (("repeats", 1),)), 0, seed, split)
+
+
+def skip_reason(method: Method, dataset: Dataset | DatasetView) -> str | None:
+    """``method.skip`` on the label-free view: ``skip`` sees no more than ``fit`` does."""
+    return method.skip(DatasetView.of(dataset))
+
+
+def training_data(method: Method, view: DatasetView, trial: Trial, universe: EdgeUniverse, *,
+                  client: Any = None, n_threads: int = 1, on_progress: Any = None,
+                  progress: bool = False) -> TrainingData:
+    """What ``fit`` receives for ``trial``: the view, the trial seed and, for a supervised
+    method only, the train and validation pairs with their labels (copies)."""
+    train = validation = None
+    if method.supervised:
+        train = _labelled(trial.feature_pairs, universe.labels, trial.split.train)
+        validation = _labelled(trial.feature_pairs, universe.labels, trial.split.validation)
+    return TrainingData(dataset=view, seed=trial.seed, train=train, validation=validation,
+                        client=client, n_threads=n_threads, progress=progress, on_progress=on_progress)
+
+
+def fit_and_score(method: Method, dataset: Dataset, trial: Trial, *, universe: EdgeUniverse | None = None,
+                  client: Any = None, n_threads: int = 1, on_progress: Any = None,
+                  progress: bool = False) -> TrialResult:
+    """Fit ``method`` on ``trial`` of ``dataset`` and score its test pairs.
+
+    ``universe`` is ``EdgeUniverse.from_dataset(dataset)``, passed by callers that already
+    built it. Raises whatever the method raises, and ``ValueError`` when the scores are not
+    one finite float per test pair; a caller that must not fail (the runner's task) turns
+    that into a result row.
+    """
+    universe = universe if universe is not None else EdgeUniverse.from_dataset(dataset)
+    view = DatasetView.of(dataset)
+    data = training_data(method, view, trial, universe, client=client, n_threads=n_threads,
+                         on_progress=on_progress, progress=progress)
+    test = trial.split.test
+    with ResourceMeter() as fit_cost:
+        method.fit(data)
+    with ResourceMeter() as score_cost:
+        raw = method.score_edges(trial.feature_pairs.subset(test))
+    scores = check_scores(raw, len(test), method.name)
+    return TrialResult(method, trial, test, scores, np.asarray(universe.labels[test]), fit_cost, score_cost)
+
+
+def _labelled(pairs: PairSet, labels: np.ndarray, index: np.ndarray) -> LabelledPairs:
+    """The pairs at ``index`` with their labels, as fresh arrays (fancy indexing copies), so
+    a method that edits them edits only its own copy."""
+    return LabelledPairs(pairs.subset(index), np.array(labels[index], copy=True))
