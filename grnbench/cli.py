@@ -1,7 +1,9 @@
 """The ``grnbench`` command line.
 
-User errors (``UserError``) print one line on stderr and exit with status 2; they never show
-a traceback. Anything else is a bug and keeps its traceback.
+Exit status (also in ``grnbench --help``): 0 when every task is ok or skipped (``check``:
+every check passed); 1 when any task failed, timed out or ran out of memory — the results
+are still written — (``check``: a check failed); 2 for user errors, which print one line on
+stderr and never a traceback. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -13,17 +15,46 @@ from pathlib import Path
 
 from grnbench import __version__
 from grnbench.errors import UserError
+from grnbench.metric_catalogue import rankable
+
+
+EXIT_STATUS = """exit status:
+  0  every task ok or skipped (check: every check passed)
+  1  some task failed, timed out or ran out of memory; results are still written
+     (check: some check failed)
+  2  usage or input error, reported in one line on stderr"""
+
+
+def _plugin_options(p: argparse.ArgumentParser, help_text: str) -> None:
+    p.add_argument("--plugin", action="append", default=[], metavar="FILE", help=help_text)
+    p.add_argument("--plugin-override", action="store_true",
+                   help="let a --plugin method replace an installed method of the same name (otherwise an error naming both)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="grnbench", description="Benchmark gene regulatory network inference methods.")
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="grnbench", description="Benchmark gene regulatory network inference methods.",
+                                     epilog=EXIT_STATUS, formatter_class=formatter)
     parser.add_argument("--version", action="version", version=f"grnbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("list", help="list methods and datasets")
-    p.add_argument("--plugin", action="append", default=[], metavar="FILE", help="also load methods from this Python file")
+    p = sub.add_parser("list", help="list methods (with where each comes from) and datasets")
+    _plugin_options(p, "also load methods from this Python file")
 
-    p = sub.add_parser("run", help="run methods on a dataset and evaluate them")
+    p = sub.add_parser("check", help="check methods against the grnbench contract (for method authors)",
+                       description="Fit each method a few times with its test_parameters on a small synthetic "
+                                   "dataset and check the plugin contract (interface, entry-point key, finite and "
+                                   "deterministic scores, order/batching independence, unchanged parameters, "
+                                   "pickling, no access to test labels).",
+                       epilog=EXIT_STATUS, formatter_class=formatter)
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help="method names or 'all' (default with --plugin: the methods the plugin files define)")
+    _plugin_options(p, "load methods from this Python file (repeatable)")
+    p.add_argument("--dataset", default=None, help="check on this dataset instead of the built-in synthetic one")
+    p.add_argument("--seed", type=int, default=3)
+
+    p = sub.add_parser("run", help="run methods on a dataset and evaluate them", epilog=EXIT_STATUS,
+                       formatter_class=formatter)
     p.add_argument("--methods", default="all", help="'all' or a comma list, e.g. genie3,psgrn:epochs=5,tl=8 (default: all)")
     p.add_argument("--dataset", default=None, help="dataset name from `grnbench datasets list` (default: dream4-100-1)")
     p.add_argument("--expression", metavar="FILE", help="your own genes × samples matrix (CSV/TSV/xlsx) instead of --dataset")
@@ -34,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--top-k", type=int, default=10_000, help="threshold rank for the confusion counts (default 10000)")
     p.add_argument("--out", default=None, help="run folder (default: grnbench-results/DATASET)")
-    p.add_argument("--plugin", action="append", default=[], metavar="FILE", help="load methods from a local Python file")
+    _plugin_options(p, "load methods from a local Python file (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     g = p.add_argument_group("execution (dask.distributed)")
     g.add_argument("--workers", type=int, default=None, help="LocalCluster worker processes (default: one per core; 0 = serial, in this process)")
@@ -56,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("table", help="method × dataset table of one or more runs, as CSV, Markdown or LaTeX")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     p.add_argument("--format", default="markdown", choices=["csv", "markdown", "latex"])
-    p.add_argument("--metric", default="aupr", help="aupr (default), aupr_ratio, auroc, early_precision, early_precision_ratio, f1, fit_wall_s, score_wall_s, time_s, peak_memory_mb")
+    p.add_argument("--metric", default="aupr", help="aupr (default), or any of: " + ", ".join(rankable()))
     p.add_argument("--protocol", default="standard", help="protocol name or exact label, e.g. noise or 'noise,repeats=3' (default: standard)")
 
     p = sub.add_parser("datasets", help="list, show or import datasets")
@@ -90,20 +121,61 @@ def cmd_list(args: argparse.Namespace) -> int:
     from grnbench.datasets import CATALOGUE
     from grnbench.registry import load_registry
 
-    registry = load_registry(args.plugin)
+    registry = load_registry(args.plugin, override=args.plugin_override)
     print("methods:")
     for name in sorted(registry.methods):
         cls = registry.methods[name]
         kind = "supervised" if cls.supervised else "unsupervised"
         print(f"  {name:<16} {kind:<13} {cls.description}")
-    for name, reason in sorted(registry.broken.items()):
-        print(f"  {name:<16} NOT LOADED    {reason}")
+        source = registry.sources[name]
+        if source.kind != "entry point" or source.distribution != "grnbench":
+            print(f"  {'':<16} {'':<13} from {source.describe()}")
+    problems = registry.problems()
+    if problems:
+        print("method problems:")
+        for line in problems:
+            print(f"  {line}")
     print("datasets:")
     for name in sorted(CATALOGUE):
         entry = CATALOGUE[name]
         note = "" if entry.unavailable() is None else "  [not imported yet]"
         print(f"  {name:<16} {entry.description}{note}")
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from grnbench.registry import load_registry
+    from grnbench.testing import check_method
+
+    registry = load_registry(args.plugin, override=args.plugin_override)
+    names = list(args.names)
+    if not names and args.plugin:
+        files = {str(Path(p).resolve()) for p in args.plugin}
+        names = sorted(n for n, s in registry.sources.items() if s.kind == "plugin file" and s.target in files)
+    if not names:
+        raise UserError("name the methods to check (or 'all'), or pass --plugin FILE to check the methods it defines")
+    if names == ["all"]:
+        names = sorted(registry.methods)
+    classes = []
+    for name in names:
+        if name in registry.conflicts or (name not in registry.methods and name in registry.key_mismatches):
+            name = registry.key_mismatches.get(name, name)  # checked, and reported, under its real name
+        if name not in registry.methods:
+            registry.get(name)  # the one-line "unknown method" error
+        classes.append(registry.methods[name])
+    dataset = None
+    if args.dataset:
+        from grnbench.datasets import load_dataset
+
+        dataset = load_dataset(args.dataset)
+    failed = 0
+    for cls in classes:
+        report = check_method(cls, dataset=dataset, seed=args.seed, registry=registry, raise_on_failure=False)
+        print("\n".join(report.lines()), flush=True)
+        failed += not report.ok
+    if len(classes) > 1:
+        print(f"{len(classes) - failed} of {len(classes)} methods passed every check")
+    return 1 if failed else 0
 
 
 def load_run_dataset(args: argparse.Namespace):
@@ -140,7 +212,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from grnbench.runner import RunConfig, run_benchmark
     from grnbench.table import format_summary
 
-    registry = load_registry(args.plugin)
+    registry = load_registry(args.plugin, override=args.plugin_override)
     methods = parse_method_specs(args.methods, registry)
     for name in args.force:
         registry.get(name)
@@ -153,7 +225,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     dataset = load_run_dataset(args)
     out_dir = Path(args.out or Path("grnbench-results") / dataset.name)
     config = RunConfig(methods=methods, protocols=protocols, seed=args.seed, split=args.split,
-                       top_k=args.top_k, plugins=tuple(args.plugin), out_dir=out_dir, quiet=args.quiet,
+                       top_k=args.top_k, plugins=tuple(args.plugin), plugin_override=args.plugin_override,
+                       out_dir=out_dir, quiet=args.quiet,
                        dataset_files=_dataset_files(args), backend=backend,
                        cache_dir=Path(args.cache) if args.cache else None,
                        use_cache=not args.no_cache, force=tuple(args.force))
@@ -171,7 +244,12 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"{summary.wall_s:.1f} s; results in {out_dir}/")
         if report:
             print(f"report: {report}")
-    return 0 if any(r.status == "ok" for r in records) else 1
+    problems = [r for r in records if r.status in ("failed", "timeout", "oom")]
+    if problems:
+        print(f"grnbench: {len(problems)} of {len(records)} task(s) failed, timed out or ran out of memory "
+              f"(see {out_dir / 'results.csv'}); exit status 1", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _write_report_safely(out_dir: Path) -> Path | None:
@@ -233,5 +311,5 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "evaluate": cmd_evaluate, "datasets": cmd_datasets}
+COMMANDS = {"list": cmd_list, "check": cmd_check, "run": cmd_run, "evaluate": cmd_evaluate, "datasets": cmd_datasets}
 COMMANDS.update(report=cmd_report, table=cmd_table)

@@ -158,13 +158,14 @@ def repeat_spread(repeats: pd.DataFrame) -> str:
         return figure_uri(fig)
 
 
-def ablation_bars(summary: pd.DataFrame, positive_rate: float | None) -> str:
-    """AUPR of PSGRN and each ablation variant (the paper's Fig. 6), best first."""
+def ablation_bars(summary: pd.DataFrame, positive_rate: float | None, reference: str) -> str:
+    """AUPR of a method (``reference``, in red) and each of its ablation variants, best first
+    (the PSGRN paper's Fig. 6)."""
     with matplotlib.rc_context(_RC):
         data = summary.sort_values("aupr", ascending=False)
         fig = _figure(5.0, 0.35 * len(data) + 1.2)
         ax = fig.subplots()
-        colours = ["#c44e52" if m.split(":")[0] == "psgrn" else "#4c72b0" for m in data["method"]]
+        colours = ["#c44e52" if m.split(":")[0] == reference else "#4c72b0" for m in data["method"]]
         sd = data["aupr_sd"]
         ax.barh(data["method"], data["aupr"], xerr=sd.fillna(0) if sd.notna().any() else None,
                 color=colours, capsize=2)

@@ -29,11 +29,6 @@ from grnbench.evaluate import labelled_edges, run_gold_standard
 from grnbench.metrics import DEFAULT_TOP_K, pr_curve, roc_points
 from grnbench.network_analysis import analyse_network
 
-#: PSGRN ablation variants (the paper's Fig. 6); a method column value starts with one of these
-PSGRN_VARIANTS = ("psgrn-fm-dn", "psgrn-rnn-dn", "psgrn-lstm-dn", "psgrn-fm-gru", "psgrn-gru-vgg",
-                  "psgrn-gru-rn", "psgrn-ps-sm")
-
-
 @dataclass
 class Cell:
     text: str
@@ -211,6 +206,17 @@ class RunData:
         if edges_file not in self._edges:
             self._edges[edges_file] = labelled_edges(self.run_dir, edges_file, gold)
         return self._edges[edges_file]
+
+    def ablation_of(self, method: str) -> str | None:
+        """The method that ``method`` (a label) is an ablation variant of, from its class's
+        ``ablation_of`` as the manifest recorded it (for older runs: the installed class)."""
+        info = (self.manifest.get("methods") or {}).get(method) or {}
+        if "ablation_of" in info:
+            return info["ablation_of"]
+        from grnbench.registry import load_registry
+
+        cls = load_registry().methods.get(method_base(method))
+        return getattr(cls, "ablation_of", None)
 
     def top_k(self, row: pd.Series) -> int:
         return int(self.manifest.get("top_k") or row.get("top_k") or DEFAULT_TOP_K)
@@ -410,35 +416,39 @@ def robustness_section(run: RunData) -> dict[str, Any] | None:
     return {"table": table, "figure": figure}
 
 
-# ---------------------------------------------------------------- 6. PSGRN ablations
-
-
-def is_ablation(method: str) -> bool:
-    return method_base(method) in PSGRN_VARIANTS
+# ---------------------------------------------------------------- 6. ablations
 
 
 def ablation_section(run: RunData) -> dict[str, Any] | None:
+    """Each method that has ablation variants in the run (classes with ``ablation_of``), with
+    its variants and each variant's change of AUPR against it (the PSGRN paper's Fig. 6)."""
     agg = run.headline_agg()
-    if agg.empty or not agg["method"].map(is_ablation).any():
+    if agg.empty:
         return None
-    part = agg[agg["method"].map(lambda m: is_ablation(m) or method_base(m) == "psgrn")]
-    headers = ["variant", "dataset", "AUPR", "AUROC", "early precision", "AUPR vs psgrn", "status"]
+    parent = {m: run.ablation_of(m) for m in dict.fromkeys(agg["method"].astype(str))}
+    references = list(dict.fromkeys(p for p in parent.values() if p))
+    if not references:
+        return None
+    headers = ["variant", "dataset", "AUPR", "AUROC", "early precision", "AUPR vs full method", "status"]
     rows, figures = [], []
-    for dataset, group in part.groupby("dataset", sort=False):
-        full = group[group["method"].map(method_base) == "psgrn"]["aupr"]
-        ref = full.iloc[0] if len(full) else math.nan
-        for r in group.sort_values("aupr", ascending=False, na_position="last").itertuples(index=False):
-            change = 100 * (r.aupr - ref) / ref if _finite(ref) and ref and _finite(r.aupr) else math.nan
-            rows.append([txt(r.method), txt(dataset), num(r.aupr, sd=r.aupr_sd), num(r.auroc),
-                         num(r.early_precision), num(change, "percent"), txt(r.status)])
-        done = group[group["repeats"] > 0]
-        if len(done):
-            rate = done["positive_rate"].mean()
-            figures.append(Figure(f"PSGRN ablations ({dataset})",
-                                  plots.ablation_bars(done.assign(method=done["method"].map(run.short)),
-                                                      rate if _finite(rate) else None),
-                                  f"Bar chart of AUPR of PSGRN ablation variants on {dataset}",
-                                  "Red: full PSGRN; blue: variants; dashed: chance (positive rate)." + run.figure_note()))
+    for reference in references:
+        part = agg[agg["method"].map(lambda m, r=reference: parent[m] == r or method_base(m) == r)]
+        for dataset, group in part.groupby("dataset", sort=False):
+            full = group[group["method"].map(method_base) == reference]["aupr"]
+            ref = full.iloc[0] if len(full) else math.nan
+            for r in group.sort_values("aupr", ascending=False, na_position="last").itertuples(index=False):
+                change = 100 * (r.aupr - ref) / ref if _finite(ref) and ref and _finite(r.aupr) else math.nan
+                rows.append([txt(r.method), txt(dataset), num(r.aupr, sd=r.aupr_sd), num(r.auroc),
+                             num(r.early_precision), num(change, "percent"), txt(r.status)])
+            done = group[group["repeats"] > 0]
+            if len(done):
+                rate = done["positive_rate"].mean()
+                figures.append(Figure(f"{reference} ablations ({dataset})",
+                                      plots.ablation_bars(done.assign(method=done["method"].map(run.short)),
+                                                          rate if _finite(rate) else None, reference),
+                                      f"Bar chart of AUPR of {reference} and its ablation variants on {dataset}",
+                                      f"Red: full {reference}; blue: variants; dashed: chance (positive rate)."
+                                      + run.figure_note()))
     table = Table(headers, rows, [False, False, True, True, True, True, False], id="ablations")
     return {"table": table, "figures": figures}
 

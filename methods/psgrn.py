@@ -169,6 +169,7 @@ class PSGRN_FM_DN(PSGRN):
     name = "psgrn-fm-dn"
     description = "PSGRN ablation FM-DN: feature matrices straight into the DenseNet (no GRU)"
     in_all = False
+    ablation_of = "psgrn"
     encoder = "none"
 
 
@@ -178,6 +179,7 @@ class PSGRN_RNN_DN(PSGRN):
     name = "psgrn-rnn-dn"
     description = "PSGRN ablation RNN-DN: vanilla RNN branches instead of GRU"
     in_all = False
+    ablation_of = "psgrn"
     encoder = "rnn"
 
 
@@ -187,6 +189,7 @@ class PSGRN_LSTM_DN(PSGRN):
     name = "psgrn-lstm-dn"
     description = "PSGRN ablation LSTM-DN: LSTM branches instead of GRU"
     in_all = False
+    ablation_of = "psgrn"
     encoder = "lstm"
 
 
@@ -198,6 +201,7 @@ class PSGRN_FM_GRU(PSGRN):
     name = "psgrn-fm-gru"
     description = "PSGRN ablation FM-GRU: GRU outputs combined by matrix product, no DenseNet"
     in_all = False
+    ablation_of = "psgrn"
     backbone = "matmul"
 
 
@@ -209,6 +213,7 @@ class PSGRN_GRU_VGG(PSGRN):
     name = "psgrn-gru-vgg"
     description = "PSGRN ablation GRU-VGG: VGG-style CNN instead of DenseNet"
     in_all = False
+    ablation_of = "psgrn"
     backbone = "vgg"
 
 
@@ -220,6 +225,7 @@ class PSGRN_GRU_RN(PSGRN):
     name = "psgrn-gru-rn"
     description = "PSGRN ablation GRU-RN: ResNet-style CNN instead of DenseNet"
     in_all = False
+    ablation_of = "psgrn"
     backbone = "resnet"
 
 
@@ -230,6 +236,7 @@ class PSGRN_PS_SM(PSGRN):
     name = "psgrn-ps-sm"
     description = "PSGRN ablation PS-SM: 2-class softmax output instead of sigmoid"
     in_all = False
+    ablation_of = "psgrn"
     output = "softmax"
 
 

@@ -242,7 +242,7 @@ def test_report_of_an_old_run_says_why_curves_are_missing_when_the_dataset_chang
     assert html.count("<img ") == 2  # AUPR bars and repeat spread still drawn from results.csv
 
 
-def test_ablation_section_lists_psgrn_variants(run_dir: Path, tmp_path: Path) -> None:
+def test_ablation_section_groups_variants_by_their_ablation_of_attribute(run_dir: Path, tmp_path: Path) -> None:
     """Presentation only: the real run's rows are relabelled as PSGRN and one variant so the
     section's selection and its change-vs-full column can be checked without training PSGRN."""
     from grnbench import report_sections as sections

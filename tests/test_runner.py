@@ -60,7 +60,7 @@ def test_rerun_is_all_cache_hits_and_force_recomputes_one_method(tmp_path):
 
 def test_a_failing_method_is_recorded_not_cached_and_the_others_finish(tmp_path, monkeypatch):
     monkeypatch.delenv("GRNBENCH_TEST_HEAL", raising=False)
-    assert run(tmp_path, "--methods", "failing,correlation", "--workers", "0") == 0
+    assert run(tmp_path, "--methods", "failing,correlation", "--workers", "0") == 1  # results written, status 1
     frame = results(tmp_path).set_index("method")
     assert frame.loc["failing", "status"] == "failed"
     assert "deliberate failure" in frame.loc["failing", "error"]
@@ -73,7 +73,7 @@ def test_a_failing_method_is_recorded_not_cached_and_the_others_finish(tmp_path,
 
 def test_a_task_over_its_time_limit_is_recorded_as_timeout(tmp_path):
     assert run(tmp_path, "--methods", "slowcorr:sleep=60,correlation", "--workers", "2",
-               "--timeout", "slowcorr=3") == 0
+               "--timeout", "slowcorr=3") == 1
     frame = results(tmp_path).set_index("method")
     assert frame.loc["slowcorr:sleep=60.0", "status"] == "timeout"
     assert "3 s time limit" in frame.loc["slowcorr:sleep=60.0", "error"]
