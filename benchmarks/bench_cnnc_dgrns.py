@@ -145,11 +145,10 @@ def _format(r) -> str:
 
 def aupr(args) -> None:
     cnnc, dgrns = _load(args.backend)
-    from grnbench.api import TrainingData
-    from grnbench.registry import parse_parameter_value
     from grnbench.datasets import load_dataset
     from grnbench.metrics import evaluate
-    from grnbench.protocols import make_trial, parse_protocols
+    from grnbench.registry import parse_parameter_value
+    from grnbench.trial import fit_and_score, standard_trial
     from grnbench.universe import EdgeUniverse
 
     classes = {"cnnc": cnnc.CNNC, "dgrns": dgrns.DGRNS}
@@ -161,26 +160,18 @@ def aupr(args) -> None:
         dataset = load_dataset(f"dream4-100-{net}")
         universe = EdgeUniverse.from_dataset(dataset)
         for seed in (int(s) for s in args.seeds.split(",")):
-            trial = make_trial(universe, parse_protocols("standard")[0], 0, seed)
-            split = trial.split
-            data = TrainingData(dataset=dataset, seed=trial.seed, n_threads=args.threads,
-                                train=universe.labelled(split.train),
-                                validation=universe.labelled(split.validation))
+            trial = standard_trial(universe, seed)
             for name in args.methods.split(","):
                 cls = classes[name]
                 params = {k: parse_parameter_value(v, cls.parameters[k])
                           for k, v in overrides.items() if k in cls.parameters}
                 method = cls(**params)
-                start = time.perf_counter()
-                method.fit(data)
-                fitted = time.perf_counter()
-                scores = method.score_edges(universe.pairs.subset(split.test))
-                done = time.perf_counter()
-                m = evaluate(universe.labels[split.test], scores)
+                result = fit_and_score(method, dataset, trial, universe=universe, n_threads=args.threads)
+                m = evaluate(result.labels, result.scores)
                 rec = {"method": name, "network": f"dream4-100-{net}", "seed": seed,
                        "aupr": m.aupr, "auroc": m.auroc, "positive_rate": m.positive_rate,
-                       "epochs_run": len(method.history_["loss"]), "fit_s": fitted - start,
-                       "score_s": done - fitted, "backend": args.backend, "params": params,
+                       "epochs_run": len(method.history_["loss"]), "fit_s": result.fit_cost.wall_s,
+                       "score_s": result.score_cost.wall_s, "backend": args.backend, "params": params,
                        "load": _load_avg()}
                 records.append(rec)
                 print(json.dumps(rec), flush=True)

@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
@@ -32,21 +31,15 @@ ALL_MODELS = ("psgrn,psgrn-fm-dn,psgrn-rnn-dn,psgrn-lstm-dn,psgrn-fm-gru,psgrn-g
 
 
 def run_one(cls, params: dict, dataset, seed: int, n_threads: int) -> dict:
-    from grnbench.api import TrainingData
     from grnbench.metrics import evaluate
-    from grnbench.protocols import make_trial, parse_protocols
+    from grnbench.trial import fit_and_score, standard_trial
     from grnbench.universe import EdgeUniverse
 
     universe = EdgeUniverse.from_dataset(dataset)
-    split = make_trial(universe, parse_protocols("standard")[0], 0, seed).split
-    data = TrainingData(dataset=dataset, seed=seed, train=universe.labelled(split.train),
-                        validation=universe.labelled(split.validation), n_threads=n_threads)
     method = cls(**params)
-    start = time.perf_counter()
-    method.fit(data)
-    fit_s = time.perf_counter() - start
-    scores = method.score_edges(universe.pairs.subset(split.test))
-    metrics = evaluate(universe.labels[split.test], scores)
+    result = fit_and_score(method, dataset, standard_trial(universe, seed), universe=universe, n_threads=n_threads)
+    fit_s = result.fit_cost.wall_s
+    metrics = evaluate(result.labels, result.scores)
     return {"model": cls.name, "dataset": dataset.name, "seed": seed, "params": params,
             "effective_params": method.params,
             "test_aupr": metrics.aupr, "test_auroc": metrics.auroc, "positive_rate": metrics.positive_rate,
@@ -76,9 +69,9 @@ def main() -> None:
         os.environ["KERAS_BACKEND"] = "jax"
         os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_gpu_deterministic_ops=true").strip()
-    from grnbench.registry import parse_parameter_value
     from grnbench.datasets import load_dataset
     from grnbench.methods.psgrn import VARIANTS
+    from grnbench.registry import parse_parameter_value
 
     classes = {cls.name: cls for cls in VARIANTS}
     models = (ALL_MODELS if args.models == "all" else args.models).split(",")

@@ -16,13 +16,14 @@ import argparse
 import json
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from grnbench.api import TrainingData
+from grnbench.dataset_view import DatasetView
 from grnbench.datasets import load_dataset
-from grnbench.protocols import make_trial, parse_protocols
+from grnbench.trial import standard_trial, training_data
 from grnbench.universe import EdgeUniverse
 
 from grnbench.methods.psgrn import PSGRN  # isort: skip
@@ -32,9 +33,13 @@ def measure(shared: bool, epochs: int, dataset, n_threads: int, extra: dict) -> 
     import keras
 
     universe = EdgeUniverse.from_dataset(dataset)
-    split = make_trial(universe, parse_protocols("standard")[0], 0, 0).split
-    # validation=None: no per-epoch validation scoring inside the timed epochs
-    data = TrainingData(dataset=dataset, seed=0, train=universe.labelled(split.train), n_threads=n_threads)
+    trial = standard_trial(universe, 0)
+    split = trial.split
+    method = PSGRN(shared_encoding=shared, epochs=epochs, execution="graph", **extra)
+    # the runner's TrainingData (grnbench.trial.training_data), but validation=None: this
+    # benchmark times the epochs alone, without per-epoch validation scoring inside them
+    data = replace(training_data(method, DatasetView.of(dataset), trial, universe, n_threads=n_threads),
+                   validation=None)
     stamps: list[float] = []
 
     class Stamp(keras.callbacks.Callback):
@@ -44,7 +49,6 @@ def measure(shared: bool, epochs: int, dataset, n_threads: int, extra: dict) -> 
         def on_train_end(self, logs=None):
             stamps.append(time.perf_counter())
 
-    method = PSGRN(shared_encoding=shared, epochs=epochs, execution="graph", **extra)
     original_fit = keras.Model.fit
 
     def fit_with_stamps(self, *args, callbacks=None, **kwargs):

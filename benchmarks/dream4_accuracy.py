@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 from pathlib import Path
 
 CONFIGS: list[tuple[str, str, dict]] = [
@@ -42,13 +41,12 @@ def main() -> None:
 
     from distributed import Client, LocalCluster
 
-    from grnbench.api import TrainingData
     from grnbench.datasets import load_dataset
     from grnbench.methods.genie3 import GENIE3
     from grnbench.methods.grnboost2 import GRNBoost2
     from grnbench.methods.node import NODE
     from grnbench.metrics import evaluate
-    from grnbench.protocols import make_trial, parse_protocols
+    from grnbench.trial import fit_and_score, standard_trial
     from grnbench.universe import EdgeUniverse
 
     classes = {"genie3": GENIE3, "grnboost2": GRNBoost2, "node": NODE}
@@ -60,7 +58,7 @@ def main() -> None:
         for net in args.networks.split(","):
             ds = load_dataset(net)
             universe = EdgeUniverse.from_dataset(ds)
-            trial = make_trial(universe, parse_protocols("standard")[0], 0, args.seed)
+            trial = standard_trial(universe, args.seed)
             test = trial.split.test
             configs = list(CONFIGS)
             if net == "dream4-10-1":
@@ -69,10 +67,9 @@ def main() -> None:
                 if label not in wanted:
                     continue
                 method = classes[name](**params)
-                start = time.perf_counter()
-                method.fit(TrainingData(dataset=ds, seed=trial.seed, client=client))
-                fit_s = time.perf_counter() - start
-                scores = method.score_edges(universe.pairs)
+                fitted = fit_and_score(method, ds, trial, universe=universe, client=client)
+                fit_s = fitted.fit_cost.wall_s
+                scores = fitted.method.score_edges(universe.pairs)  # unsupervised: every pair, and the test part
                 full = evaluate(universe.labels, scores)
                 split = evaluate(universe.labels[test], scores[test])
                 row = {"network": net, "config": label, "params": method.params, "fit_s": round(fit_s, 2),

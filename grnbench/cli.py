@@ -17,7 +17,6 @@ from grnbench import __version__
 from grnbench.errors import UserError
 from grnbench.metric_catalogue import rankable
 
-
 EXIT_STATUS = """exit status:
   0  every task ok or skipped (check: every check passed)
   1  some task failed, timed out or ran out of memory; results are still written

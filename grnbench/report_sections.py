@@ -29,6 +29,7 @@ from grnbench.evaluate import labelled_edges, run_gold_standard
 from grnbench.metrics import DEFAULT_TOP_K, pr_curve, roc_points
 from grnbench.network_analysis import analyse_network
 
+
 @dataclass
 class Cell:
     text: str

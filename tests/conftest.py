@@ -27,8 +27,8 @@ def lagged_dataset() -> Dataset:
 def standard_training_data(dataset: Dataset, seed: int = 0):
     """The universe, the standard-protocol split and the TrainingData a supervised method gets
     (built by ``grnbench.trial.training_data``, the code the runner uses)."""
-    from grnbench.trial import standard_trial, training_data
     from grnbench.dataset_view import DatasetView
+    from grnbench.trial import standard_trial, training_data
     from grnbench.universe import EdgeUniverse
 
     class _Supervised:
