@@ -1,0 +1,58 @@
+"""The metric catalogue is the one place a metric is declared: a family added there reaches
+results.csv, ``grnbench evaluate``, ``grnbench table --metric``, the run summary and the report."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+
+from grnbench import metric_catalogue
+from grnbench.results import RECORD_COLUMNS
+
+ADD_A_FAMILY_AND_RUN = textwrap.dedent('''
+    import sys
+    import numpy as np
+    from grnbench import metric_catalogue
+    from grnbench.metrics import Column, MetricFamily
+
+    def top_pair(scored):
+        best = int(np.argmax(scored.scores))
+        return {"top_label": float(scored.labels[best]), "top_score": float(scored.scores[best])}
+
+    family = MetricFamily("top pair", (
+        Column("top_label", "top label", "label of the best-scored test pair", headline=True),
+        Column("top_score", "top score", "score of the best-scored test pair", None, "score")), top_pair)
+    metric_catalogue.FAMILIES = metric_catalogue.FAMILIES + (family,)   # the one edit
+
+    from grnbench.cli import main
+    out = sys.argv[1]
+    assert main(["run", "--methods", "random,correlation", "--dataset", "dream4-10-1", "--workers", "0",
+                 "--out", out]) == 0
+    assert main(["table", out, "--metric", "top_label", "--format", "csv"]) == 0
+    assert main(["evaluate", out]) == 0
+''')
+
+
+def test_a_metric_family_added_to_the_catalogue_reaches_every_output(tmp_path: Path):
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-c", ADD_A_FAMILY_AND_RUN, str(out)], capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = pd.read_csv(out / "results.csv")
+    assert {"top_label", "top_score"} <= set(results.columns)
+    assert set(results["top_label"]) <= {0.0, 1.0} and results["top_score"].notna().all()
+    assert "top label" in done.stdout                      # the run summary (a headline column)
+    assert "method,dream4-10-1" in done.stdout             # grnbench table --metric top_label
+    assert "<th" in (out / "report.html").read_text() and "top label" in (out / "report.html").read_text()
+
+
+def test_every_record_column_beyond_the_task_identity_comes_from_the_catalogue():
+    identity = ["method", "dataset", "dataset_hash", "protocol", "repeat", "seed", "split", "parameters",
+                "status", "error", "n_train", "n_validation", "n_test", "edges_file", "cached"]
+    catalogue = [c.name for c in metric_catalogue.record_columns()]
+    assert sorted(RECORD_COLUMNS) == sorted(identity + catalogue)
+    assert "time_s" in metric_catalogue.rankable() and "tp" not in metric_catalogue.rankable()
