@@ -14,7 +14,8 @@ whose answer is recoverable from time-lagged series (seconds for a well-chosen
 ``test_parameters``), always through ``grnbench.trial.fit_and_score``, and checks: the
 interface attributes; that the entry-point key equals ``name`` and no other source claims the
 name; a finite score for every test pair; same seed → same scores; scores independent of the
-order and batching of the pairs asked for; parameters stored unchanged; picklable (Dask ships
+order and batching of the pairs asked for; parameters stored unchanged; fitted attributes
+named as in scikit-learn (trailing ``_``); picklable (Dask ships
 methods to workers); that a supervised method is given no test pair and an unsupervised one
 no labels; and that the scores do not depend on the gold standard of the test pairs (it refits
 with those labels changed and requires identical scores), which catches a method that reaches
@@ -206,6 +207,16 @@ class _Checker:
         assert self.cls.parameters == defaults, "the class's `parameters` defaults were modified"
         return None
 
+    def fitted_state(self) -> str | None:
+        """scikit-learn's convention: ``__init__`` stores only the parameters; what ``fit``
+        learns is an attribute ending in ``_`` (or private, starting with ``_``)."""
+        unfitted = set(vars(self.build()))
+        assert unfitted <= {"params"}, f"__init__ sets {sorted(unfitted - {'params'})}; set only self.params (learn in fit)"
+        learned = set(vars(self.first.method)) - unfitted
+        public = sorted(a for a in learned if not a.startswith("_") and not a.endswith("_"))
+        assert not public, f"fit sets {public}; name fitted attributes with a trailing underscore (model_, scores_)"
+        return None
+
     def picklable(self) -> str | None:
         method = self.build()
         again = pickle.loads(pickle.dumps(method))
@@ -338,6 +349,7 @@ def check_method(method: type[Method] | Method, *, dataset: Dataset | None = Non
         checker.run("sees only its own labels", checker.sees_only_its_labels, needs_fit=True)
         checker.run("gold standard unreachable", checker.gold_standard_unreachable, needs_fit=True)
         checker.run("parameters unchanged by fit", checker.parameters_unchanged, needs_fit=True)
+        checker.run("fitted state convention", checker.fitted_state, needs_fit=True)
     report.results = checker.results
     report.seconds = time.perf_counter() - started
     if raise_on_failure and not report.ok:
