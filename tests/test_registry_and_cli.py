@@ -117,3 +117,31 @@ def test_finding_the_source_closure_does_not_import_tensorflow():
             "[c.source_hash() for c in r.methods.values()]; print('tensorflow' in sys.modules or 'keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_help_documents_the_exit_status(capsys):
+    for argv in (["--help"], ["run", "--help"], ["check", "--help"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 0
+        text = capsys.readouterr().out
+        assert "exit status:" in text and "1  some task failed, timed out or ran out of memory" in text
+        assert "2  usage or input error" in text
+
+
+def test_check_without_a_method_is_a_one_line_user_error(capsys):
+    assert main(["check"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "name the methods to check" in err
+    assert main(["check", "no-such-method"]) == 2
+    assert "unknown method 'no-such-method'" in capsys.readouterr().err
+
+
+def test_the_registry_is_loaded_once_per_process_for_the_same_plugin_files(tmp_path):
+    path = tmp_path / "my_method.py"
+    path.write_text(PLUGIN)
+    first = load_registry([str(path)])
+    assert load_registry([str(path)]) is first
+    assert load_registry() is load_registry()
+    path.write_text(PLUGIN + "\n# edited\n")  # an edited file is a different plugin
+    assert load_registry([str(path)]) is not first
