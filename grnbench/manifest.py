@@ -53,6 +53,8 @@ def build_manifest(config: RunConfig, dataset: Dataset, started: float, finished
                                    "supervised": cls.supervised, "ablation_of": cls.ablation_of,
                                    "source_hash": cls.source_hash(),
                                    "source": registry.sources[spec.name].provenance()}
+            if spec.name in registry.replaced:  # --plugin-override: say what the plugin file replaced
+                methods[spec.label]["replaces"] = registry.replaced[spec.name].provenance()
         except Exception as exc:  # the manifest must still be written
             methods[spec.label] = {"error": str(exc)}
     payload = {

@@ -230,6 +230,7 @@ def test_plugin_override_replaces_the_builtin_and_the_manifest_says_so(tmp_path)
     assert methods["correlation"]["source"] == {"kind": "plugin file", "path": str(plugin.resolve()),
                                                 "sha256": hashlib.sha256(plugin.read_bytes()).hexdigest(),
                                                 "class": "Shadow"}
+    assert methods["correlation"]["replaces"]["entry_point"] == "correlation = grnbench.methods.correlation:Correlation"
     assert methods["random"]["source"]["distribution"] == "grnbench"
     assert methods["random"]["source"]["version"]
 
