@@ -226,7 +226,9 @@ def parse_method_specs(text: str, registry: Registry) -> list[MethodSpec]:
         if not token:
             continue
         if token == "all":
-            specs.extend((n, {}) for n in registry.names_in_all() if registry.get(n))
+            for name in registry.names_in_all():
+                registry.get(name)  # a name two installed packages claim is an error naming both
+                specs.append((name, {}))
             continue
         if "=" in token and ":" not in token:
             if not specs:
