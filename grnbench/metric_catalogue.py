@@ -11,8 +11,9 @@ comparison table.
 To add a metric or a family of columns (a value with its interval, an AUPR per pair class):
 write a function ``ScoredPairs -> {column: value}`` beside the code it belongs to, describe
 its columns with ``Column``, and append the ``MetricFamily`` to ``FAMILIES``. If it needs a
-per-pair column other than the label and score, save that column with the edge list; it
-arrives in ``ScoredPairs.columns``. A family module must not import ``grnbench.results``
+per-pair value other than the label and score (a pair's class, say), give the family a
+``pair_columns`` function of the trial: its columns are saved in every edge list and arrive
+in ``ScoredPairs.columns``, at run time and in ``grnbench evaluate``. A family module must not import ``grnbench.results``
 (results imports this catalogue).
 """
 
@@ -20,10 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from grnbench.metrics import EDGE_RECOVERY, Column, MetricFamily, ScoredPairs
+
+if TYPE_CHECKING:
+    from grnbench.protocols import Trial
+    from grnbench.universe import EdgeUniverse
 
 #: every family of score metrics, in column order
 FAMILIES: tuple[MetricFamily, ...] = (EDGE_RECOVERY,)
@@ -94,6 +101,25 @@ def compute_metrics(scored: ScoredPairs) -> dict[str, float | int]:
             raise ValueError(f"metric family {family.name!r} did not compute {', '.join(missing)}")
         values.update((c.name, out[c.name]) for c in family.columns)
     return values
+
+
+def pair_columns(trial: Trial, universe: EdgeUniverse) -> dict[str, np.ndarray]:
+    """Every family's per-test-pair columns for ``trial`` (aligned with ``trial.split.test``)."""
+    columns: dict[str, np.ndarray] = {}
+    for family in FAMILIES:
+        if family.pair_columns is None:
+            continue
+        for name, values in family.pair_columns(trial, universe).items():
+            values = np.asarray(values)
+            if values.shape != (len(trial.split.test),):
+                raise ValueError(f"metric family {family.name!r} gave {values.shape[0]} values of {name!r} "
+                                 f"for {len(trial.split.test)} test pairs")
+            columns[name] = values
+    return columns
+
+
+def needs_pair_columns() -> bool:
+    return any(family.pair_columns is not None for family in FAMILIES)
 
 
 def with_derived(frame: pd.DataFrame) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.metrics import (
@@ -30,6 +31,10 @@ from sklearn.metrics import (
     roc_auc_score,
     roc_curve,
 )
+
+if TYPE_CHECKING:
+    from grnbench.protocols import Trial
+    from grnbench.universe import EdgeUniverse
 
 #: the PSGRN paper's network-analysis threshold (capped at the number of pairs)
 DEFAULT_TOP_K = 10_000
@@ -113,11 +118,19 @@ class ScoredPairs:
 
 @dataclass(frozen=True)
 class MetricFamily:
-    """Columns computed together from one ``ScoredPairs`` (e.g. a value and its interval)."""
+    """Columns computed together from one ``ScoredPairs`` (e.g. a value and its interval).
+
+    ``pair_columns`` gives, for a family that needs more than each test pair's label and
+    score (e.g. each pair's class relative to the training pairs), those per-pair values:
+    computed from the trial when the task runs and when its edge list is saved, written into
+    the edge list, and handed to ``compute`` in ``ScoredPairs.columns`` — so ``grnbench
+    evaluate`` recomputes the family from the saved edge list alone.
+    """
 
     name: str
     columns: tuple[Column, ...]
     compute: Callable[[ScoredPairs], Mapping[str, float | int]]
+    pair_columns: Callable[[Trial, EdgeUniverse], Mapping[str, np.ndarray]] | None = None
 
 
 def check_scores(scores: np.ndarray, n: int, who: str = "method") -> np.ndarray:

@@ -117,13 +117,16 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_edge_list(path: Path, regulators: np.ndarray, targets: np.ndarray, scores: np.ndarray,
-                    labels: np.ndarray) -> None:
+                    labels: np.ndarray, extra: Mapping[str, np.ndarray] | None = None) -> None:
     """One ranked edge list format for every method: regulator, target, score (descending),
-    label (0/1 from the gold standard). The label travels with the scores so that
-    ``grnbench evaluate`` and the report never reload the dataset (BEELINE's stage hand-off)."""
+    label (0/1 from the gold standard), then any per-pair columns of the metric catalogue
+    (``extra``). The label travels with the scores so that ``grnbench evaluate`` and the report
+    never reload the dataset (BEELINE's stage hand-off)."""
     order = np.argsort(-scores, kind="stable")
-    pd.DataFrame({"regulator": regulators[order], "target": targets[order], "score": scores[order],
-                  "label": np.asarray(labels, dtype=np.int8)[order]}).to_csv(path, index=False, float_format="%.10g")
+    columns = {"regulator": regulators[order], "target": targets[order], "score": scores[order],
+               "label": np.asarray(labels, dtype=np.int8)[order]}
+    columns.update((name, np.asarray(values)[order]) for name, values in (extra or {}).items())
+    pd.DataFrame(columns).to_csv(path, index=False, float_format="%.10g")
 
 
 def read_edge_list(path: Path) -> pd.DataFrame:

@@ -17,11 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grnbench import metric_catalogue
 from grnbench.backends import BackendOptions, run_dask, run_serial
 from grnbench.cache import ResultCache, task_key
 from grnbench.dataset import Dataset
 from grnbench.manifest import build_manifest
-from grnbench.protocols import ProtocolSpec
+from grnbench.protocols import ProtocolSpec, make_trial
 from grnbench.registry import MethodSpec, load_registry
 from grnbench.results import ResultRecord, write_edge_list, write_json, write_results
 from grnbench.tasks import Task, TaskOutput
@@ -78,7 +79,11 @@ def save_edges(output: TaskOutput, task: Task, universe: EdgeUniverse, out_dir: 
     edges_dir.mkdir(parents=True, exist_ok=True)
     regs, tgts = universe.names(output.test_index)
     name = edges_filename(task)
-    write_edge_list(edges_dir / name, regs, tgts, output.scores, universe.labels[output.test_index])
+    extra = {}
+    if metric_catalogue.needs_pair_columns():  # rebuilt from the task: cached outputs hold no trial
+        trial = make_trial(universe, task.protocol, task.repeat, task.seed, task.split)
+        extra = metric_catalogue.pair_columns(trial, universe)
+    write_edge_list(edges_dir / name, regs, tgts, output.scores, universe.labels[output.test_index], extra)
     output.record.edges_file = f"edges/{name}"
 
 

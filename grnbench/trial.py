@@ -9,7 +9,7 @@ see is decided in one place (benchopt's ``run_one_solver``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,7 @@ import numpy as np
 from grnbench.api import Method, TrainingData
 from grnbench.dataset import Dataset
 from grnbench.dataset_view import DatasetView
-from grnbench.metric_catalogue import compute_metrics
+from grnbench.metric_catalogue import compute_metrics, pair_columns
 from grnbench.metrics import DEFAULT_TOP_K, ScoredPairs, check_scores
 from grnbench.protocols import ProtocolSpec, Trial, make_trial
 from grnbench.resources import Measurement, ResourceMeter
@@ -40,6 +40,9 @@ class TrialResult:
     labels: np.ndarray
     fit_cost: Measurement
     score_cost: Measurement
+    #: per-test-pair columns for the metric catalogue: regulator and target names, and any
+    #: family's ``pair_columns``
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n_train(self) -> int:
@@ -55,7 +58,7 @@ class TrialResult:
 
     def metrics(self, top_k: int = DEFAULT_TOP_K) -> dict[str, float | int]:
         """Every column of the metric catalogue for these scores."""
-        return compute_metrics(ScoredPairs(self.labels, self.scores, top_k, self.trial.seed))
+        return compute_metrics(ScoredPairs(self.labels, self.scores, top_k, self.trial.seed, self.columns))
 
 
 def standard_trial(universe: EdgeUniverse, seed: int, split: str = "stratified") -> Trial:
@@ -101,7 +104,9 @@ def fit_and_score(method: Method, dataset: Dataset, trial: Trial, *, universe: E
     with ResourceMeter() as score_cost:
         raw = method.score_edges(trial.feature_pairs.subset(test))
     scores = check_scores(raw, len(test), method.name)
-    return TrialResult(method, trial, test, scores, np.asarray(universe.labels[test]), fit_cost, score_cost)
+    regulators, targets = universe.names(test)
+    columns = {"regulator": regulators, "target": targets, **pair_columns(trial, universe)}
+    return TrialResult(method, trial, test, scores, np.asarray(universe.labels[test]), fit_cost, score_cost, columns)
 
 
 def _labelled(pairs: PairSet, labels: np.ndarray, index: np.ndarray) -> LabelledPairs:
