@@ -8,6 +8,7 @@ says *why* a method cannot run on a dataset instead of failing half-way through 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from grnbench.dataset import Dataset
 from grnbench.errors import UserError
+from grnbench.task_progress import ProgressEvent
 from grnbench.universe import LabelledPairs, PairSet
 
 
@@ -30,6 +32,8 @@ class TrainingData:
     per-target work submit their inner tasks to it instead of starting a cluster of their own.
     ``n_threads`` is this task's share of the cores (deep-learning methods size their thread
     pools from it so that concurrent tasks do not oversubscribe the machine).
+    ``on_progress`` receives ``grnbench.task_progress.ProgressEvent`` s (targets done, epochs)
+    that the runner shows beside the task's elapsed time; None when nobody listens.
     """
 
     dataset: Dataset
@@ -39,6 +43,7 @@ class TrainingData:
     client: Any = None
     n_threads: int = 1
     progress: bool = False
+    on_progress: Callable[[ProgressEvent], None] | None = None
 
 
 class Method(ABC):

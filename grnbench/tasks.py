@@ -20,6 +20,7 @@ from grnbench.protocols import ProtocolSpec, make_trial
 from grnbench.registry import MethodSpec, load_registry
 from grnbench.resources import ResourceMeter
 from grnbench.results import ResultRecord
+from grnbench.task_progress import ProgressCallback
 from grnbench.universe import EdgeUniverse
 
 
@@ -57,7 +58,7 @@ def blank_record(task: Task, dataset: Dataset, method_params: dict | None = None
 
 
 def execute_task(task: Task, dataset: Dataset, client: object = None, n_threads: int = 1,
-                 progress: bool = False) -> TaskOutput:
+                 progress: bool = False, on_progress: ProgressCallback | None = None) -> TaskOutput:
     """Run one task; any exception becomes a ``failed`` record, never a lost run."""
     record = blank_record(task, dataset)
     try:
@@ -75,13 +76,14 @@ def execute_task(task: Task, dataset: Dataset, client: object = None, n_threads:
         record.n_train, record.n_validation, record.n_test = len(split.train), len(split.validation), len(split.test)
         pairs = trial.feature_pairs
         data = TrainingData(dataset=dataset, seed=trial.seed, client=client, n_threads=n_threads,
-                            progress=progress)
+                            progress=progress, on_progress=on_progress)
         if method.supervised:
             labels = universe.labels
             from grnbench.universe import LabelledPairs
 
             data = TrainingData(
                 dataset=dataset, seed=trial.seed, client=client, n_threads=n_threads, progress=progress,
+                on_progress=on_progress,
                 train=LabelledPairs(pairs.subset(split.train), labels[split.train]),
                 validation=LabelledPairs(pairs.subset(split.validation), labels[split.validation]),
             )
