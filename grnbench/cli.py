@@ -227,7 +227,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from grnbench.results import summarise
     from grnbench.table import format_summary
 
-    frame = evaluate_run(Path(args.run_dir))
+    from grnbench.results import read_results
+    from grnbench.run_folder import run_folder_lock
+
+    read_results(Path(args.run_dir))  # a missing or damaged results.csv: one line, nothing written
+    with run_folder_lock(Path(args.run_dir)):  # never beside a run writing the same folder
+        frame = evaluate_run(Path(args.run_dir))
     print(format_summary(summarise(frame)))
     print(f"metrics recomputed from the edge lists into {Path(args.run_dir) / 'results.csv'}")
     return 0

@@ -48,7 +48,15 @@ def run_gold_standard(run_dir: Path, name: str, expected_hash: str) -> frozenset
 
 def labelled_edges(run_dir: Path, edges_file: str, gold: frozenset[tuple[str, str]]) -> pd.DataFrame:
     """A saved edge list (regulator, target, score) with a 0/1 ``label`` column from ``gold``."""
-    edges = read_edge_list_scores(Path(run_dir) / edges_file)
+    path = Path(run_dir) / edges_file
+    if not path.is_file():
+        raise DataError(path, "edge list named in results.csv is missing; restore it or re-run that method")
+    try:
+        edges = read_edge_list_scores(path)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise DataError(path, f"unreadable edge list ({type(exc).__name__}); restore it or re-run that method") from None
+    if not {"regulator", "target", "score"} <= set(edges.columns):
+        raise DataError(path, "not an edge list (needs regulator, target, score columns); restore it or re-run")
     edges["label"] = [int((r, t) in gold) for r, t in zip(edges["regulator"], edges["target"], strict=True)]
     return edges
 

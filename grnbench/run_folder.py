@@ -67,6 +67,9 @@ def run_folder_lock(out_dir: Path) -> Iterator[Path]:
             except FileNotFoundError:
                 pass
             continue
+        except OSError as exc:
+            raise UserError(f"{out_dir}: cannot create {LOCK_NAME} ({exc.strerror or exc}); "
+                            "give an existing, writable run folder") from None
         with os.fdopen(fd, "w") as handle:
             json.dump(me, handle)
         break
