@@ -38,6 +38,8 @@ class RunProgress:
         self.tasks: list = []
         #: index → (started at, last event, last line written at)
         self.running: dict[int, list] = {}
+        #: finished tasks: a progress event relayed after the result is ignored
+        self.finished: set[int] = set()
         self._last_postfix = 0.0
 
     def __enter__(self) -> RunProgress:
@@ -61,11 +63,15 @@ class RunProgress:
             tqdm.write(f"{cached} task(s) found in the cache, {to_run} to run", file=sys.stderr)
 
     def task_started(self, index: int) -> None:
+        if index in self.finished:
+            return
         now = time.monotonic()
         self.running[index] = [now, None, now]
         self.tick(force=True)
 
     def task_progress(self, index: int, event: ProgressEvent) -> None:
+        if index in self.finished:
+            return
         entry = self.running.setdefault(index, [time.monotonic(), None, time.monotonic()])
         entry[1] = event
         self.tick()
@@ -110,6 +116,8 @@ class RunProgress:
             return
         index = next((i for i, t in enumerate(self.tasks) if t == task), None)
         started = self.running.pop(index, None) if index is not None else None
+        if index is not None:
+            self.finished.add(index)
         if record.status == "ok":
             origin = "cached" if record.cached else f"fit {record.fit_wall_s:.1f}s"
             line = f"  ok {task.label}: AUPR {record.aupr:.3f}  AUROC {record.auroc:.3f}  ({origin})"
