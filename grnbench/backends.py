@@ -15,7 +15,9 @@ dependants ("already forgotten").
 
 No starvation (the rule, measured in docs/running.md): priorities order the slots. Per-target
 methods (``uses_dask``) start before whole-model methods (priority 5 against 0); their inner
-per-target tasks come before both (priority 10, ``grnbench.per_target``); and a method gives
+per-target tasks come before both (priorities in (10, 11], falling with each method's share
+of its targets so that concurrent per-target methods advance together:
+``grnbench.per_target.inner_priority``); and a method gives
 its slot back only once the scheduler holds its targets, so a freed slot goes to the targets,
 never to a whole-model fit that would hold it for its whole training.
 """
@@ -37,7 +39,7 @@ from grnbench.tasks import Task, TaskOutput, blank_record
 
 OnDone = Callable[[int, TaskOutput], None]
 
-#: priorities of the runner's tasks on Dask (higher runs first); per_target uses 10
+#: priorities of the runner's tasks on Dask (higher runs first); per_target's inner tasks use (10, 11]
 PER_TARGET_PRIORITY = 5
 WHOLE_MODEL_PRIORITY = 0
 #: times the runner resubmits a task the scheduler cancelled (not the task's own failure)
@@ -210,7 +212,7 @@ def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], option
                                "workers": len(client.scheduler_info().get("workers", {})),
                                "threads_per_worker": options.threads_per_worker,
                                "isolation": "one child process per task",
-                               "priorities": {"per-target inner tasks": 10, "per-target methods": PER_TARGET_PRIORITY,
+                               "priorities": {"per-target inner tasks": "10-11", "per-target methods": PER_TARGET_PRIORITY,
                                               "whole-model methods": WHOLE_MODEL_PRIORITY}}
     try:
         registry = load_registry(tasks[0][1].plugins if tasks else ())
