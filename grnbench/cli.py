@@ -224,11 +224,9 @@ def _dataset_files(args: argparse.Namespace) -> dict[str, str] | None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from grnbench.evaluate import evaluate_run
-    from grnbench.results import summarise
-    from grnbench.table import format_summary
-
-    from grnbench.results import read_results
+    from grnbench.results import read_results, summarise
     from grnbench.run_folder import run_folder_lock
+    from grnbench.table import format_summary
 
     read_results(Path(args.run_dir))  # a missing or damaged results.csv: one line, nothing written
     with run_folder_lock(Path(args.run_dir)):  # never beside a run writing the same folder

@@ -13,7 +13,12 @@ import numpy as np
 
 from grnbench.api import Method, TrainingData
 from grnbench.dataset import Dataset
-from grnbench.deep import balanced_class_weight, configure_tensorflow, epoch_progress, uses_tensorflow_backend
+from grnbench.deep import (
+    balanced_class_weight,
+    configure_tensorflow,
+    epoch_progress,
+    uses_tensorflow_backend,
+)
 from grnbench.universe import PairSet
 
 from .psgrn_features import lag_features, too_short_reason
