@@ -11,6 +11,7 @@ this contract.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from grnbench.dataset_view import DatasetView
 from grnbench.errors import UserError
+from grnbench.task_progress import ProgressEvent
 from grnbench.universe import LabelledPairs, PairSet
 
 
@@ -34,8 +36,9 @@ class TrainingData:
     ``client`` is a ``distributed.Client`` when the runner executes on Dask: methods with
     per-target work submit their inner tasks to it instead of starting a cluster of their own.
     ``n_threads`` is this task's share of the cores (deep-learning methods size their thread
-    pools from it so that concurrent tasks do not oversubscribe the machine). ``on_progress``
-    receives progress events of long fits (see ``grnbench.task_progress``), or is None.
+    pools from it so that concurrent tasks do not oversubscribe the machine).
+    ``on_progress`` receives ``grnbench.task_progress.ProgressEvent`` s (targets done, epochs)
+    that the runner shows beside the task's elapsed time; None when nobody listens.
     """
 
     dataset: DatasetView
@@ -45,7 +48,7 @@ class TrainingData:
     client: Any = None
     n_threads: int = 1
     progress: bool = False
-    on_progress: Any = None
+    on_progress: Callable[[ProgressEvent], None] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, DatasetView):

@@ -1,27 +1,73 @@
-"""Where tasks execute: in this process (serial) or on a dask.distributed cluster.
+"""Where tasks execute: serially from this process, or on a dask.distributed cluster.
 
-The Dask backend scatters the dataset once and submits one future per task. By default it
-starts a ``LocalCluster`` sized to the machine; with ``--scheduler tcp://HOST:PORT`` or
-``--scheduler-file`` it uses a cluster the user started (``dask scheduler`` /
-``dask worker``) and never closes it. Methods with per-target work (``uses_dask = True``)
-receive the worker's client inside their task and submit their inner tasks to the same
-cluster, so there is never a second cluster. Deep-learning methods get the worker's thread
-count as their thread budget, so two concurrent tasks do not oversubscribe the cores.
+Either way every task runs in a child process of its own (``grnbench.task_process``), which
+is what makes a crash, a time limit or a memory blow-up cost only that task. With
+``--workers 0`` the runner starts the children one after another; on Dask each benchmark task
+is a thin wrapper on a worker thread that starts the child, relays its progress to the run's
+console (the worker's event log, topic ``grnbench-progress-<run>``) and enforces the limits.
+Because the worker itself never dies for a task, its data and queue survive: nothing is
+restarted or resubmitted for a failure. A worker that dies anyway (killed, preempted on a
+cluster) has its tasks rerun by the scheduler; one that keeps dying ends as a ``failed`` row.
+
+The dataset is sent as the result of a small task rather than ``scatter``-ed: the scheduler
+can recompute it when the workers holding it die, where scattered data would be lost with its
+dependants ("already forgotten").
+
+No starvation (the rule, measured in docs/running.md): priorities order the slots. Per-target
+methods (``uses_dask``) start before whole-model methods (priority 5 against 0); their inner
+per-target tasks come before both (priorities in (10, 11], falling with each method's share
+of its targets so that concurrent per-target methods advance together:
+``grnbench.per_target.inner_priority``); and a method gives
+its slot back only once the scheduler holds its targets, so a freed slot goes to the targets,
+never to a whole-model fit that would hold it for its whole training.
 """
 
 from __future__ import annotations
 
 import os
-import time
+import queue
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from grnbench.dataset import Dataset
 from grnbench.errors import UserError
 from grnbench.registry import load_registry
-from grnbench.tasks import Task, TaskOutput, blank_record, execute_task
+from grnbench.task_process import TaskLimits, make_request, run_isolated
+from grnbench.task_progress import ProgressEvent
+from grnbench.tasks import Task, TaskOutput, blank_record
 
 OnDone = Callable[[int, TaskOutput], None]
+
+#: priorities of the runner's tasks on Dask (higher runs first); per_target's inner tasks use (10, 11]
+PER_TARGET_PRIORITY = 5
+WHOLE_MODEL_PRIORITY = 0
+#: times the runner resubmits a task the scheduler cancelled (not the task's own failure)
+RESUBMITS = 2
+#: a task whose worker died this many times is failed, not retried on every worker
+ALLOWED_FAILURES = 1
+
+
+@dataclass
+class TaskWatch:
+    """What the runner's console wants to hear while tasks run (all optional)."""
+
+    on_start: Callable[[int], None] | None = None
+    on_progress: Callable[[int, ProgressEvent], None] | None = None
+    #: called about twice a second, so elapsed times can be redrawn
+    on_tick: Callable[[], None] | None = None
+
+    def start(self, index: int) -> None:
+        if self.on_start is not None:
+            self.on_start(index)
+
+    def progress(self, index: int, event: ProgressEvent) -> None:
+        if self.on_progress is not None:
+            self.on_progress(index, event)
+
+    def tick(self) -> None:
+        if self.on_tick is not None:
+            self.on_tick()
 
 
 @dataclass
@@ -42,24 +88,74 @@ class BackendOptions:
     def serial(self) -> bool:
         return self.workers == 0 and not (self.scheduler or self.scheduler_file)
 
+    def memory_bytes(self) -> int | None:
+        """The explicit --memory-limit in bytes; None for 'auto' or no limit."""
+        text = str(self.memory_limit).strip().lower()
+        if text in ("auto", "", "none", "0"):
+            return None
+        from dask.utils import parse_bytes
 
-def run_serial(tasks: list[tuple[int, Task]], dataset: Dataset, options: BackendOptions,
-               on_done: OnDone, progress: bool = False) -> dict[str, object]:
+        return int(parse_bytes(text))
+
+    def limits_for(self, method: str, worker_memory: int | None = None, worker_threads: int = 1) -> TaskLimits:
+        """A task's limits: its --timeout, and --memory-limit (else its worker's) per thread."""
+        memory = self.memory_bytes() or worker_memory
+        if memory:
+            memory = int(memory) // max(1, int(worker_threads))
+        return TaskLimits(self.timeout_for(method), memory or None)
+
+
+def run_serial(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], options: BackendOptions,
+               on_done: OnDone, watch: TaskWatch | None = None) -> dict[str, object]:
+    """One task after another, each in a child process this process can kill."""
+    watch = watch or TaskWatch()
     for index, task in tasks:
-        on_done(index, execute_task(task, dataset, n_threads=options.threads_per_worker,
-                                    progress=progress))
-    return {"backend": "serial"}
+        watch.start(index)
+        request = make_request(task, datasets[task.dataset], options.threads_per_worker)
+        output = run_isolated(request, options.limits_for(task.method.name, worker_threads=options.threads_per_worker),
+                              on_progress=lambda event, i=index: watch.progress(i, event), on_tick=watch.tick)
+        on_done(index, output)
+    return {"backend": "serial", "isolation": "one child process per task"}
 
 
-def _task_on_worker(task: Task, dataset: Dataset, n_threads: int, uses_dask: bool) -> TaskOutput:
-    if uses_dask:
-        # The worker's own client: the method submits its per-target tasks to this cluster and
-        # secedes only while it waits for them (grnbench.per_target), so the freed slot goes to
-        # its high-priority targets rather than to the next benchmark task.
-        from distributed import get_client
+def _dataset_value(dataset: Dataset) -> Dataset:
+    """The dataset as a task result: recomputable by the scheduler if its holders die."""
+    return dataset
 
-        return execute_task(task, dataset, client=get_client(), n_threads=n_threads)
-    return execute_task(task, dataset, n_threads=n_threads)
+
+def _task_on_worker(index: int, task: Task, dataset: Dataset, topic: str, n_threads: int, uses_dask: bool,
+                    limits: TaskLimits, memory_from_worker: bool) -> TaskOutput:
+    """The body of one benchmark task on a Dask worker: run it in a child and relay events."""
+    from distributed import get_worker, secede
+    from distributed.worker import thread_state
+
+    worker = get_worker()
+    key = getattr(thread_state, "key", None)
+    if memory_from_worker and limits.memory_bytes is None:
+        worker_memory = getattr(getattr(worker, "memory_manager", None), "memory_limit", None)
+        if worker_memory:
+            limits = TaskLimits(limits.timeout_s, int(worker_memory) // max(1, worker.state.nthreads))
+    worker.log_event(topic, {"index": index, "kind": "start", "worker": worker.address})
+    seceded = False
+
+    def release_slot() -> None:
+        # No rejoin later: rejoining waits for a free slot, which a whole-model fit may hold for
+        # its whole training, and would delay this finished method's result by as long.
+        nonlocal seceded
+        if not seceded:
+            secede()
+            seceded = True
+
+    def cancelled() -> bool:
+        state = worker.state.tasks.get(key) if key is not None else None
+        return state is not None and state.state in ("cancelled", "released", "forgotten")
+
+    def progress(event: ProgressEvent) -> None:
+        worker.log_event(topic, {"index": index, "kind": "progress", **event.as_dict()})
+
+    request = make_request(task, dataset, n_threads, worker.scheduler.address, uses_dask)
+    return run_isolated(request, limits, on_progress=progress, on_release_slot=release_slot,
+                        cancelled=cancelled)
 
 
 def open_client(options: BackendOptions):
@@ -69,6 +165,10 @@ def open_client(options: BackendOptions):
 
     if options.scheduler or options.scheduler_file:
         target = options.scheduler or options.scheduler_file
+        if options.scheduler_file and not os.path.isfile(options.scheduler_file):
+            # Client(scheduler_file=...) waits for the file to appear, for ever
+            raise UserError(f"--scheduler-file {options.scheduler_file}: no such file; start the scheduler first "
+                            f"(`dask scheduler --scheduler-file {options.scheduler_file}`)")
         try:
             if options.scheduler:
                 client = Client(options.scheduler, timeout="10s")
@@ -78,10 +178,17 @@ def open_client(options: BackendOptions):
             raise UserError(f"cannot connect to the Dask scheduler at {target}: {exc}; start it with `dask scheduler` and `dask worker ADDRESS`") from None
         return client, False
     n_workers = options.workers or max(1, (os.cpu_count() or 1) // max(1, options.threads_per_worker))
-    # Saturation 1.0: a worker holds only as many benchmark tasks as it has threads, so a slot
-    # freed by a per-target method goes to that method's (higher-priority) targets instead of
-    # a benchmark task already queued on the worker.
-    dask.config.set({"distributed.scheduler.worker-saturation": 1.0})
+    dask.config.set({
+        # Saturation 1.0: a worker holds only as many benchmark tasks as it has threads, so a
+        # slot freed by a per-target method goes to that method's (higher-priority) targets.
+        "distributed.scheduler.worker-saturation": 1.0,
+        # Tasks run in child processes, so a worker dies only for outside reasons; a task whose
+        # worker died twice (e.g. a per-target fit blowing the worker's memory) is failed
+        # rather than tried on every worker in turn.
+        "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+        # Non-daemonic workers may start the forkserver that forks task children quickly.
+        "distributed.worker.daemon": False,
+    })
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=options.threads_per_worker,
                            memory_limit=options.memory_limit, processes=True,
                            dashboard_address=None, silence_logs=50,
@@ -90,81 +197,108 @@ def open_client(options: BackendOptions):
     return Client(cluster), True
 
 
-def run_dask(tasks: list[tuple[int, Task]], dataset: Dataset, options: BackendOptions,
-             on_done: OnDone, progress: bool = False) -> dict[str, object]:
+def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], options: BackendOptions,
+             on_done: OnDone, watch: TaskWatch | None = None) -> dict[str, object]:
+    """Submit every task, relay progress, and record every outcome; never raises for a task."""
     from distributed import wait
-    from distributed.scheduler import KilledWorker
 
+    watch = watch or TaskWatch()
     client, owned = open_client(options)
+    run_id = uuid.uuid4().hex[:12]
+    topic = f"grnbench-progress-{run_id}"
+    events: queue.SimpleQueue = queue.SimpleQueue()
+    client.subscribe_topic(topic, lambda event: events.put(event[1]))
     info: dict[str, object] = {"backend": "dask", "scheduler": client.scheduler.address,
                                "workers": len(client.scheduler_info().get("workers", {})),
-                               "threads_per_worker": options.threads_per_worker}
+                               "threads_per_worker": options.threads_per_worker,
+                               "isolation": "one child process per task",
+                               "priorities": {"per-target inner tasks": "10-11", "per-target methods": PER_TARGET_PRIORITY,
+                                              "whole-model methods": WHOLE_MODEL_PRIORITY}}
     try:
         first = tasks[0][1] if tasks else None
         registry = load_registry(first.plugins if first else (), override=bool(first and first.plugin_override))
-        dataset_future = client.scatter(dataset, broadcast=True)
+        dataset_futures = {name: client.submit(_dataset_value, ds, pure=False, priority=100,
+                                               key=f"grnbench-dataset-{name}-{run_id}")
+                           for name, ds in datasets.items() if any(t.dataset == name for _, t in tasks)}
         worker_threads = max(1, int(options.threads_per_worker))
-        futures = {}
-        for index, task in tasks:
-            cls = registry.get(task.method.name)
-            future = client.submit(_task_on_worker, task, dataset_future, worker_threads,
-                                   bool(getattr(cls, "uses_dask", False)), pure=False,
-                                   key=f"grnbench-{index}-{task.method.name}-{os.getpid()}-{time.time_ns()}")
-            futures[future] = (index, task, time.monotonic())
-        remaining = set(futures)
-        running_since: dict[str, float] = {}
-        while remaining:
+        explicit_memory = options.memory_bytes() is not None
+
+        def submit(index: int, task: Task, attempt: int):
+            uses_dask = bool(getattr(registry.get(task.method.name), "uses_dask", False))
+            limits = options.limits_for(task.method.name, worker_threads=worker_threads)
+            return client.submit(_task_on_worker, index, task, dataset_futures[task.dataset], topic, worker_threads,
+                                 uses_dask, limits, not explicit_memory, pure=False,
+                                 priority=PER_TARGET_PRIORITY if uses_dask else WHOLE_MODEL_PRIORITY,
+                                 key=f"grnbench-task-{index}-{attempt}-{run_id}")
+
+        by_index = dict(tasks)
+        pending = {submit(i, t, 0): (i, 0) for i, t in tasks}
+        while pending:
             try:
-                done, _ = wait(list(remaining), timeout=1.0, return_when="FIRST_COMPLETED")
+                done, _ = wait(list(pending), timeout=0.5, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 done = set()
+            _relay(events, watch)
             for future in done:
-                remaining.discard(future)
-                index, task, _ = futures[future]
-                on_done(index, _collect(future, task, dataset, KilledWorker))
-            for future in [f for f in remaining if options.timeout_for(futures[f][1].method.name)]:
-                index, task, _ = futures[future]
-                limit = options.timeout_for(task.method.name)
-                state, worker = client.run_on_scheduler(_task_state, future.key)
-                if state != "processing":
-                    continue
-                started = running_since.setdefault(future.key, time.monotonic())
-                if time.monotonic() - started <= limit:
-                    continue
-                remaining.discard(future)
-                future.cancel(force=True)
-                if owned and worker:
-                    # a Python thread cannot be interrupted: free the worker by restarting it
-                    client.restart_workers([worker], raise_for_error=False)
-                record = blank_record(task, dataset)
-                record.status, record.error = "timeout", f"exceeded the {limit:g} s time limit"
-                on_done(index, TaskOutput(record))
+                index, attempt = pending.pop(future)
+                task = by_index[index]
+                output, retry = _collect(future, task, datasets[task.dataset], attempt)
+                if retry:
+                    pending[submit(index, task, attempt + 1)] = (index, attempt + 1)
+                else:
+                    on_done(index, output)
+            watch.tick()
+        _relay(events, watch)
     finally:
+        try:
+            client.unsubscribe_topic(topic)
+        except Exception:  # noqa: BLE001 - closing anyway
+            pass
         if owned:
             cluster = client.cluster
             client.close()
             cluster.close()
+        else:
+            client.close()
     return info
 
 
-def _task_state(key, dask_scheduler=None) -> tuple[str | None, str | None]:
-    """(state, worker address) of a task, evaluated on the scheduler."""
-    ts = dask_scheduler.tasks.get(key)
-    if ts is None:
-        return None, None
-    worker = ts.processing_on.address if ts.processing_on is not None else None
-    return ts.state, worker
+def _relay(events: queue.SimpleQueue, watch: TaskWatch) -> None:
+    while True:
+        try:
+            msg = events.get_nowait()
+        except queue.Empty:
+            return
+        if not isinstance(msg, dict) or "index" not in msg:
+            continue
+        if msg.get("kind") == "start":
+            watch.start(int(msg["index"]))
+        elif msg.get("kind") == "progress":
+            watch.progress(int(msg["index"]), ProgressEvent.from_dict(msg))
 
 
-def _collect(future, task: Task, dataset: Dataset, killed_error: type) -> TaskOutput:
+def _collect(future, task: Task, dataset: Dataset, attempt: int) -> tuple[TaskOutput | None, bool]:
+    """(output, resubmit?) for a finished future; every exception becomes a row or a retry."""
+    from concurrent.futures import CancelledError
+
+    from distributed.client import FuturesCancelledError
+    from distributed.scheduler import KilledWorker
+
     try:
-        return future.result()
-    except killed_error:
+        return future.result(), False
+    except KilledWorker:
         record = blank_record(task, dataset)
-        record.status = "oom"
-        record.error = "the Dask worker died while running this task (most often: memory limit exceeded)"
-        return TaskOutput(record)
-    except Exception as exc:
+        record.status = "failed"
+        record.error = ("the Dask workers running this task died more often than the scheduler's "
+                        "allowed-failures (killed from outside, or a per-target fit over a worker's memory limit)")
+        return TaskOutput(record), False
+    except (CancelledError, FuturesCancelledError) as exc:
+        if attempt < RESUBMITS:
+            return None, True  # cancelled by the cluster, not by the task: run it again
+        record = blank_record(task, dataset)
+        record.status, record.error = "failed", f"cancelled by the Dask cluster {attempt + 1} times ({type(exc).__name__})"
+        return TaskOutput(record), False
+    except Exception as exc:  # noqa: BLE001 - one task never loses the run
         record = blank_record(task, dataset)
         record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
-        return TaskOutput(record)
+        return TaskOutput(record), False

@@ -9,6 +9,7 @@ stderr and never a traceback. Anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -196,10 +197,35 @@ def parse_timeouts(text: str | None) -> dict[str, float] | None:
     for part in text.split(","):
         name, sep, value = part.rpartition("=")
         try:
-            limits[name.strip() if sep else "*"] = float(value)
+            seconds = float(value)
         except ValueError:
             raise UserError(f"--timeout expects seconds or METHOD=SECONDS, got {part!r}") from None
+        if not (seconds > 0 and math.isfinite(seconds)):
+            raise UserError(f"--timeout must be a positive number of seconds, got {part!r}")
+        limits[name.strip() if sep else "*"] = seconds
     return limits
+
+
+def check_run_options(args: argparse.Namespace) -> None:
+    """Numbers and sizes a run needs, checked before a dataset loads or a cluster starts."""
+    if args.seed < 0:
+        raise UserError(f"--seed must be 0 or more, got {args.seed}")
+    if args.top_k < 1:
+        raise UserError(f"--top-k must be 1 or more, got {args.top_k}")
+    if args.workers is not None and args.workers < 0:
+        raise UserError("--workers must be 0 (serial) or more")
+    if args.threads_per_worker < 1:
+        raise UserError(f"--threads-per-worker must be 1 or more, got {args.threads_per_worker}")
+    text = str(args.memory_limit).strip().lower()
+    if text != "auto":
+        from dask.utils import parse_bytes
+
+        try:
+            size = parse_bytes(text)
+        except (ValueError, TypeError):
+            size = None
+        if not size or size <= 0:
+            raise UserError(f"--memory-limit expects a size such as 4GB or 500MB (or auto), got {args.memory_limit!r}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -208,7 +234,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from grnbench.protocols import parse_protocols
     from grnbench.registry import load_registry, parse_method_specs
     from grnbench.results import records_frame, summarise
-    from grnbench.runner import RunConfig, run_benchmark
+    from grnbench.runner import RunConfig, build_tasks, run_benchmark
     from grnbench.table import format_summary
 
     registry = load_registry(args.plugin, override=args.plugin_override)
@@ -216,8 +242,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for name in args.force:
         registry.get(name)
     protocols = parse_protocols(args.protocol)
-    if args.workers is not None and args.workers < 0:
-        raise UserError("--workers must be 0 (serial) or more")
+    check_run_options(args)
     backend = BackendOptions(workers=args.workers, threads_per_worker=args.threads_per_worker,
                              memory_limit=args.memory_limit, scheduler=args.scheduler,
                              scheduler_file=args.scheduler_file, timeouts=parse_timeouts(args.timeout))
@@ -234,7 +259,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"dataset {dataset.name}: {s['genes']} genes, {s['tfs']} TFs, {s['samples']} samples, "
               f"{s['pairs']} pairs, {s['positives']} positives", flush=True)
     with RunProgress(enabled=not args.quiet) as progress:
-        summary = run_benchmark(config, dataset, on_result=progress.task_done, on_start=progress.start)
+        summary = run_benchmark(config, dataset, on_result=progress.task_done, on_start=progress.start,
+                                watch=progress.watch(build_tasks(config, dataset)))
     records = summary.records
     report = _write_report_safely(out_dir)
     if not args.quiet:
@@ -275,10 +301,13 @@ def _dataset_files(args: argparse.Namespace) -> dict[str, str] | None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from grnbench.evaluate import evaluate_run
-    from grnbench.results import summarise
+    from grnbench.results import read_results, summarise
+    from grnbench.run_folder import run_folder_lock
     from grnbench.table import format_summary
 
-    frame = evaluate_run(Path(args.run_dir))
+    read_results(Path(args.run_dir))  # a missing or damaged results.csv: one line, nothing written
+    with run_folder_lock(Path(args.run_dir)):  # never beside a run writing the same folder
+        frame = evaluate_run(Path(args.run_dir))
     print(format_summary(summarise(frame)))
     print(f"metrics recomputed from the edge lists into {Path(args.run_dir) / 'results.csv'}")
     return 0

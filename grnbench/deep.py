@@ -132,16 +132,40 @@ def keras2_sgd(keras, learning_rate: float, decay: float = 0.0, momentum: float 
     return keras.optimizers.SGD(learning_rate=rate, momentum=momentum, nesterov=nesterov)
 
 
+def epoch_progress(keras, on_progress, epochs: int) -> list:
+    """A Keras callback list reporting each finished epoch to ``TrainingData.on_progress``.
+
+    The note carries the validation score the method monitors (``val_aupr`` when an earlier
+    callback put it in the logs, else ``val_accuracy``), so a user watching a long training
+    sees whether it still improves. Empty when nobody listens.
+    """
+    if on_progress is None:
+        return []
+    from grnbench.task_progress import report
+
+    class EpochProgress(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            note = ""
+            for name in ("val_aupr", "val_accuracy"):
+                if name in logs:
+                    note = f"{name.replace('_', ' ')} {float(logs[name]):.3f}"
+                    break
+            report(on_progress, epoch + 1, int(epochs), "epochs", note)
+
+    return [EpochProgress()]
+
+
 def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epochs: int,
                           batch_size: int, patience: int | None, class_weight: dict | None,
-                          restore_best: bool = False, verbose: int = 0):
+                          restore_best: bool = False, verbose: int = 0, on_progress=None):
     """Train a compiled-elsewhere sigmoid classifier with early stopping on validation.
 
     The model must be compiled with ``weighted_metrics=["accuracy"]``: the validation pairs
     get the same class-balancing weights as training, so the monitored ``val_accuracy`` (the
     Keras 3 name; Keras 2's ``val_acc`` never fires) is a balanced accuracy instead of the
-    share of negatives. ``patience`` None or ≤ 0 disables early stopping. Returns the
-    Keras ``History``.
+    share of negatives. ``patience`` None or ≤ 0 disables early stopping. ``on_progress``
+    hears every epoch (``epoch_progress``). Returns the Keras ``History``.
     """
     y_train = np.asarray(y_train, dtype="float32")
     y_val = np.asarray(y_val, dtype="float32")
@@ -153,6 +177,7 @@ def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epoch
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor="val_accuracy", mode="max", patience=int(patience),
             restore_best_weights=bool(restore_best)))
+    callbacks += epoch_progress(keras, on_progress, epochs)
     return model.fit(x_train, y_train, validation_data=(x_val, y_val, val_weight),
                      class_weight=class_weight, epochs=int(epochs), batch_size=int(batch_size),
                      shuffle=True, callbacks=callbacks, verbose=verbose)
@@ -237,7 +262,7 @@ class KerasPairClassifier(Method):
             keras, self.model_, x_train, data.train.labels[train_idx], x_val,
             data.validation.labels[val_idx], epochs=p["epochs"], batch_size=p["batch_size"],
             patience=p["patience"], class_weight=class_weight, restore_best=bool(p["restore_best"]),
-            verbose=2 if data.progress else 0).history
+            verbose=2 if data.progress else 0, on_progress=data.on_progress).history
 
     def score_edges(self, pairs: PairSet) -> np.ndarray:
         scores = np.empty(len(pairs), dtype=np.float64)

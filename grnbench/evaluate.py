@@ -48,7 +48,15 @@ def labelled_edges(run_dir: Path, edges_file: str, gold=None) -> pd.DataFrame:
     Edge lists of older runs have no ``label`` column: then ``gold`` — a gold standard, or a
     function returning one — supplies it; without ``gold`` such a list is refused.
     """
-    edges = read_edge_list(Path(run_dir) / edges_file)
+    path = Path(run_dir) / edges_file
+    if not path.is_file():
+        raise DataError(path, "edge list named in results.csv is missing; restore it or re-run that method")
+    try:
+        edges = read_edge_list(path)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise DataError(path, f"unreadable edge list ({type(exc).__name__}); restore it or re-run that method") from None
+    if not {"regulator", "target", "score"} <= set(edges.columns):
+        raise DataError(path, "not an edge list (needs regulator, target, score columns); restore it or re-run")
     if "label" in edges.columns:
         return edges
     if gold is None:

@@ -26,11 +26,14 @@ Why it is built this way:
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+
+from grnbench.task_progress import ProgressCallback, report
 
 #: ``fn(shared, target, seed) -> scores``: the scores of every gene as a regulator of
 #: ``target`` (length ``n_genes``; zeros for genes that are not candidate regulators).
@@ -73,6 +76,15 @@ def chunk_targets(targets: Sequence[int], chunk_size: int | None = None,
     return [targets[i:i + chunk_size] for i in range(0, len(targets), chunk_size)]
 
 
+#: priority band of per-target inner tasks, above every benchmark task (grnbench.backends)
+INNER_PRIORITY = 10
+
+
+def inner_priority(index: int, n_chunks: int) -> float:
+    """Priority of chunk ``index`` of ``n_chunks``: from 11 (first) down towards 10 (last)."""
+    return INNER_PRIORITY + (n_chunks - index) / max(1, n_chunks)
+
+
 def run_chunk(fn: TargetFn, shared: Any, targets: list[int], seed: int) -> np.ndarray:
     """Score the regulators of each target in ``targets``; one row per target.
 
@@ -105,7 +117,7 @@ def dask_client(client: Any = None, n_workers: int = 1) -> Iterator[Any]:
 def score_matrix(fn: TargetFn, shared: Any, targets: Sequence[int], n_genes: int, seed: int, *,
                  client: Any = None, n_workers: int = 1, chunk_size: int | None = None,
                  tasks_per_thread: int | None = None, progress: bool = False,
-                 label: str = "targets") -> np.ndarray:
+                 label: str = "targets", on_progress: ProgressCallback | None = None) -> np.ndarray:
     """Run ``fn`` for every target on Dask and return ``S`` with ``S[:, t] = fn(shared, t, ·)``.
 
     Targets go out one per task (at most ``MAX_TASKS`` tasks), or ``chunk_size`` per task, or
@@ -116,7 +128,8 @@ def score_matrix(fn: TargetFn, shared: Any, targets: Sequence[int], n_genes: int
     Columns of genes not in ``targets`` stay 0. ``seed`` is passed through ``target_seed`` and
     given to every target. ``client`` is used (not closed) when given; otherwise a LocalCluster
     of ``n_workers`` single-threaded workers is started and closed. ``progress`` shows a tqdm
-    bar over targets. A failing target raises (its chunk's exception), never yields zeros.
+    bar over targets; ``on_progress`` (``TrainingData.on_progress``) receives targets done, at
+    most about once a second and at the end. A failing target raises (its chunk's exception), never yields zeros.
     """
     from distributed import as_completed
     from tqdm.auto import tqdm
@@ -132,23 +145,37 @@ def score_matrix(fn: TargetFn, shared: Any, targets: Sequence[int], n_genes: int
         chunks = chunk_targets(targets, chunk_size, max_tasks=max_tasks)
         # Wrapped in a list so that a tuple/dict ``shared`` is scattered as one object.
         [shared_future] = dc.scatter([shared], hash=False)
-        # Priority above the runner's outer tasks (default 0): while this method waits for
-        # its targets, freed worker slots go to its targets first, not to the next benchmark
-        # task, so its fit time measures its own work rather than the queue.
-        futures = {dc.submit(run_chunk, fn, shared_future, chunk, seed, pure=False, priority=10): chunk
-                   for chunk in chunks}
-        # Inside a runner task, give the worker slot back only now that the targets are queued
-        # (seceding earlier would let the next benchmark task take the slot first), and take a
-        # slot again before returning.
-        seceded = _secede_if_in_worker_task()
+        # Priority above the runner's outer tasks (0 and 5): while this method waits for its
+        # targets, freed worker slots go to its targets first, not to the next benchmark task.
+        # Within the band (10, 11] a chunk's priority falls with its share of the method's
+        # work, so per-target methods running at once advance together in proportion (a
+        # method's 10th percent of targets before another's 90th); with one flat priority
+        # Dask ran them first come, first served and GRNBoost2 did 0 of its targets while
+        # NODE did its first 150 on maize2-sim.
+        futures = {dc.submit(run_chunk, fn, shared_future, chunk, seed, pure=False,
+                             priority=inner_priority(i, len(chunks))): chunk
+                   for i, chunk in enumerate(chunks)}
+        # Inside a runner task, give the worker slot back only once the scheduler holds the
+        # targets: the submit travels on the client's connection and the secede on the worker's,
+        # so without this wait the freed slot can go to a whole-model fit queued behind us, which
+        # then holds it for its whole training while our targets starve.
+        _wait_until_scheduler_has(dc, list(futures))
+        seceded = _give_back_slot()
+        total = sum(map(len, chunks))
+        done, last_report = 0, 0.0
+        report(on_progress, 0, total, "targets")
         try:
             # as_current: as_completed looks up "the" client, which need not be the default one
-            with dc.as_current(), tqdm(total=sum(map(len, chunks)), desc=label, unit="target",
+            with dc.as_current(), tqdm(total=total, desc=label, unit="target",
                                        disable=not progress, leave=False) as bar:
                 for future in as_completed(futures):
                     chunk = futures[future]
                     scores[:, chunk] = future.result().T
                     bar.update(len(chunk))
+                    done += len(chunk)
+                    if time.monotonic() - last_report >= 1.0 or done == total:
+                        report(on_progress, done, total, "targets")
+                        last_report = time.monotonic()
         except BaseException:
             dc.cancel([f for f in futures if not f.done()])
             raise
@@ -160,6 +187,36 @@ def score_matrix(fn: TargetFn, shared: Any, targets: Sequence[int], n_genes: int
 
                 rejoin()
     return scores
+
+
+def _wait_until_scheduler_has(client: Any, futures: list, timeout: float = 30.0) -> None:
+    """Return once the scheduler knows every future's task (or after ``timeout`` seconds)."""
+    keys = [f.key for f in futures]
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while time.monotonic() < deadline:
+        try:
+            states = client.sync(client.scheduler.get_task_status, keys=keys)
+        except Exception:  # noqa: BLE001 - an older scheduler without this call: do not wait
+            return
+        if all(state is not None for state in states.values()):
+            return
+        time.sleep(delay)
+        delay = min(0.2, delay * 2)
+
+
+def _give_back_slot() -> bool:
+    """Free the worker slot this method holds while it waits; True if it must rejoin after.
+
+    In a task's child process (the runner's isolation) the Dask worker hosting it secedes on
+    our behalf and never rejoins; in a task running directly on a worker thread we secede
+    ourselves and rejoin before returning; elsewhere there is no slot to give.
+    """
+    from grnbench.task_process import release_parent_slot
+
+    if release_parent_slot():
+        return False
+    return _secede_if_in_worker_task()
 
 
 def _secede_if_in_worker_task() -> bool:

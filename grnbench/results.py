@@ -7,6 +7,7 @@ table is built from the same columns. Counts are stored beside ratios.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -75,21 +76,57 @@ def records_frame(records: list[ResultRecord]) -> pd.DataFrame:
 
 
 def write_results(records: list[ResultRecord], out_dir: Path) -> Path:
-    path = out_dir / "results.csv"
-    records_frame(records).to_csv(path, index=False)
+    """Write atomically (temp file + rename): a run killed mid-write leaves the previous file."""
+    path = Path(out_dir) / "results.csv"
+    tmp = path.with_name(f".results.csv.{os.getpid()}.tmp")
+    records_frame(records).to_csv(tmp, index=False)
+    os.replace(tmp, path)
     return path
 
 
+#: columns without which a results.csv cannot be a run's results
+CORE_COLUMNS = ("method", "dataset", "protocol", "repeat", "status")
+
+
 def read_results(run_dir: Path) -> pd.DataFrame:
+    """The rows of ``RUN_DIR/results.csv``; a missing, truncated or unreadable file is a
+    one-line ``DataError`` (never rewritten over by ``evaluate`` or a re-run)."""
+    from grnbench.errors import DataError
+
     path = Path(run_dir) / "results.csv"
     if not path.is_file():
-        from grnbench.errors import DataError
-
         raise DataError(path, "no results.csv here; pass the folder a `grnbench run --out DIR` wrote")
-    frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    _check_complete(path)
+    try:
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise DataError(path, f"unreadable ({type(exc).__name__}: {exc})".replace("\n", " ")) from None
     frame["error"] = frame["error"].fillna("")
     frame["edges_file"] = frame["edges_file"].fillna("")
     return frame
+
+
+def _check_complete(path: Path) -> None:
+    """Every row has every column and a known status: a cut-off file fails here, not later."""
+    import csv
+
+    from grnbench.errors import DataError
+
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = csv.reader(handle)
+            header = next(rows, None)
+            if not header or any(c not in header for c in CORE_COLUMNS):
+                raise DataError(path, "not a grnbench results file (missing columns "
+                                f"{', '.join(c for c in CORE_COLUMNS if not header or c not in header)}); "
+                                "restore it or re-run")
+            status_at = header.index("status")
+            for number, row in enumerate(rows, start=2):
+                if len(row) != len(header) or row[status_at] not in STATUSES:
+                    raise DataError(path, f"truncated or damaged at line {number} ({len(row)} of {len(header)} "
+                                          "fields); restore it or re-run the methods it held")
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(path, f"unreadable ({type(exc).__name__}: {exc})") from None
 
 
 def summarise(frame: pd.DataFrame) -> pd.DataFrame:

@@ -18,14 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grnbench import metric_catalogue
-from grnbench.backends import BackendOptions, run_dask, run_serial
-from grnbench.cache import ResultCache, task_key
+from grnbench.backends import BackendOptions, TaskWatch, run_dask, run_serial
+from grnbench.cache import ResultCache, key_of, task_key_payload
 from grnbench.dataset import Dataset
+from grnbench.errors import UserError
 from grnbench.manifest import build_manifest
 from grnbench.protocols import ProtocolSpec, make_trial
 from grnbench.registry import MethodSpec, load_registry
 from grnbench.results import ResultRecord, write_edge_list, write_json, write_results
-from grnbench.tasks import Task, TaskOutput
+from grnbench.run_folder import check_writable_dir, combination, earlier_rows, run_folder_lock
+from grnbench.tasks import Task, TaskOutput, blank_record
 from grnbench.universe import EdgeUniverse
 
 
@@ -89,17 +91,34 @@ def save_edges(output: TaskOutput, task: Task, universe: EdgeUniverse, out_dir: 
 
 def run_benchmark(config: RunConfig, dataset: Dataset,
                   on_result: Callable[[Task, ResultRecord], None] | None = None,
-                  on_start: Callable[[int, int], None] | None = None) -> RunSummary:
-    """Run every task of ``config`` on ``dataset``; cached tasks are restored, not recomputed."""
+                  on_start: Callable[[int, int], None] | None = None,
+                  watch: TaskWatch | None = None) -> RunSummary:
+    """Run every task of ``config`` on ``dataset``; cached tasks are restored, not recomputed.
+
+    The folder is locked for the run (``grnbench.run_folder``); rows an earlier run left for
+    other (method, dataset, protocol) combinations are kept. ``watch`` hears task starts and
+    their progress events (task indices refer to ``build_tasks``' order).
+    """
     started = time.time()
-    out_dir = Path(config.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = check_writable_dir(Path(config.out_dir), "--out")
+    with run_folder_lock(out_dir):
+        return _run_locked(config, dataset, out_dir, started, on_result, on_start, watch)
+
+
+def _run_locked(config: RunConfig, dataset: Dataset, out_dir: Path, started: float,
+                on_result: Callable[[Task, ResultRecord], None] | None,
+                on_start: Callable[[int, int], None] | None, watch: TaskWatch | None) -> RunSummary:
     universe = EdgeUniverse.from_dataset(dataset)
     registry = load_registry(config.plugins, override=config.plugin_override)
     tasks = build_tasks(config, dataset)
-    cache = ResultCache(config.cache_dir or out_dir / "cache") if config.use_cache else None
-    keys = [task_key(t, registry, dataset.content_hash) for t in tasks]
+    cache = None
+    if config.use_cache:
+        cache = ResultCache(check_writable_dir(Path(config.cache_dir or out_dir / "cache"), "--cache"))
+    payloads = [task_key_payload(t, registry, dataset.content_hash) for t in tasks]
+    keys = [key_of(p) for p in payloads]
     slots: list[ResultRecord | None] = [None] * len(tasks)
+    this_run = {(t.method.label, t.dataset, t.protocol.label) for t in tasks}
+    kept = [r for r in earlier_rows(out_dir) if combination(r) not in this_run]
     to_run: list[tuple[int, Task]] = []
     hits = 0
 
@@ -107,9 +126,9 @@ def run_benchmark(config: RunConfig, dataset: Dataset,
         task = tasks[index]
         save_edges(output, task, universe, out_dir)
         if cache is not None and not output.record.cached:
-            cache.put(keys[index], output)
+            cache.put(keys[index], output, payloads[index])
         slots[index] = output.record
-        write_results([r for r in slots if r is not None], out_dir)
+        write_results(kept + [r for r in slots if r is not None], out_dir)
         if on_result:
             on_result(task, output.record)
 
@@ -127,10 +146,26 @@ def run_benchmark(config: RunConfig, dataset: Dataset,
     info: dict[str, object] = {"backend": "none (all cached)"}
     if to_run:
         execute = run_serial if config.backend.serial else run_dask
-        info = execute(to_run, dataset, config.backend, finish, progress=False)
+        reason = "the backend returned no result for this task"
+        try:
+            info = execute(to_run, {dataset.name: dataset}, config.backend, finish, watch)
+        except UserError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. the scheduler went away: keep what finished
+            reason = f"the run's cluster failed before this task finished ({type(exc).__name__}: {exc})"[:500]
+            info = {"backend": "serial" if config.backend.serial else "dask", "error": reason}
+        for index, task in to_run:  # every task leaves a row, whatever happened to the backend
+            if slots[index] is None:
+                record = blank_record(task, dataset)
+                record.status, record.error = "failed", reason
+                finish(index, TaskOutput(record))
     records = [r for r in slots if r is not None]
-    write_results(records, out_dir)
+    write_results(kept + records, out_dir)
     extra = {"dataset_files": config.dataset_files, "execution": info,
              "cache": {"hits": hits, "computed": len(to_run)}}
+    if cache is not None and cache.refused:
+        extra["cache"]["refused_entries"] = len(cache.refused)
+    if kept:
+        extra["kept_from_earlier_runs"] = {"rows": len(kept), "methods": sorted({r.method for r in kept})}
     write_json(out_dir / "manifest.json", build_manifest(config, dataset, started, time.time(), extra))
     return RunSummary(records, hits, len(to_run), time.time() - started)

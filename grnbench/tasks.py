@@ -19,6 +19,7 @@ from grnbench.metrics import DEFAULT_TOP_K
 from grnbench.protocols import ProtocolSpec, make_trial
 from grnbench.registry import MethodSpec, load_registry
 from grnbench.results import ResultRecord
+from grnbench.task_progress import ProgressCallback
 from grnbench.trial import fit_and_score, skip_reason
 from grnbench.universe import EdgeUniverse
 
@@ -59,7 +60,7 @@ def blank_record(task: Task, dataset: Dataset, method_params: dict | None = None
 
 
 def execute_task(task: Task, dataset: Dataset, client: object = None, n_threads: int = 1,
-                 progress: bool = False, on_progress: object = None) -> TaskOutput:
+                 progress: bool = False, on_progress: ProgressCallback | None = None) -> TaskOutput:
     """Run one task through ``grnbench.trial.fit_and_score``; any exception becomes a
     ``failed`` record, never a lost run."""
     record = blank_record(task, dataset)

@@ -103,7 +103,7 @@ class GENIE3(Method):
                                         variant=self.params["variant"])
         self._scores = per_target.score_matrix(
             _arboreto.arboreto_target, shared, range(ds.n_genes), ds.n_genes, data.seed,
-            client=data.client, n_workers=data.n_threads, progress=data.progress, label=self.name,
+            client=data.client, n_workers=data.n_threads, progress=data.progress, label=self.name, on_progress=data.on_progress,
         )
 
     def score_edges(self, pairs: PairSet) -> np.ndarray:

@@ -75,7 +75,7 @@ class GRNBoost2(Method):
                                         early_stop_window=int(self.params["early_stop_window"]))
         self._scores = per_target.score_matrix(
             _arboreto.arboreto_target, shared, range(ds.n_genes), ds.n_genes, data.seed,
-            client=data.client, n_workers=data.n_threads, progress=data.progress, label=self.name,
+            client=data.client, n_workers=data.n_threads, progress=data.progress, label=self.name, on_progress=data.on_progress,
             tasks_per_thread=per_target.FAST_TARGET_TASKS_PER_THREAD,
         )
 

@@ -200,7 +200,7 @@ class NODE(Method):
         shared = self.build_inputs(ds)
         self._scores = per_target.score_matrix(
             node_target, shared, range(ds.n_genes), ds.n_genes, data.seed,
-            client=data.client, n_workers=data.n_threads, progress=data.progress, label=self.name,
+            client=data.client, n_workers=data.n_threads, progress=data.progress, label=self.name, on_progress=data.on_progress,
         )
 
     def score_edges(self, pairs: PairSet) -> np.ndarray:

@@ -13,7 +13,12 @@ import numpy as np
 
 from grnbench.api import Method, TrainingData
 from grnbench.dataset import Dataset
-from grnbench.deep import balanced_class_weight, configure_tensorflow, uses_tensorflow_backend
+from grnbench.deep import (
+    balanced_class_weight,
+    configure_tensorflow,
+    epoch_progress,
+    uses_tensorflow_backend,
+)
 from grnbench.universe import PairSet
 
 from .psgrn_features import lag_features, too_short_reason
@@ -132,6 +137,8 @@ class PSGRN(Method):
         weights = balanced_class_weight(labels) if p["class_weight"] == "balanced" else None
         if p["class_weight"] not in ("balanced", "none"):
             raise ValueError(f"class_weight must be 'balanced' or 'none', got {p['class_weight']!r}")
+        import keras
+
         from .psgrn_model import BestValidationAUPR
 
         batch = int(p["batch_size"])
@@ -142,7 +149,8 @@ class PSGRN(Method):
         monitor = BestValidationAUPR(data.validation, int(p["patience"]), progress=data.progress,
                                      min_epochs=int(p["min_epochs"]))
         model.fit(x, y, batch_size=batch, epochs=int(p["epochs"]), shuffle=True,
-                  class_weight=weights, callbacks=[monitor], verbose=0)
+                  class_weight=weights, callbacks=[monitor, *epoch_progress(keras, data.on_progress, int(p["epochs"]))],
+                  verbose=0)
         self.model_ = model
         self.history_ = monitor.history
         self.best_epoch_ = monitor.best_epoch

@@ -36,3 +36,48 @@ class Failing(Method):
 
     def score_edges(self, pairs):
         return pairs.targets.astype(float) / self._n
+
+
+class Crashing(Method):
+    name = "crashing"
+    description = "test method: its process exits in fit (os._exit), like a native crash"
+
+    def fit(self, data):
+        os._exit(1)
+
+    def score_edges(self, pairs):
+        raise AssertionError("never reached")
+
+
+class MemoryHog(Method):
+    name = "memoryhog"
+    description = "test method: allocates 50 MB at a time up to `mb` MB, then fits like correlation"
+    parameters = {"mb": 3000}
+
+    def fit(self, data):
+        blocks = []
+        for _ in range(int(self.params["mb"]) // 50):
+            blocks.append(np.ones(50 * 2**20 // 8))
+            time.sleep(0.02)
+        self._n = data.dataset.n_genes
+
+    def score_edges(self, pairs):
+        return pairs.targets.astype(float) / self._n
+
+
+class Chatty(Method):
+    name = "chatty"
+    description = "test method: reports `steps` progress events, one every `every` seconds"
+    parameters = {"steps": 3, "every": 0.5}
+
+    def fit(self, data):
+        for step in range(int(self.params["steps"])):
+            time.sleep(float(self.params["every"]))
+            if data.on_progress is not None:
+                from grnbench.task_progress import ProgressEvent
+
+                data.on_progress(ProgressEvent(step + 1, int(self.params["steps"]), "steps", "note"))
+        self._n = data.dataset.n_genes
+
+    def score_edges(self, pairs):
+        return pairs.targets.astype(float) / self._n

@@ -101,31 +101,56 @@ def test_killed_run_resumes_with_only_the_missing_tasks(tmp_path):
     assert (results(out)["status"] == "ok").sum() == 8
 
 
-def test_runs_on_a_scheduler_and_two_workers_started_as_separate_processes(tmp_path):
+def test_runs_on_a_scheduler_file_cluster_and_survives_a_worker_killed_mid_task(tmp_path):
+    import psutil
+
     bindir = Path(sys.executable).parent
     sched_file = tmp_path / "scheduler.json"
     procs = [subprocess.Popen([str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
                                "--no-dashboard", "--scheduler-file", str(sched_file)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
-        for _ in range(300):
+        for _ in range(600):
             if sched_file.is_file() and sched_file.stat().st_size:
                 break
             time.sleep(0.1)
         for _ in range(2):
             procs.append(subprocess.Popen([str(bindir / "dask"), "worker", "--scheduler-file", str(sched_file),
-                                           "--nthreads", "1", "--no-dashboard"],
+                                           "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         from distributed import Client
 
         with Client(scheduler_file=str(sched_file), timeout="60s") as client:
             client.wait_for_workers(2, timeout=120)
             address = client.scheduler.address
-        assert run(tmp_path / "run", "--methods", "random,correlation", "--protocol", "standard,noise:repeats=2",
-                   "--scheduler", address) == 0
-        info = manifest(tmp_path / "run")["execution"]
-        assert info["backend"] == "dask" and info["workers"] == 2 and info["scheduler"] == address
-        assert (results(tmp_path / "run")["status"] == "ok").all()
+        out = tmp_path / "run"
+        run_cmd = [sys.executable, "-m", "grnbench", "run", "--quiet", "--dataset", "dream4-10-1", "--out", str(out),
+                   "--plugin", PLUGIN, "--methods", "slowcorr:sleep=15,random,correlation",
+                   "--protocol", "standard,noise:repeats=2", "--scheduler-file", str(sched_file)]
+        run_proc = subprocess.Popen(run_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # the worker hosting slowcorr's task process (a `dask worker` runs tasks as `python -m
+        # grnbench.task_process`); SIGKILL it mid-task: its nanny starts a fresh worker
+        victim = None
+        for _ in range(3000):
+            for proc in psutil.Process(procs[1].pid).children(recursive=True) + \
+                    psutil.Process(procs[2].pid).children(recursive=True):
+                try:
+                    if "grnbench.task_process" in " ".join(proc.cmdline()) and proc.create_time() < time.time() - 3:
+                        victim = proc.parent()
+                except psutil.Error:
+                    continue
+            if victim is not None or run_proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert victim is not None, "no task process seen on the workers"
+        victim.kill()
+        _, err = run_proc.communicate(timeout=600)
+        assert "Traceback" not in err
+        info = manifest(out)["execution"]
+        assert info["backend"] == "dask" and info["scheduler"] == address
+        frame = results(out)
+        assert len(frame) == 9 and (frame["status"] == "ok").all(), frame[["method", "status", "error"]]
+        assert (out / "report.html").is_file()
     finally:
         for p in reversed(procs):
             p.terminate()

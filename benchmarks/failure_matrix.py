@@ -1,0 +1,209 @@
+"""The runner's failure matrix, run as a user would (the `grnbench` CLI in a subprocess).
+
+Usage: python benchmarks/failure_matrix.py [--out benchmarks/results/failure_matrix.txt]
+
+Cases: a task that crashes its process (os._exit), one that allocates past --memory-limit,
+one that overruns --timeout — serially and on a 2-worker LocalCluster —; a queue of tasks
+longer than the time limit (queueing must not count); a Dask worker killed while it runs a
+task (external `dask scheduler` + two `dask worker`, 127.0.0.1 only); damaged cache entries;
+two concurrent runs into one folder; a missing --scheduler-file. Every case uses tiny
+`--plugin` methods (tests/plugins_for_tests.py) on dream4-10-1 with `correlation` and
+`random` as the innocent tasks, and prints one line: PASS/FAIL, the case, what was seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+PLUGIN = str(ROOT / "tests" / "plugins_for_tests.py")
+BIN = Path(sys.executable).parent
+
+
+def grnbench(out: Path, *args: str, wait: bool = True):
+    cmd = [sys.executable, "-m", "grnbench", "run", "--quiet", "--dataset", "dream4-10-1", "--out", str(out),
+           "--plugin", PLUGIN, *args]
+    if not wait:
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+
+
+def rows(out: Path) -> dict[str, tuple[str, str]]:
+    frame = pd.read_csv(out / "results.csv", keep_default_na=False)
+    return {f"{r.method}#{r.repeat}" if r.protocol != "standard" else r.method: (r.status, r.error)
+            for r in frame.itertuples()}
+
+
+def finished(out: Path) -> bool:
+    return (out / "manifest.json").is_file() and (out / "report.html").is_file()
+
+
+def innocent_ok(found: dict, names=("correlation", "random")) -> bool:
+    return all(found.get(n, ("missing",))[0] == "ok" for n in names)
+
+
+class Matrix:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def verdict(self, ok: bool, case: str, seen: str, seconds: float) -> None:
+        line = f"{'PASS' if ok else 'FAIL'}  {case:<34} {seen}  ({seconds:.0f} s)"
+        print(line, flush=True)
+        self.lines.append(line)
+
+
+def task_failures(m: Matrix, tmp: Path, workers: str) -> None:
+    out = tmp / f"failures-{workers}"
+    t = time.monotonic()
+    proc = grnbench(out, "--methods", "crashing,memoryhog:mb=4000,slowcorr:sleep=600,correlation,random",
+                    "--workers", workers, "--memory-limit", "400MB", "--timeout", "slowcorr=10", "--no-cache")
+    took = time.monotonic() - t
+    found = rows(out) if (out / "results.csv").is_file() else {}
+    where = "serial" if workers == "0" else "dask 2 workers"
+    clean = "Traceback" not in proc.stderr and finished(out) and innocent_ok(found)
+    tail = f"others ok, manifest+report, exit {proc.returncode}" if clean else f"stderr: {proc.stderr[-300:]!r}"
+    for case, name, status in (("crash (os._exit)", "crashing", "failed"),
+                               ("memory limit 400MB", "memoryhog:mb=4000", "oom"),
+                               ("timeout 10 s", "slowcorr:sleep=600.0", "timeout")):
+        got = found.get(name, ("missing", ""))
+        m.verdict(clean and got[0] == status, f"{case} / {where}", f"{got[0]}: {got[1][:70]}; {tail}", took)
+
+
+def queued_time(m: Matrix, tmp: Path) -> None:
+    out = tmp / "queued"
+    t = time.monotonic()
+    proc = grnbench(out, "--methods", "slowcorr:sleep=2", "--protocol", "noise:repeats=4", "--workers", "1",
+                    "--timeout", "7", "--no-cache")
+    found = rows(out) if (out / "results.csv").is_file() else {}
+    statuses = sorted(s for s, _ in found.values())
+    m.verdict(statuses == ["ok"] * 4 and finished(out), "queue time not counted / dask 1",
+              f"4 tasks of 2 s behind each other under --timeout 7: {statuses}, exit {proc.returncode}",
+              time.monotonic() - t)
+
+
+def worker_killed(m: Matrix, tmp: Path) -> None:
+    sched = tmp / "scheduler.json"
+    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--no-dashboard", "--scheduler-file", str(sched)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    t = time.monotonic()
+    seen = "no task process found to kill"
+    ok = False
+    try:
+        while not (sched.is_file() and sched.stat().st_size):
+            time.sleep(0.2)
+        for _ in range(2):
+            procs.append(subprocess.Popen([str(BIN / "dask"), "worker", "--scheduler-file", str(sched), "--nthreads", "1",
+                                           "--no-dashboard", "--host", "127.0.0.1"],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        out = tmp / "worker-killed"
+        run = grnbench(out, "--methods", "slowcorr:sleep=20,correlation,random", "--scheduler-file", str(sched),
+                       "--no-cache", wait=False)
+        victim = None
+        deadline = time.monotonic() + 300
+        while victim is None and time.monotonic() < deadline and run.poll() is None:
+            for p in psutil.process_iter(["cmdline"]):
+                if "grnbench.task_process" in " ".join(p.info["cmdline"] or []):
+                    try:  # only a worker of this case's cluster (its nanny names our scheduler file)
+                        worker = p.parent()
+                        if str(sched) in " ".join(worker.parent().cmdline()):
+                            victim = worker
+                            break
+                    except (psutil.Error, AttributeError):
+                        continue
+            time.sleep(0.3)
+        if victim is not None:
+            victim.send_signal(signal.SIGKILL)  # the worker process; its nanny starts a new one
+        _, err = run.communicate(timeout=900)
+        found = rows(out) if (out / "results.csv").is_file() else {}
+        ok = (victim is not None and finished(out) and "Traceback" not in err
+              and all(s == "ok" for s, _ in found.values()) and len(found) == 3)
+        seen = (f"killed worker pid {victim.pid if victim else '-'} mid-task; rows "
+                f"{ {k: v[0] for k, v in found.items()} }, exit {run.returncode}")
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    m.verdict(ok, "worker killed mid-run / external", seen, time.monotonic() - t)
+
+
+def damaged_cache(m: Matrix, tmp: Path) -> None:
+    out = tmp / "cache"
+    t = time.monotonic()
+    grnbench(out, "--methods", "correlation,random", "--workers", "0")
+    entries = sorted((out / "cache").glob("*.json"))
+    npz = entries[0].with_suffix(".npz")
+    npz.write_bytes(npz.read_bytes()[:100])  # truncated arrays
+    entries[1].write_text(json.dumps({"format": 2, "record": [1]}))  # JSON of the wrong shape
+    proc = grnbench(out, "--methods", "correlation,random", "--workers", "0")
+    info = json.loads((out / "manifest.json").read_text())["cache"]
+    ok = proc.returncode == 0 and info.get("computed") == 2 and info.get("refused_entries") == 2 and \
+        innocent_ok(rows(out))
+    m.verdict(ok, "damaged cache entries", f"truncated .npz + wrong-shape JSON: {info}, exit {proc.returncode}",
+              time.monotonic() - t)
+
+
+def concurrent_runs(m: Matrix, tmp: Path) -> None:
+    out = tmp / "concurrent"
+    t = time.monotonic()
+    first = grnbench(out, "--methods", "slowcorr:sleep=15,correlation", "--workers", "0", "--no-cache", wait=False)
+    while not (out / ".grnbench.lock").is_file() and first.poll() is None:
+        time.sleep(0.1)
+    second = grnbench(out, "--methods", "random", "--workers", "0", "--no-cache")
+    first.communicate(timeout=600)
+    third = grnbench(out, "--methods", "random", "--workers", "0", "--no-cache")
+    found = rows(out)
+    err = second.stderr.strip()
+    ok = (second.returncode == 2 and "being written by another grnbench run" in err and "\n" not in err
+          and third.returncode == 0 and len(found) == 3 and all(s == "ok" for s, _ in found.values()))
+    m.verdict(ok, "two runs into one --out", f"second: exit {second.returncode} {err[:90]!r}; after: "
+              f"{sorted(found)} all ok", time.monotonic() - t)
+
+
+def missing_scheduler_file(m: Matrix, tmp: Path) -> None:
+    t = time.monotonic()
+    proc = grnbench(tmp / "nofile", "--methods", "random", "--scheduler-file", str(tmp / "missing.json"))
+    err = proc.stderr.strip()
+    took = time.monotonic() - t
+    m.verdict(proc.returncode == 2 and "\n" not in err and took < 60, "missing --scheduler-file",
+              f"exit {proc.returncode}: {err[:100]!r}", took)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "failure_matrix.txt"))
+    args = parser.parse_args()
+    m = Matrix()
+    header = (f"# failure matrix, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
+              f"load average at start {os.getloadavg()[0]:.1f} (machine shared)")
+    print(header, flush=True)
+    with tempfile.TemporaryDirectory(prefix="grnbench-failures-") as tmp:
+        tmp_path = Path(tmp)
+        for case in (lambda: task_failures(m, tmp_path, "0"), lambda: task_failures(m, tmp_path, "2"),
+                     lambda: queued_time(m, tmp_path), lambda: worker_killed(m, tmp_path),
+                     lambda: damaged_cache(m, tmp_path), lambda: concurrent_runs(m, tmp_path),
+                     lambda: missing_scheduler_file(m, tmp_path)):
+            case()
+    footer = f"# load average at end {os.getloadavg()[0]:.1f}"
+    print(footer)
+    Path(args.out).write_text("\n".join([header, *m.lines, footer]) + "\n")
+    return 0 if all(line.startswith("PASS") for line in m.lines) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
