@@ -258,13 +258,14 @@ def run_section(run: RunData) -> dict[str, Any]:
         params = info.get("parameters") or {}
         detail = ", ".join(f"{k}={v}" for k, v in params.items())
         kind = "supervised" if info.get("supervised") else ("unsupervised" if "supervised" in info else "")
-        methods.append({"label": label, "parameters": detail, "kind": kind, "error": info.get("error", "")})
+        methods.append({"label": label, "parameters": detail, "kind": kind, "error": info.get("error", ""),
+                        "source": _source_text(info.get("source") or {})})
     if not methods:
-        methods = [{"label": name, "parameters": "", "kind": "", "error": ""}
+        methods = [{"label": name, "parameters": "", "kind": "", "error": "", "source": ""}
                    for name in dict.fromkeys(run.frame["method"].astype(str))]
-    methods_table = Table(["method", "kind", "parameters"],
-                          [[txt(m["label"]), txt(m["kind"] or "–"), txt(m["error"] or m["parameters"] or "–")]
-                           for m in methods], [False, False, False], id="methods")
+    methods_table = Table(["method", "kind", "parameters", "from"],
+                          [[txt(m["label"]), txt(m["kind"] or "–"), txt(m["error"] or m["parameters"] or "–"),
+                            txt(m["source"] or "–")] for m in methods], [False, False, False, False], id="methods")
     statuses = run.frame["status"].value_counts().to_dict()
     seeds = sorted(set(run.frame["seed"].astype(int))) if len(run.frame) else []
     splits = sorted(set(run.frame["split"].astype(str))) if len(run.frame) else []
@@ -286,6 +287,16 @@ def run_section(run: RunData) -> dict[str, Any]:
         "tasks": len(run.frame),
         "statuses": ", ".join(f"{n} {s}" for s, n in statuses.items()),
     }
+
+
+def _source_text(source: dict[str, Any]) -> str:
+    """Where a method came from, as the manifest recorded it: ``grnbench 0.1.0`` or a plugin
+    file with the start of its SHA-256."""
+    if source.get("kind") == "plugin file":
+        return f"{source.get('path')} (sha256 {str(source.get('sha256'))[:12]})"
+    if source.get("distribution"):
+        return f"{source['distribution']} {source.get('version') or ''}".strip()
+    return ""
 
 
 # ---------------------------------------------------------------- 2. comparison table

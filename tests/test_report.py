@@ -128,6 +128,12 @@ def test_run_section_describes_the_dataset_and_run(html: str, run_dir: Path) -> 
     assert "standard; noise,repeats=2" in run and "grnbench 0.1.0" in run and "CPUs" in run
 
 
+def test_methods_table_says_where_each_method_comes_from(html: str) -> None:
+    methods = as_frame(tables_of(html)["methods"]).set_index("method")
+    assert methods.loc["random", "from"].startswith("grnbench ")
+    assert "always_fails.py (sha256 " in methods.loc["always-fails", "from"]
+
+
 def test_comparison_table_matches_results(html: str, run_dir: Path) -> None:
     results = pd.read_csv(run_dir / "results.csv")
     standard = results[results["protocol"] == "standard"].set_index("method")

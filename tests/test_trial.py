@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import fit_and_score_standard
 
 from grnbench.api import Method, TrainingData
 from grnbench.dataset import Dataset
@@ -55,7 +56,7 @@ def test_an_unsupervised_method_gets_no_labels(lagged_dataset: Dataset):
     class Unsupervised(Spy):
         supervised = False
 
-    result = fit_and_score(Unsupervised(), lagged_dataset, standard_trial(EdgeUniverse.from_dataset(lagged_dataset), 0))
+    result = fit_and_score_standard(Unsupervised(), lagged_dataset, seed=0)
     assert result.method.data_.train is None and result.method.data_.validation is None
 
 
