@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import pickle
 import pickletools
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -289,10 +290,14 @@ def test_two_installed_methods_with_one_name_are_an_error_naming_both(tmp_path, 
 
 
 def test_a_plugin_file_runs_once_per_process_not_once_per_task(tmp_path):
+    """Each task runs in its own isolated process (grnbench.task_process), so the file is
+    executed once in the CLI and once in each task process — never twice in one process."""
     counter = tmp_path / "imports.txt"
-    plugin = write(tmp_path, "counted.py", f"open({str(counter)!r}, 'a').write('x')\n" + SHADOW_PLUGIN.replace(
-        '"correlation"', '"counted"'))
+    plugin = write(tmp_path, "counted.py", f"import os; open({str(counter)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
+                   + SHADOW_PLUGIN.replace('"correlation"', '"counted"'))
     assert main(["run", "--quiet", "--methods", "counted", "--dataset", "dream4-10-1", "--workers", "0",
                  "--protocol", "noise:repeats=3", "--out", str(tmp_path / "run"), "--plugin", str(plugin)]) == 0
-    assert counter.read_text() == "x"
+    pids = counter.read_text().split()
+    assert len(pids) == len(set(pids)), "a plugin file was executed twice in one process"
+    assert str(os.getpid()) in pids and len(pids) <= 1 + 3
     assert sys.modules  # (the module stays imported for the rest of the process)
