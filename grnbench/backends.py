@@ -43,10 +43,10 @@ class BackendOptions:
         return self.workers == 0 and not (self.scheduler or self.scheduler_file)
 
 
-def run_serial(tasks: list[tuple[int, Task]], dataset: Dataset, options: BackendOptions,
+def run_serial(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], options: BackendOptions,
                on_done: OnDone, progress: bool = False) -> dict[str, object]:
     for index, task in tasks:
-        on_done(index, execute_task(task, dataset, n_threads=options.threads_per_worker,
+        on_done(index, execute_task(task, datasets[task.dataset], n_threads=options.threads_per_worker,
                                     progress=progress))
     return {"backend": "serial"}
 
@@ -90,7 +90,7 @@ def open_client(options: BackendOptions):
     return Client(cluster), True
 
 
-def run_dask(tasks: list[tuple[int, Task]], dataset: Dataset, options: BackendOptions,
+def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], options: BackendOptions,
              on_done: OnDone, progress: bool = False) -> dict[str, object]:
     from distributed import wait
     from distributed.scheduler import KilledWorker
@@ -101,12 +101,12 @@ def run_dask(tasks: list[tuple[int, Task]], dataset: Dataset, options: BackendOp
                                "threads_per_worker": options.threads_per_worker}
     try:
         registry = load_registry(tasks[0][1].plugins if tasks else ())
-        dataset_future = client.scatter(dataset, broadcast=True)
+        dataset_futures = {name: client.scatter(d, broadcast=True) for name, d in datasets.items()}
         worker_threads = max(1, int(options.threads_per_worker))
         futures = {}
         for index, task in tasks:
             cls = registry.get(task.method.name)
-            future = client.submit(_task_on_worker, task, dataset_future, worker_threads,
+            future = client.submit(_task_on_worker, task, dataset_futures[task.dataset], worker_threads,
                                    bool(getattr(cls, "uses_dask", False)), pure=False,
                                    key=f"grnbench-{index}-{task.method.name}-{os.getpid()}-{time.time_ns()}")
             futures[future] = (index, task, time.monotonic())
@@ -120,7 +120,7 @@ def run_dask(tasks: list[tuple[int, Task]], dataset: Dataset, options: BackendOp
             for future in done:
                 remaining.discard(future)
                 index, task, _ = futures[future]
-                on_done(index, _collect(future, task, dataset, KilledWorker))
+                on_done(index, _collect(future, task, datasets[task.dataset], KilledWorker))
             for future in [f for f in remaining if options.timeout_for(futures[f][1].method.name)]:
                 index, task, _ = futures[future]
                 limit = options.timeout_for(task.method.name)
@@ -135,7 +135,7 @@ def run_dask(tasks: list[tuple[int, Task]], dataset: Dataset, options: BackendOp
                 if owned and worker:
                     # a Python thread cannot be interrupted: free the worker by restarting it
                     client.restart_workers([worker], raise_for_error=False)
-                record = blank_record(task, dataset)
+                record = blank_record(task, datasets[task.dataset])
                 record.status, record.error = "timeout", f"exceeded the {limit:g} s time limit"
                 on_done(index, TaskOutput(record))
     finally:

@@ -42,6 +42,8 @@ def task_key(task: Task, registry: Registry, dataset_hash: str) -> str:
         "top_k": task.top_k,
         "versions": {k: versions.get(k) for k in KEY_PACKAGES},
     }
+    if task.init_seed is not None:  # only then: runs without --seeds keep their cache keys
+        payload["init_seed"] = task.init_seed
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 

@@ -15,6 +15,7 @@ from grnbench.datasets import load_dataset
 from grnbench.errors import DataError
 from grnbench.metrics import evaluate
 from grnbench.results import read_edge_list_scores, read_results
+from grnbench.statistics import bootstrap_intervals
 
 
 def evaluate_run(run_dir: Path) -> pd.DataFrame:
@@ -28,7 +29,8 @@ def evaluate_run(run_dir: Path) -> pd.DataFrame:
             gold_by_dataset[name] = run_gold_standard(run_dir, name, row["dataset_hash"])
         edges = labelled_edges(run_dir, row["edges_file"], gold_by_dataset[name])
         metrics = evaluate(edges["label"].to_numpy(), edges["score"].to_numpy(), int(row["top_k"]) or 10_000)
-        for key, value in metrics.as_dict().items():
+        values = {**metrics.as_dict(), **bootstrap_intervals(edges["label"].to_numpy(), edges["score"].to_numpy(), int(row["seed"]))}
+        for key, value in values.items():
             frame.at[i, key] = value
     frame.to_csv(Path(run_dir) / "results.csv", index=False)
     return frame

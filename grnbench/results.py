@@ -28,6 +28,8 @@ class ResultRecord:
     seed: int
     split: str
     parameters: str
+    #: the seed the method's fit received (model initialisation); the split is fixed by ``seed``
+    init_seed: int = 0
     status: str = "ok"
     error: str = ""
     n_train: int = 0
@@ -41,6 +43,13 @@ class ResultRecord:
     auroc: float = float("nan")
     early_precision: float = float("nan")
     early_precision_ratio: float = float("nan")
+    #: 95% stratified-bootstrap intervals over the test pairs (grnbench.statistics)
+    aupr_ci_low: float = float("nan")
+    aupr_ci_high: float = float("nan")
+    auroc_ci_low: float = float("nan")
+    auroc_ci_high: float = float("nan")
+    early_precision_ci_low: float = float("nan")
+    early_precision_ci_high: float = float("nan")
     top_k: int = 0
     threshold: float = float("nan")
     tp: int = 0
@@ -60,6 +69,11 @@ class ResultRecord:
 
     def set_metrics(self, metrics: EdgeMetrics) -> None:
         for key, value in metrics.as_dict().items():
+            setattr(self, key, value)
+
+    def set_values(self, values: dict[str, float]) -> None:
+        """Per-task figures computed outside ``evaluate`` (e.g. bootstrap intervals)."""
+        for key, value in values.items():
             setattr(self, key, value)
 
     def as_dict(self) -> dict[str, object]:
@@ -88,6 +102,13 @@ def read_results(run_dir: Path) -> pd.DataFrame:
     frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
     frame["error"] = frame["error"].fillna("")
     frame["edges_file"] = frame["edges_file"].fillna("")
+    # runs written before a column existed: the seed the method got was the trial seed, and
+    # intervals are missing until `grnbench evaluate` recomputes them
+    if "init_seed" not in frame.columns:
+        frame["init_seed"] = frame["seed"]
+    for column in RECORD_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = float("nan")
     return frame
 
 

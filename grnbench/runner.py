@@ -24,6 +24,7 @@ from grnbench.manifest import build_manifest
 from grnbench.protocols import ProtocolSpec
 from grnbench.registry import MethodSpec, load_registry
 from grnbench.results import ResultRecord, write_edge_list, write_json, write_results
+from grnbench.statistics import bootstrap_intervals
 from grnbench.tasks import Task, TaskOutput
 from grnbench.universe import EdgeUniverse
 
@@ -45,6 +46,9 @@ class RunConfig:
     cache_dir: Path | None = None  # default: OUT/cache
     use_cache: bool = True
     force: tuple[str, ...] = ()  # method names to recompute even when cached
+    #: model-initialisation seeds (``--seeds``): each method is fitted once per seed on the same
+    #: split; None: one fit with the trial's own seed
+    init_seeds: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -55,16 +59,21 @@ class RunSummary:
     wall_s: float
 
 
-def build_tasks(config: RunConfig, dataset: Dataset) -> list[Task]:
+def build_tasks(config: RunConfig, datasets: list[Dataset]) -> list[Task]:
+    seeds: tuple[int | None, ...] = config.init_seeds or (None,)
     return [
-        Task(method=m, dataset=dataset.name, protocol=p, repeat=r, seed=config.seed,
-             split=config.split, top_k=config.top_k, plugins=config.plugins)
-        for p in config.protocols for r in range(p.repeats) for m in config.methods
+        Task(method=m, dataset=d.name, protocol=p, repeat=r, seed=config.seed,
+             split=config.split, top_k=config.top_k, plugins=config.plugins, init_seed=s)
+        for d in datasets for p in config.protocols for r in range(p.repeats)
+        for m in config.methods for s in seeds
     ]
 
 
 def edges_filename(task: Task) -> str:
-    stem = f"{task.method.label}__{task.protocol.label}__r{task.repeat}"
+    """``METHOD__DATASET__PROTOCOL__rREPEAT[__sSEED].csv``: unique within a multi-dataset run."""
+    stem = f"{task.method.label}__{task.dataset}__{task.protocol.label}__r{task.repeat}"
+    if task.init_seed is not None:
+        stem += f"__s{task.init_seed}"
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", stem) + ".csv"
 
 
@@ -79,24 +88,32 @@ def save_edges(output: TaskOutput, task: Task, universe: EdgeUniverse, out_dir: 
     output.record.edges_file = f"edges/{name}"
 
 
-def run_benchmark(config: RunConfig, dataset: Dataset,
+def run_benchmark(config: RunConfig, datasets: Dataset | list[Dataset],
                   on_result: Callable[[Task, ResultRecord], None] | None = None,
                   on_start: Callable[[int, int], None] | None = None) -> RunSummary:
-    """Run every task of ``config`` on ``dataset``; cached tasks are restored, not recomputed."""
+    """Run every task of ``config`` on each dataset into one run folder; cached tasks are
+    restored, not recomputed."""
     started = time.time()
+    datasets = [datasets] if isinstance(datasets, Dataset) else list(datasets)
+    by_name = {d.name: d for d in datasets}
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    universe = EdgeUniverse.from_dataset(dataset)
+    universes = {d.name: EdgeUniverse.from_dataset(d) for d in datasets}
     registry = load_registry(config.plugins)
-    tasks = build_tasks(config, dataset)
+    tasks = build_tasks(config, datasets)
     cache = ResultCache(config.cache_dir or out_dir / "cache") if config.use_cache else None
-    keys = [task_key(t, registry, dataset.content_hash) for t in tasks]
+    keys = [task_key(t, registry, by_name[t.dataset].content_hash) for t in tasks]
     slots: list[ResultRecord | None] = [None] * len(tasks)
     to_run: list[tuple[int, Task]] = []
     hits = 0
 
     def finish(index: int, output: TaskOutput) -> None:
         task = tasks[index]
+        universe = universes[task.dataset]
+        if output.record.cached and output.scores is not None:
+            # entries cached before intervals existed get them now (cheap, same seed)
+            labels = universe.labels[output.test_index]
+            output.record.set_values(bootstrap_intervals(labels, output.scores, output.record.seed))
         save_edges(output, task, universe, out_dir)
         if cache is not None and not output.record.cached:
             cache.put(keys[index], output)
@@ -119,10 +136,14 @@ def run_benchmark(config: RunConfig, dataset: Dataset,
     info: dict[str, object] = {"backend": "none (all cached)"}
     if to_run:
         execute = run_serial if config.backend.serial else run_dask
-        info = execute(to_run, dataset, config.backend, finish, progress=False)
+        info = execute(to_run, by_name, config.backend, finish, progress=False)
     records = [r for r in slots if r is not None]
     write_results(records, out_dir)
     extra = {"dataset_files": config.dataset_files, "execution": info,
-             "cache": {"hits": hits, "computed": len(to_run)}}
-    write_json(out_dir / "manifest.json", build_manifest(config, dataset, started, time.time(), extra))
+             "cache": {"hits": hits, "computed": len(to_run)}, "init_seeds": config.init_seeds,
+             "datasets": [d.summary() for d in datasets]}
+    manifest = build_manifest(config, datasets[0], started, time.time(), extra)
+    if len(datasets) > 1:
+        manifest["dataset"] = {}  # one run, several datasets: see "datasets"
+    write_json(out_dir / "manifest.json", manifest)
     return RunSummary(records, hits, len(to_run), time.time() - started)

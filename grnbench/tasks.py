@@ -19,6 +19,7 @@ from grnbench.metrics import DEFAULT_TOP_K, check_scores, evaluate
 from grnbench.protocols import ProtocolSpec, make_trial
 from grnbench.registry import MethodSpec, load_registry
 from grnbench.resources import ResourceMeter
+from grnbench.statistics import bootstrap_intervals
 from grnbench.results import ResultRecord
 from grnbench.universe import EdgeUniverse
 
@@ -33,10 +34,13 @@ class Task:
     split: str = "stratified"
     top_k: int = DEFAULT_TOP_K
     plugins: tuple[str, ...] = ()
+    #: model-initialisation seed given to ``fit`` (``--seeds``); None: the trial's own seed
+    init_seed: int | None = None
 
     @property
     def label(self) -> str:
-        return f"{self.method.label} | {self.dataset} | {self.protocol.name} #{self.repeat}"
+        seed = "" if self.init_seed is None else f" seed {self.init_seed}"
+        return f"{self.method.label} | {self.dataset} | {self.protocol.name} #{self.repeat}{seed}"
 
 
 @dataclass
@@ -51,6 +55,7 @@ def blank_record(task: Task, dataset: Dataset, method_params: dict | None = None
     return ResultRecord(
         method=task.method.label, dataset=task.dataset, dataset_hash=dataset.content_hash,
         protocol=task.protocol.label, repeat=task.repeat, seed=task.seed, split=task.split,
+        init_seed=task.seed if task.init_seed is None else task.init_seed,
         parameters=json.dumps(method_params if method_params is not None else dict(task.method.params),
                               sort_keys=True, default=str),
     )
@@ -71,17 +76,19 @@ def execute_task(task: Task, dataset: Dataset, client: object = None, n_threads:
         universe = EdgeUniverse.from_dataset(dataset)
         trial = make_trial(universe, task.protocol, task.repeat, task.seed, task.split)
         record.seed = trial.seed
+        init_seed = trial.seed if task.init_seed is None else task.init_seed
+        record.init_seed = init_seed
         split = trial.split
         record.n_train, record.n_validation, record.n_test = len(split.train), len(split.validation), len(split.test)
         pairs = trial.feature_pairs
-        data = TrainingData(dataset=dataset, seed=trial.seed, client=client, n_threads=n_threads,
+        data = TrainingData(dataset=dataset, seed=init_seed, client=client, n_threads=n_threads,
                             progress=progress)
         if method.supervised:
             labels = universe.labels
             from grnbench.universe import LabelledPairs
 
             data = TrainingData(
-                dataset=dataset, seed=trial.seed, client=client, n_threads=n_threads, progress=progress,
+                dataset=dataset, seed=init_seed, client=client, n_threads=n_threads, progress=progress,
                 train=LabelledPairs(pairs.subset(split.train), labels[split.train]),
                 validation=LabelledPairs(pairs.subset(split.validation), labels[split.validation]),
             )
@@ -93,6 +100,7 @@ def execute_task(task: Task, dataset: Dataset, client: object = None, n_threads:
         record.score_wall_s, record.score_cpu_s = score_cost.wall_s, score_cost.cpu_s
         record.peak_memory_mb = max(fit_cost.peak_mb, score_cost.peak_mb)
         record.set_metrics(evaluate(universe.labels[split.test], scores, task.top_k))
+        record.set_values(bootstrap_intervals(universe.labels[split.test], scores, trial.seed))
         return TaskOutput(record, split.test, scores)
     except MemoryError:
         record.status, record.error = "oom", "ran out of memory"
