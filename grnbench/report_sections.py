@@ -274,21 +274,32 @@ def comparison_section(run: RunData) -> Table | None:
     agg = run.headline_agg()
     if agg.empty:
         return None
+    from grnbench.comparison import indistinguishable_from_random
+
     many = len(run.datasets) > 1
     headers = ["method"] + (["dataset"] if many else []) + [
-        "AUPR", "AUPR ratio", "AUROC", "early precision", "fit s", "score s", "peak MB", "status"]
+        "AUPR", "AUPR 95% CI", "AUPR ratio", "AUROC", "early precision", "test pairs", "positives",
+        "vs random", "fit s", "score s", "peak MB", "status"]
     tips = ["method label (parameters after ':')"] + (["dataset"] if many else []) + [
         "average precision over the test pairs (headline metric); mean ± sd over repeats",
+        "95% interval: stratified bootstrap over the test pairs (one task) or Student-t over splits",
         "AUPR divided by the positive rate (1 = random)", "area under the ROC curve",
-        "precision of the top k pairs, k = number of positives", "fit wall time (s)",
-        "scoring wall time (s)", "peak memory of the task (MB)", "tasks by status"]
+        "precision of the top k pairs, k = number of positives", "test pairs scored (mean over tasks)",
+        "positives among the test pairs", "whether the AUPR interval contains the positive rate",
+        "fit wall time (s)", "scoring wall time (s)", "peak memory of the task (MB)", "tasks by status"]
+    random_like = indistinguishable_from_random(agg)
     rows = []
-    for r in agg.sort_values("aupr", ascending=False, na_position="last").itertuples(index=False):
+    order = (["dataset"] if many else []) + ["aupr"]
+    for index, r in agg.sort_values(order, ascending=[True] * many + [False], na_position="last", kind="stable").iterrows():
+        interval = f"[{fmt(r.aupr_ci_low)}, {fmt(r.aupr_ci_high)}]" if _finite(r.aupr_ci_low) else "–"
+        verdict = "–" if not _finite(r.aupr_ci_low) else (
+            "not distinguishable" if random_like[index] else "above" if r.aupr_ci_low > r.positive_rate else "below")
         rows.append([txt(r.method)] + ([txt(r.dataset)] if many else []) + [
-            num(r.aupr, sd=r.aupr_sd), num(r.aupr_ratio, "ratio"), num(r.auroc, sd=r.auroc_sd),
-            num(r.early_precision), num(r.fit_wall_s, "seconds"), num(r.score_wall_s, "seconds"),
-            num(r.peak_memory_mb, "mb"), txt(r.status)])
-    numeric = [False] + ([False] if many else []) + [True] * 7 + [False]
+            num(r.aupr, sd=r.aupr_sd), Cell(interval, repr(float(r.aupr_ci_low)) if _finite(r.aupr_ci_low) else "", r.interval),
+            num(r.aupr_ratio, "ratio"), num(r.auroc, sd=r.auroc_sd), num(r.early_precision),
+            num(r.n_test, "int"), num(r.n_positives, "int"), txt(verdict),
+            num(r.fit_wall_s, "seconds"), num(r.score_wall_s, "seconds"), num(r.peak_memory_mb, "mb"), txt(r.status)])
+    numeric = [False] + ([False] if many else []) + [True] * 7 + [False] + [True] * 3 + [False]
     return Table(headers, rows, numeric, tips, id="comparison")
 
 

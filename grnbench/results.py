@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from grnbench.metrics import EdgeMetrics
+from grnbench.statistics import interval_over_tasks
 
 STATUSES = ("ok", "failed", "timeout", "oom", "skipped")
 
@@ -124,6 +125,12 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
     failed = frame[frame["status"] != "ok"].groupby(keys, sort=False)["status"].agg(
         lambda s: ",".join(sorted(set(s)))).rename("problems").reset_index()
+    bounds = {}
+    for key, group in ok.groupby(keys, sort=False):
+        low, high, _ = interval_over_tasks(group["aupr"].to_numpy(float), group["aupr_ci_low"].to_numpy(float),
+                                           group["aupr_ci_high"].to_numpy(float), group["repeat"].to_numpy())
+        bounds[key] = f"[{low:.3f}, {high:.3f}]" if np.isfinite(low) else "-"
+    agg["aupr_ci"] = [bounds.get(tuple(k), "-") for k in agg[keys].itertuples(index=False)]
     out = agg.merge(failed, on=keys, how="outer")
     out["problems"] = out["problems"].fillna("")
     out["repeats"] = out["repeats"].fillna(0).astype(int)

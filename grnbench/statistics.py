@@ -279,8 +279,11 @@ def _identity_counts(labels: np.ndarray, score_sets: list[np.ndarray]) -> tuple[
 # ---------------------------------------------------------------- across repeats and seeds
 
 
-def t_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
-    """Student-t interval of the mean of independent repeats (NaN with fewer than two)."""
+def t_interval(values: np.ndarray, level: float = LEVEL,
+               bounds: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float]:
+    """Student-t interval of the mean of independent repeats (NaN with fewer than two), clipped
+    to the metric's range (``bounds``): with two or three noisy repeats the raw interval can
+    reach below 0 or above 1, which no AUPR can."""
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
     if len(values) < 2:
@@ -289,7 +292,29 @@ def t_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
     if sd == 0:
         return float(values.mean()), float(values.mean())
     low, high = sps.t.interval(level, len(values) - 1, loc=values.mean(), scale=sd / math.sqrt(len(values)))
-    return float(low), float(high)
+    return float(max(low, bounds[0])), float(min(high, bounds[1]))
+
+
+def interval_over_tasks(values: np.ndarray, lows: np.ndarray, highs: np.ndarray, splits: np.ndarray,
+                        level: float = LEVEL, bounds: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float, str]:
+    """The interval a summary row shows, and what kind it is.
+
+    The unit of replication is the split (a protocol repeat): several splits get the Student-t
+    interval of the mean of their per-split means (initialisation seeds averaged first). One
+    split keeps the bootstrap interval over its test pairs; with several initialisation seeds
+    on it, the envelope of their intervals (the seed spread itself is reported separately).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    lows, highs = np.asarray(lows, dtype=np.float64), np.asarray(highs, dtype=np.float64)
+    finite = np.isfinite(values)
+    if not finite.any():
+        return math.nan, math.nan, ""
+    per_split = pd.Series(values[finite]).groupby(np.asarray(splits)[finite]).mean()
+    if len(per_split) >= 2:
+        low, high = t_interval(per_split.to_numpy(), level, bounds)
+        return low, high, f"t over {len(per_split)} splits"
+    kind = "bootstrap" if finite.sum() == 1 else f"bootstrap, envelope of {int(finite.sum())} seeds"
+    return float(np.nanmin(lows[finite])), float(np.nanmax(highs[finite])), kind
 
 
 # ---------------------------------------------------------------- across datasets

@@ -6,8 +6,8 @@ import math
 
 import pandas as pd
 
-COLUMNS = [("method", "method"), ("protocol", "protocol"), ("repeats", "n"), ("aupr", "AUPR"),
-           ("aupr_sd", "sd"), ("aupr_ratio", "AUPR/rand"), ("auroc", "AUROC"),
+COLUMNS = [("method", "method"), ("dataset", "dataset"), ("protocol", "protocol"), ("repeats", "n"),
+           ("aupr", "AUPR"), ("aupr_sd", "sd"), ("aupr_ci", "AUPR 95% CI"), ("aupr_ratio", "AUPR/rand"), ("auroc", "AUROC"),
            ("early_precision", "EP"), ("fit_wall_s", "fit s"), ("score_wall_s", "score s"),
            ("peak_memory_mb", "peak MB"), ("problems", "problems")]
 
