@@ -17,7 +17,13 @@ import pandas as pd
 
 from grnbench.errors import UserError
 from grnbench.results import read_results
-from grnbench.statistics import RankTest, interval_over_tasks, paired_comparisons, rank_methods
+from grnbench.statistics import (
+    RankTest,
+    interval_over_tasks,
+    paired_comparisons,
+    random_ranking_aupr,
+    rank_methods,
+)
 
 #: metrics a table can show, with whether a higher value is better
 METRICS: dict[str, bool] = {
@@ -283,10 +289,18 @@ def paired_frame(frame: pd.DataFrame, scored_pairs: Callable[[pd.Series], pd.Dat
     return pd.DataFrame(rows, columns=PAIRED_COLUMNS)
 
 
+def random_aupr(agg: pd.DataFrame) -> pd.Series:
+    """Per summary row, the expected AUPR of a random ranking of its test pairs: the positive rate
+    on large test sets, noticeably more on tiny ones (``statistics.random_ranking_aupr``)."""
+    return pd.Series([random_ranking_aupr(round(n), round(p)) if np.isfinite(n) and np.isfinite(p) else math.nan
+                      for n, p in zip(agg["n_test"], agg["n_positives"], strict=True)], index=agg.index, dtype=float)
+
+
 def indistinguishable_from_random(agg: pd.DataFrame) -> pd.Series:
-    """Summary rows whose AUPR interval contains the positive rate (the AUPR of a random
-    ranking): such a method is "not distinguishable from random" on that dataset."""
-    return (agg["aupr_ci_low"] <= agg["positive_rate"]) & (agg["positive_rate"] <= agg["aupr_ci_high"])
+    """Summary rows whose AUPR interval contains the expected AUPR of a random ranking of the
+    same test pairs: such a method is "not distinguishable from random" on that dataset."""
+    reference = random_aupr(agg)
+    return (agg["aupr_ci_low"] <= reference) & (reference <= agg["aupr_ci_high"])
 
 
 def rank_test(agg: pd.DataFrame, metric: str = "aupr") -> RankTest:

@@ -274,7 +274,7 @@ def comparison_section(run: RunData) -> Table | None:
     agg = run.headline_agg()
     if agg.empty:
         return None
-    from grnbench.comparison import indistinguishable_from_random
+    from grnbench.comparison import indistinguishable_from_random, random_aupr
 
     many = len(run.datasets) > 1
     headers = ["method"] + (["dataset"] if many else []) + [
@@ -285,15 +285,16 @@ def comparison_section(run: RunData) -> Table | None:
         "95% interval: stratified bootstrap over the test pairs (one task) or Student-t over splits",
         "AUPR divided by the positive rate (1 = random)", "area under the ROC curve",
         "precision of the top k pairs, k = number of positives", "test pairs scored (mean over tasks)",
-        "positives among the test pairs", "whether the AUPR interval contains the positive rate",
+        "positives among the test pairs",
+        "whether the AUPR interval contains the expected AUPR of a random ranking of the same test pairs",
         "fit wall time (s)", "scoring wall time (s)", "peak memory of the task (MB)", "tasks by status"]
-    random_like = indistinguishable_from_random(agg)
+    random_like, reference = indistinguishable_from_random(agg), random_aupr(agg)
     rows = []
     order = (["dataset"] if many else []) + ["aupr"]
     for index, r in agg.sort_values(order, ascending=[True] * many + [False], na_position="last", kind="stable").iterrows():
         interval = f"[{fmt(r.aupr_ci_low)}, {fmt(r.aupr_ci_high)}]" if _finite(r.aupr_ci_low) else "–"
         verdict = "–" if not _finite(r.aupr_ci_low) else (
-            "not distinguishable" if random_like[index] else "above" if r.aupr_ci_low > r.positive_rate else "below")
+            "not distinguishable" if random_like[index] else "above" if r.aupr_ci_low > reference[index] else "below")
         rows.append([txt(r.method)] + ([txt(r.dataset)] if many else []) + [
             num(r.aupr, sd=r.aupr_sd), Cell(interval, repr(float(r.aupr_ci_low)) if _finite(r.aupr_ci_low) else "", r.interval),
             num(r.aupr_ratio, "ratio"), num(r.auroc, sd=r.auroc_sd), num(r.early_precision),

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from grnbench import plots
-from grnbench.comparison import indistinguishable_from_random, paired_frame, rank_test
+from grnbench.comparison import indistinguishable_from_random, paired_frame, random_aupr, rank_test
 from grnbench.report_sections import Figure, RunData, Table, fmt, num, txt
 from grnbench.results import read_edge_list_scores
 from grnbench.statistics import FEW_POSITIVES, LEVEL, N_RESAMPLES, RankTest, t_interval
@@ -109,7 +109,7 @@ def dataset_sections(run: RunData, stats: Statistics) -> list[dict[str, Any]]:
     agg = stats.agg[stats.agg["repeats"] > 0]
     if agg.empty:
         return out
-    random_like = indistinguishable_from_random(agg)
+    random_like, reference = indistinguishable_from_random(agg), random_aupr(agg)
     for dataset in run.datasets:
         part = agg[agg["dataset"] == dataset].sort_values("aupr", ascending=False)
         if part.empty:
@@ -117,22 +117,24 @@ def dataset_sections(run: RunData, stats: Statistics) -> list[dict[str, Any]]:
         rows = []
         for index, r in part.iterrows():
             verdict = "not distinguishable from random" if random_like[index] else "above random" \
-                if r.aupr_ci_low > r.positive_rate else "below random"
+                if r.aupr_ci_low > reference[index] else "below random"
             rows.append([txt(r.method), num(r.aupr), _interval_cell(r.aupr_ci_low, r.aupr_ci_high, title=r.interval),
+                         num(reference[index]),
                          num(r.aupr_ratio, "ratio"), _interval_cell(r.aupr_ratio_ci_low, r.aupr_ratio_ci_high, "ratio"),
                          num(r.auroc), _interval_cell(r.auroc_ci_low, r.auroc_ci_high),
                          num(r.early_precision), _interval_cell(r.early_precision_ci_low, r.early_precision_ci_high),
                          num(r.n_test, "int"), num(r.n_positives, "int"), txt(verdict), txt(r.interval)])
         slug = _slug(dataset)
         methods = Table(
-            ["method", "AUPR", "AUPR 95% CI", "AUPR ratio", "ratio 95% CI", "AUROC", "AUROC 95% CI",
+            ["method", "AUPR", "AUPR 95% CI", "random AUPR", "AUPR ratio", "ratio 95% CI", "AUROC", "AUROC 95% CI",
              "early precision", "EP 95% CI", "test pairs", "positives", "vs random", "interval"],
-            rows, [False] + [True] * 10 + [False, False],
+            rows, [False] + [True] * 11 + [False, False],
             ["method", "average precision over the test pairs", "95% interval (see the interval column)",
+             "expected AUPR of a random ranking of these test pairs (the positive rate when positives are many)",
              "AUPR / positive rate (1 = random)", "95% interval of the ratio", "area under the ROC curve",
              "95% interval", "precision of the top k pairs, k = positives", "95% interval",
              "test pairs scored", "positives among them",
-             "whether the AUPR interval contains the positive rate (the AUPR of a random ranking)",
+             "whether the AUPR interval contains the expected AUPR of a random ranking",
              "bootstrap: stratified bootstrap over the test pairs; t: Student-t over splits"],
             id=f"stats-{slug}")
         pairs = stats.paired[stats.paired["dataset"] == dataset]

@@ -118,6 +118,25 @@ def block_metrics(tp: np.ndarray, neg: np.ndarray) -> dict[str, np.ndarray]:
     return {"aupr": aupr, "auroc": auroc, "early_precision": early}
 
 
+def random_ranking_aupr(n_pairs: float, n_positives: float) -> float:
+    """Expected AUPR (average precision) of a uniformly random ranking of ``n_pairs`` pairs with
+    ``n_positives`` positives (Bestgen 2015).
+
+    Each positive sits at a uniform rank r, with (P − 1)(r − 1)/(n − 1) other positives above it
+    on average, so E[AP] = (H_n + (P − 1)(n − H_n)/(n − 1)) / n, H_n the n-th harmonic number.
+    It tends to the positive rate P/n only when P is large: with 3 positives among 18 pairs it
+    is 0.289, not 0.167, which is why a random ranking's AUPR on a tiny test set looks good."""
+    n, p = float(n_pairs), float(n_positives)
+    if not (np.isfinite(n) and np.isfinite(p)) or n < 1 or p < 1:
+        return math.nan
+    if n == 1:
+        return 1.0
+    from scipy.special import digamma
+
+    harmonic = float(digamma(n + 1) + np.euler_gamma)
+    return (harmonic + (p - 1) * (n - harmonic) / (n - 1)) / n
+
+
 # ---------------------------------------------------------------- resampling
 
 

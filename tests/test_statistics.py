@@ -237,3 +237,17 @@ def test_ranks_skip_incomplete_datasets_and_need_three_for_friedman() -> None:
     assert test.datasets_used == ["d1", "d2"] and not test.tested
     assert test.mean_rank.to_dict() == {"a": 1.5, "b": 1.5}
     assert math.isnan(test.friedman_p)
+
+
+@pytest.mark.parametrize(("n", "p"), [(8, 3), (10, 1), (9, 9), (12, 5)])
+def test_random_ranking_aupr_is_the_exact_mean_over_all_rankings(n: int, p: int) -> None:
+    from itertools import combinations
+
+    scores = -np.arange(n, dtype=float)  # rank i has score -i; every set of positive ranks once
+    aps = [average_precision_score(np.isin(np.arange(n), ranks), scores) for ranks in combinations(range(n), p)]
+    assert st.random_ranking_aupr(n, p) == pytest.approx(np.mean(aps))
+
+
+def test_random_ranking_aupr_tends_to_the_positive_rate() -> None:
+    assert st.random_ranking_aupr(18, 3) == pytest.approx(0.289, abs=1e-3)  # DREAM4-10 test split
+    assert st.random_ranking_aupr(200_000, 2_000) == pytest.approx(0.01, rel=0.01)
