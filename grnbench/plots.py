@@ -223,10 +223,14 @@ def critical_difference(mean_rank: pd.Series, nemenyi: pd.DataFrame, cd: float, 
                                        label_fmt_left="{label} ({rank:.2f})",
                                        label_fmt_right="({rank:.2f}) {label}")
         if np.isfinite(cd):
-            start = 1.0
-            y = ax.get_ylim()[1]
-            ax.plot([start, start + cd], [y, y], color="k", linewidth=1.5, clip_on=False)
-            ax.text(start + cd / 2, y, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=8)
+            # above the rank axis (drawn at the top by scikit-posthocs): x in ranks, y in axes units
+            start = float(np.floor(mean_rank.min()))
+            where = ax.get_xaxis_transform()
+            ax.plot([start, start + cd], [1.22, 1.22], color="k", linewidth=1.5, clip_on=False, transform=where)
+            for x in (start, start + cd):
+                ax.plot([x, x], [1.19, 1.25], color="k", linewidth=1, clip_on=False, transform=where)
+            ax.text(start + cd / 2, 1.27, f"critical difference = {cd:.2f}", ha="center", va="bottom",
+                    fontsize=8, transform=where)
         return figure_uri(fig)
 
 

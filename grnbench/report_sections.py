@@ -220,7 +220,7 @@ def run_section(run: RunData) -> dict[str, Any]:
     if not ds:
         ds = {"name": ", ".join(run.datasets)}
         first = run.frame.iloc[0] if len(run.frame) else None
-        if first is not None:
+        if first is not None and len(run.datasets) == 1:
             ds["hash"] = first["dataset_hash"]
     samples, series = ds.get("samples"), ds.get("series")
     if samples and series:
@@ -247,8 +247,18 @@ def run_section(run: RunData) -> dict[str, Any]:
     statuses = run.frame["status"].value_counts().to_dict()
     seeds = sorted(set(run.frame["seed"].astype(int))) if len(run.frame) else []
     splits = sorted(set(run.frame["split"].astype(str))) if len(run.frame) else []
+    summaries = m.get("datasets") or []
+    datasets_table = None
+    if len(summaries) > 1:  # one run over several datasets (--dataset LIST or SUITE)
+        datasets_table = Table(
+            ["dataset", "genes", "TFs", "samples", "pairs", "positives", "hash"],
+            [[txt(d.get("name", "")), num(d.get("genes"), "int"), num(d.get("tfs"), "int"),
+              num(d.get("samples"), "int"), num(d.get("pairs"), "int"), num(d.get("positives"), "int"),
+              txt(d.get("hash", ""))] for d in summaries],
+            [False, True, True, True, True, True, False], id="datasets")
     return {
         "dataset": ds,
+        "datasets_table": datasets_table,
         "methods": methods,
         "methods_table": methods_table,
         "protocols": run.protocols,

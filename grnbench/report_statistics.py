@@ -115,27 +115,29 @@ def dataset_sections(run: RunData, stats: Statistics) -> list[dict[str, Any]]:
         if part.empty:
             continue
         rows = []
+        kinds = set(part["interval"])
+        show_kind = kinds != {"bootstrap"}
         for index, r in part.iterrows():
-            verdict = "not distinguishable from random" if random_like[index] else "above random" \
+            verdict = "not distinguishable" if random_like[index] else "above random" \
                 if r.aupr_ci_low > reference[index] else "below random"
-            rows.append([txt(r.method), num(r.aupr), _interval_cell(r.aupr_ci_low, r.aupr_ci_high, title=r.interval),
-                         num(reference[index]),
-                         num(r.aupr_ratio, "ratio"), _interval_cell(r.aupr_ratio_ci_low, r.aupr_ratio_ci_high, "ratio"),
+            rows.append([txt(r.method), num(r.aupr), _interval_cell(r.aupr_ci_low, r.aupr_ci_high),
+                         num(reference[index]), num(r.aupr_ratio, "ratio"),
                          num(r.auroc), _interval_cell(r.auroc_ci_low, r.auroc_ci_high),
                          num(r.early_precision), _interval_cell(r.early_precision_ci_low, r.early_precision_ci_high),
-                         num(r.n_test, "int"), num(r.n_positives, "int"), txt(verdict), txt(r.interval)])
+                         num(r.n_test, "int"), num(r.n_positives, "int"), txt(verdict)]
+                        + ([txt(r.interval)] if show_kind else []))
         slug = _slug(dataset)
         methods = Table(
-            ["method", "AUPR", "AUPR 95% CI", "random AUPR", "AUPR ratio", "ratio 95% CI", "AUROC", "AUROC 95% CI",
-             "early precision", "EP 95% CI", "test pairs", "positives", "vs random", "interval"],
-            rows, [False] + [True] * 11 + [False, False],
-            ["method", "average precision over the test pairs", "95% interval (see the interval column)",
+            ["method", "AUPR", "AUPR 95% CI", "random AUPR", "AUPR ratio", "AUROC", "AUROC 95% CI",
+             "EP", "EP 95% CI", "test pairs", "positives", "vs random"] + (["interval"] if show_kind else []),
+            rows, [False] + [True] * 10 + [False] + ([False] if show_kind else []),
+            ["method", "average precision over the test pairs", "95% interval of AUPR",
              "expected AUPR of a random ranking of these test pairs (the positive rate when positives are many)",
-             "AUPR / positive rate (1 = random)", "95% interval of the ratio", "area under the ROC curve",
-             "95% interval", "precision of the top k pairs, k = positives", "95% interval",
+             "AUPR / positive rate", "area under the ROC curve",
+             "95% interval", "early precision: precision of the top k pairs, k = positives", "95% interval",
              "test pairs scored", "positives among them",
-             "whether the AUPR interval contains the expected AUPR of a random ranking",
-             "bootstrap: stratified bootstrap over the test pairs; t: Student-t over splits"],
+             "not distinguishable: the AUPR interval contains the expected AUPR of a random ranking"]
+            + (["bootstrap: stratified bootstrap over the test pairs; t: Student-t over splits"] if show_kind else []),
             id=f"stats-{slug}")
         pairs = stats.paired[stats.paired["dataset"] == dataset]
         several = pairs[["repeat", "init_seed"]].drop_duplicates().shape[0] > 1
@@ -187,8 +189,9 @@ def across_section(run: RunData, stats: Statistics) -> dict[str, Any] | None:
     figures = [Figure("AUPR ratio per method and dataset",
                       plots.ratio_heatmap(wide("aupr_ratio"), wide("aupr_ratio_ci_low"), wide("aupr_ratio_ci_high")),
                       "Heatmap of AUPR ratio per method and dataset",
-                      f"Protocol {run.headline}. AUPR over the positive rate (1 = a random ranking; red above, "
-                      "blue below) with its 95% interval in brackets." + run.figure_note())]
+                      f"Protocol {run.headline}. AUPR over the positive rate (red above 1, blue below) with its 95% "
+                      "interval in brackets. On test sets with few positives a random ranking averages more than 1 "
+                      "(see \"random AUPR\" per dataset)." + run.figure_note())]
     r = stats.ranks
     rows = []
     for method, mean_rank in r.mean_rank.sort_values().items():
@@ -214,8 +217,8 @@ def across_section(run: RunData, stats: Statistics) -> dict[str, Any] | None:
         figures.append(Figure("Critical-difference diagram", plots.critical_difference(
             short_rank, nemenyi, r.critical_difference, 1 - LEVEL), "Critical-difference diagram of mean ranks",
             "Mean AUPR rank of each method (1 = best). Methods joined by a thick bar are not significantly "
-            f"different (Nemenyi post-hoc test, α = {1 - LEVEL:.2f}); the bar labelled CD is the critical "
-            "difference (Demšar 2006)." + run.figure_note()))
+            f"different (Nemenyi post-hoc test, α = {1 - LEVEL:.2f}); the bar on top spans the critical "
+            "difference of mean ranks (Demšar 2006)." + run.figure_note()))
         methods_order = list(r.nemenyi.index)
         nrows = [[txt(a)] + [num(r.nemenyi.loc[a, b]) if a != b else txt("–") for b in methods_order]
                  for a in methods_order]
