@@ -57,15 +57,16 @@ class Statistics:
     paired: pd.DataFrame  # comparison.PAIRED_COLUMNS, headline protocol
     ranks: RankTest | None
     seconds: float
+    cpu_seconds: float
 
     @classmethod
     def compute(cls, run: RunData) -> Statistics:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         agg = run.headline_agg()
         paired = paired_frame(run.frame, lambda row: scored_pairs(run, row), run.headline)
         finished = agg[agg["repeats"] > 0]
         ranks = rank_test(finished) if len(run.datasets) > 1 and len(finished) else None
-        return cls(agg, paired, ranks, time.perf_counter() - started)
+        return cls(agg, paired, ranks, time.perf_counter() - started, time.process_time() - cpu)
 
     def write_csv(self, run_dir: Path) -> Path:
         path = Path(run_dir) / COMPARISONS_NAME
@@ -266,7 +267,7 @@ def seeds_section(run: RunData) -> dict[str, Any] | None:
 def statistics_context(run: RunData) -> dict[str, Any]:
     """The template's statistics blocks (and the computed ``Statistics`` for the CSV)."""
     stats = Statistics.compute(run)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     context = {
         "warning": few_positives_warning(run),
         "datasets": dataset_sections(run, stats),
@@ -275,5 +276,6 @@ def statistics_context(run: RunData) -> dict[str, Any]:
         "resamples": N_RESAMPLES,
     }
     context["seconds"] = stats.seconds + (time.perf_counter() - started)
+    context["cpu_seconds"] = stats.cpu_seconds + (time.process_time() - cpu)
     context["stats"] = stats
     return context
