@@ -148,14 +148,31 @@ class _Cells:
     neg_sizes: np.ndarray
     pos_codes: np.ndarray  # cells × methods
     neg_codes: np.ndarray
+    pos_cell: np.ndarray  # cell of each positive pair
+    neg_cell: np.ndarray
 
     @classmethod
     def of(cls, labels: np.ndarray, blocks: list[Blocks]) -> _Cells:
         labels = np.asarray(labels).astype(bool)
         codes = np.stack([b.codes for b in blocks], axis=1)
-        pos, pos_sizes = np.unique(codes[labels], axis=0, return_counts=True)
-        neg, neg_sizes = np.unique(codes[~labels], axis=0, return_counts=True)
-        return cls(pos_sizes, neg_sizes, pos.reshape(-1, len(blocks)), neg.reshape(-1, len(blocks)))
+        pos, pos_cell, pos_sizes = np.unique(codes[labels], axis=0, return_inverse=True, return_counts=True)
+        neg, neg_cell, neg_sizes = np.unique(codes[~labels], axis=0, return_inverse=True, return_counts=True)
+        return cls(pos_sizes, neg_sizes, pos.reshape(-1, len(blocks)), neg.reshape(-1, len(blocks)),
+                   pos_cell.reshape(-1), neg_cell.reshape(-1))
+
+
+def _draw(rng: np.random.Generator, sizes: np.ndarray, cell: np.ndarray, rows: int) -> np.ndarray:
+    """Cell counts of ``rows`` resamples (with replacement) of the pairs of one class.
+
+    Multinomial over the cells when there are far fewer cells than pairs (the usual case: one
+    method, or scores with ties); when almost every pair is its own cell (several methods with
+    continuous scores), drawing pair indices and counting them is cheaper than that many
+    binomial draws. Both give the same distribution."""
+    n, k = len(cell), len(sizes)
+    if 4 * k < n:
+        return rng.multinomial(n, sizes / n, size=rows)
+    drawn = cell[rng.integers(0, n, size=(rows, n))] + (np.arange(rows) * k)[:, None]
+    return np.bincount(drawn.ravel(), minlength=rows * k).reshape(rows, k)
 
 
 def _indicator(codes: np.ndarray, width: int) -> sparse.csr_matrix:
@@ -177,13 +194,13 @@ def resampled_metrics(labels: np.ndarray, score_sets: list[np.ndarray], seed: in
     rng = np.random.default_rng(seed)
     maps = [(_indicator(cells.pos_codes[:, i], b.n_blocks), _indicator(cells.neg_codes[:, i], 2 * b.n_blocks + 1))
             for i, b in enumerate(blocks)]
-    per_chunk = max(1, _CHUNK_CELLS // max(1, len(cells.pos_sizes) + len(cells.neg_sizes)))
+    per_chunk = max(1, _CHUNK_CELLS // max(1, len(labels)))
     parts: list[list[dict[str, np.ndarray]]] = [[] for _ in score_sets]
     done = 0
     while done < n_resamples:
         size = min(per_chunk, n_resamples - done)
-        pos = rng.multinomial(n_pos, cells.pos_sizes / n_pos, size=size)
-        neg = rng.multinomial(n_neg, cells.neg_sizes / n_neg, size=size)
+        pos = _draw(rng, cells.pos_sizes, cells.pos_cell, size)
+        neg = _draw(rng, cells.neg_sizes, cells.neg_cell, size)
         for i, (to_tp, to_neg) in enumerate(maps):
             parts[i].append(block_metrics(np.asarray(pos @ to_tp), np.asarray(neg @ to_neg)))
         done += size
