@@ -251,3 +251,14 @@ def test_random_ranking_aupr_is_the_exact_mean_over_all_rankings(n: int, p: int)
 def test_random_ranking_aupr_tends_to_the_positive_rate() -> None:
     assert st.random_ranking_aupr(18, 3) == pytest.approx(0.289, abs=1e-3)  # DREAM4-10 test split
     assert st.random_ranking_aupr(200_000, 2_000) == pytest.approx(0.01, rel=0.01)
+
+
+def test_many_methods_get_enough_resamples_to_survive_holm() -> None:
+    """15 methods = 105 pairs: a clear difference must still be resolvable after Holm."""
+    assert st.paired_resamples(10) == 1_000 and st.paired_resamples(105) == 10_500
+    rng = np.random.default_rng(9)
+    labels, strong = simulated(rng, 100, 900, 3.0)
+    scores = {"strong": strong, **{f"noise{i}": rng.normal(size=len(labels)) for i in range(14)}}
+    comparisons = st.paired_comparisons(labels, scores, seed=0)
+    assert len(comparisons) == 105
+    assert all(c.resolved for c in comparisons if c.a == "strong")
