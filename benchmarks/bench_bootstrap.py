@@ -54,10 +54,10 @@ def main() -> None:
                 scores = np.round(scores, 2)
             others = [scores + rng.normal(0, 0.5, n), rng.normal(size=n)]
             load = os.getloadavg()[0]
-            wall, cpu = timed(lambda: bootstrap_intervals(labels, scores, 0, args.resamples))
-            pwall, pcpu = timed(lambda: paired_comparisons(
-                labels, {"a": scores, "b": others[0], "c": others[1]}, 0, args.resamples))
-            nwall, ncpu = timed(lambda: naive(labels, scores, 50, rng))
+            methods = {"a": scores, "b": others[0], "c": others[1]}
+            wall, cpu = timed(lambda y=labels, s=scores: bootstrap_intervals(y, s, 0, args.resamples))
+            pwall, pcpu = timed(lambda y=labels, m=methods: paired_comparisons(y, m, 0, args.resamples))
+            nwall, ncpu = timed(lambda y=labels, s=scores: naive(y, s, 50, rng))
             scale = args.resamples / 50
             row = {"pairs": n, "positives": n_pos, "ties": ties, "resamples": args.resamples,
                    "interval_wall_s": round(wall, 3), "interval_cpu_s": round(cpu, 3),

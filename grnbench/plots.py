@@ -189,8 +189,8 @@ def ratio_heatmap(ratio: pd.DataFrame, low: pd.DataFrame, high: pd.DataFrame) ->
         values = np.log2(ratio.to_numpy(dtype=float).clip(min=1e-3))
         bound = max(1.0, float(np.nanmax(np.abs(values)))) if np.isfinite(values).any() else 1.0
         image = ax.imshow(np.ma.masked_invalid(values), cmap="RdBu_r", vmin=-bound, vmax=bound, aspect="auto")
-        for i, method in enumerate(methods):
-            for j, dataset in enumerate(datasets):
+        for i in range(len(methods)):
+            for j in range(len(datasets)):
                 r = ratio.iat[i, j]
                 if not np.isfinite(r):
                     continue

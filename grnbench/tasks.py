@@ -19,8 +19,8 @@ from grnbench.metrics import DEFAULT_TOP_K, check_scores, evaluate
 from grnbench.protocols import ProtocolSpec, make_trial
 from grnbench.registry import MethodSpec, load_registry
 from grnbench.resources import ResourceMeter
-from grnbench.statistics import bootstrap_intervals
 from grnbench.results import ResultRecord
+from grnbench.statistics import bootstrap_intervals
 from grnbench.universe import EdgeUniverse
 
 
