@@ -18,6 +18,7 @@ import pandas as pd
 from grnbench.errors import UserError
 from grnbench.results import read_results
 from grnbench.statistics import (
+    INTERVAL_COLUMNS,
     RankTest,
     interval_over_tasks,
     paired_comparisons,
@@ -65,6 +66,11 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
     Groups keep their order of first appearance, so tables list methods as the run did."""
     frame = frame.copy()
     frame["time_s"] = frame["fit_wall_s"] + frame["score_wall_s"]
+    for column in INTERVAL_COLUMNS:  # frames built before intervals existed
+        if column not in frame.columns:
+            frame[column] = math.nan
+    if "init_seed" not in frame.columns:
+        frame["init_seed"] = frame["seed"] if "seed" in frame.columns else 0
     columns = _KEYS + ["tasks", "repeats", "status", "positive_rate", "n_test", "n_positives"]
     columns += [f"{m}{s}" for m in _AVERAGED for s in ("", "_sd", "_min", "_max")]
     columns += ["peak_memory_mb", "peak_memory_mb_sd", "init_seeds"]

@@ -10,6 +10,7 @@ the edge lists alone (``grnbench evaluate``).
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 import time
@@ -110,7 +111,7 @@ def run_benchmark(config: RunConfig, datasets: Dataset | list[Dataset],
     def finish(index: int, output: TaskOutput) -> None:
         task = tasks[index]
         universe = universes[task.dataset]
-        if output.record.cached and output.scores is not None:
+        if output.record.cached and output.scores is not None and not math.isfinite(output.record.aupr_ci_low):
             # entries cached before intervals existed get them now (cheap, same seed)
             labels = universe.labels[output.test_index]
             output.record.set_values(bootstrap_intervals(labels, output.scores, output.record.seed))
