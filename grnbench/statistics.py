@@ -358,6 +358,8 @@ def interval_over_tasks(values: np.ndarray, lows: np.ndarray, highs: np.ndarray,
     if len(per_split) >= 2:
         low, high = t_interval(per_split.to_numpy(), level, bounds)
         return low, high, f"t over {len(per_split)} splits"
+    if not (np.isfinite(lows[finite]).any() and np.isfinite(highs[finite]).any()):
+        return math.nan, math.nan, ""  # e.g. rows written before intervals existed
     kind = "bootstrap" if finite.sum() == 1 else f"bootstrap, envelope of {int(finite.sum())} seeds"
     return float(np.nanmin(lows[finite])), float(np.nanmax(highs[finite])), kind
 
