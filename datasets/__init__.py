@@ -72,6 +72,33 @@ register(DatasetEntry(
 
 DEFAULT_DATASET = "dream4-100-1"
 
+#: named groups of datasets ``--dataset`` accepts beside single names (one run folder, one report)
+SUITES: dict[str, tuple[str, ...]] = {
+    "dream4-10": tuple(f"dream4-10-{n}" for s, n in NETWORKS if s == 10),
+    "dream4-100": tuple(f"dream4-100-{n}" for s, n in NETWORKS if s == 100),
+    "real": ("ecoli-cold",),
+}
+
+
+def expand_datasets(text: str) -> list[str]:
+    """``dream4-10,ecoli-cold`` → the dataset names, suites expanded, each name once, in order."""
+    names: list[str] = []
+    for token in (t.strip() for t in text.split(",")):
+        if not token:
+            continue
+        members = SUITES.get(token, (token,))
+        for name in members:
+            if name not in CATALOGUE:
+                raise UserError(f"unknown dataset {name!r}; valid datasets: {', '.join(sorted(CATALOGUE))}; "
+                                f"suites: {', '.join(SUITES)} "
+                                "(or give your own files with --expression FILE --gold-standard FILE)")
+            if name not in names:
+                names.append(name)
+    if not names:
+        raise UserError("--dataset is empty; give a dataset name, a comma list or a suite "
+                        f"({', '.join(SUITES)})")
+    return names
+
 
 def load_dataset(name: str) -> Dataset:
     if name not in CATALOGUE:
@@ -105,6 +132,8 @@ def listing() -> list[str]:
         s = ds.summary()
         lines.append(f"{name:<16} {s['genes']:>6} {s['tfs']:>5} {_time_points(ds):>15} {s['pairs']:>8} "
                      f"{s['positives']:>9}  {_short(ds.source)} / {_short(ds.licence)}")
+    lines += ["", "suites (--dataset SUITE runs every member into one run folder and one report):"]
+    lines += [f"{name:<16} {', '.join(members)}" for name, members in SUITES.items()]
     return lines
 
 

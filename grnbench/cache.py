@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from grnbench.manifest import package_versions
+from grnbench.metric_catalogue import score_columns
 from grnbench.registry import Registry
 from grnbench.results import ResultRecord
 from grnbench.tasks import Task, TaskOutput
@@ -33,7 +34,7 @@ def task_key_payload(task: Task, registry: Registry, dataset_hash: str) -> dict:
     """Everything that changes a task's result; its hash is the cache key."""
     cls = registry.get(task.method.name)
     versions = package_versions()
-    return {
+    payload = {
         "method": cls.name,
         "parameters": {**cls.parameters, **dict(task.method.params)},
         "source": cls.source_hash(),
@@ -45,6 +46,9 @@ def task_key_payload(task: Task, registry: Registry, dataset_hash: str) -> dict:
         "top_k": task.top_k,
         "versions": {k: versions.get(k) for k in KEY_PACKAGES},
     }
+    if task.init_seed is not None:  # only then: runs without --seeds keep their cache keys
+        payload["init_seed"] = task.init_seed
+    return payload
 
 
 def _canonical(payload: object) -> str:
@@ -120,7 +124,8 @@ class ResultCache:
         except TypeError:
             return None
         record.cached = True
-        return TaskOutput(record, test_index, scores)
+        stale = any(c.name not in entry["record"] for c in score_columns())
+        return TaskOutput(record, test_index, scores, metrics_stale=stale)
 
     def put(self, key: str, output: TaskOutput, payload: dict | None = None) -> None:
         """Store a finished task; ``payload`` is the key's payload (``task_key_payload``)."""

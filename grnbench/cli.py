@@ -56,13 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run methods on a dataset and evaluate them", epilog=EXIT_STATUS,
                        formatter_class=formatter)
     p.add_argument("--methods", default="all", help="'all' or a comma list, e.g. genie3,psgrn:epochs=5,tl=8 (default: all)")
-    p.add_argument("--dataset", default=None, help="dataset name from `grnbench datasets list` (default: dream4-100-1)")
+    p.add_argument("--dataset", default=None, help="dataset name, comma list or suite from `grnbench datasets list`, e.g. dream4-10,real (default: dream4-100-1)")
     p.add_argument("--expression", metavar="FILE", help="your own genes × samples matrix (CSV/TSV/xlsx) instead of --dataset")
     p.add_argument("--gold-standard", metavar="FILE", help="edge list 'regulator target [label]' for --expression")
     p.add_argument("--tfs", metavar="FILE", help="TF list for --expression (default: the regulators of the gold standard)")
     p.add_argument("--protocol", default="standard", help="comma list of standard, noise[:fraction=0.05,repeats=10], subsample[:fraction=0.7,repeats=10]")
     p.add_argument("--split", default="stratified", choices=["stratified", "tf-disjoint"], help="how pairs are split 3:1:1")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the splits and protocols (default 0)")
+    p.add_argument("--seeds", default=None, metavar="LIST", help="fit every method once per model-initialisation seed on the same split, e.g. 0,1,2 (default: one fit, seeded by the split seed)")
     p.add_argument("--top-k", type=int, default=10_000, help="threshold rank for the confusion counts (default 10000)")
     p.add_argument("--out", default=None, help="run folder (default: grnbench-results/DATASET)")
     _plugin_options(p, "load methods from a local Python file (repeatable)")
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from grnbench.datasets import CATALOGUE
+    from grnbench.datasets import CATALOGUE, SUITES
     from grnbench.registry import load_registry
 
     registry = load_registry(args.plugin, override=args.plugin_override)
@@ -140,6 +141,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         entry = CATALOGUE[name]
         note = "" if entry.unavailable() is None else "  [not imported yet]"
         print(f"  {name:<16} {entry.description}{note}")
+    print("dataset suites:")
+    for name, members in SUITES.items():
+        print(f"  {name:<16} {', '.join(members)}")
     return 0
 
 
@@ -178,16 +182,30 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def load_run_dataset(args: argparse.Namespace):
-    from grnbench.datasets import DEFAULT_DATASET, load_dataset, tables
+def load_run_datasets(args: argparse.Namespace) -> list:
+    """The datasets of a run: the user's files, or every name of ``--dataset`` (suites expanded)."""
+    from grnbench.datasets import DEFAULT_DATASET, expand_datasets, load_dataset, tables
 
     if args.expression or args.gold_standard:
         if not (args.expression and args.gold_standard):
             raise UserError("--expression and --gold-standard go together: give both files")
         if args.dataset:
             raise UserError("give either --dataset or --expression/--gold-standard, not both")
-        return tables.load_table_dataset(args.expression, args.gold_standard, args.tfs)
-    return load_dataset(args.dataset or DEFAULT_DATASET)
+        return [tables.load_table_dataset(args.expression, args.gold_standard, args.tfs)]
+    return [load_dataset(name) for name in expand_datasets(args.dataset or DEFAULT_DATASET)]
+
+
+def parse_seeds(text: str | None) -> tuple[int, ...] | None:
+    """``--seeds 0,1,2`` → (0, 1, 2); None when not given."""
+    if text is None:
+        return None
+    try:
+        seeds = tuple(dict.fromkeys(int(t) for t in text.split(",") if t.strip()))
+    except ValueError:
+        raise UserError(f"--seeds expects a comma list of integers such as 0,1,2, got {text!r}") from None
+    if not seeds:
+        raise UserError("--seeds is empty; give integers such as 0,1,2")
+    return seeds
 
 
 def parse_timeouts(text: str | None) -> dict[str, float] | None:
@@ -246,21 +264,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     backend = BackendOptions(workers=args.workers, threads_per_worker=args.threads_per_worker,
                              memory_limit=args.memory_limit, scheduler=args.scheduler,
                              scheduler_file=args.scheduler_file, timeouts=parse_timeouts(args.timeout))
-    dataset = load_run_dataset(args)
-    out_dir = Path(args.out or Path("grnbench-results") / dataset.name)
+    init_seeds = parse_seeds(args.seeds)
+    datasets = load_run_datasets(args)
+    default_out = datasets[0].name if len(datasets) == 1 else args.dataset.replace(",", "+")
+    out_dir = Path(args.out or Path("grnbench-results") / default_out)
     config = RunConfig(methods=methods, protocols=protocols, seed=args.seed, split=args.split,
                        top_k=args.top_k, plugins=tuple(args.plugin), plugin_override=args.plugin_override,
                        out_dir=out_dir, quiet=args.quiet,
                        dataset_files=_dataset_files(args), backend=backend,
                        cache_dir=Path(args.cache) if args.cache else None,
-                       use_cache=not args.no_cache, force=tuple(args.force))
+                       use_cache=not args.no_cache, force=tuple(args.force), init_seeds=init_seeds)
     if not args.quiet:
-        s = dataset.summary()
-        print(f"dataset {dataset.name}: {s['genes']} genes, {s['tfs']} TFs, {s['samples']} samples, "
-              f"{s['pairs']} pairs, {s['positives']} positives", flush=True)
+        for dataset in datasets:
+            s = dataset.summary()
+            print(f"dataset {dataset.name}: {s['genes']} genes, {s['tfs']} TFs, {s['samples']} samples, "
+                  f"{s['pairs']} pairs, {s['positives']} positives", flush=True)
     with RunProgress(enabled=not args.quiet) as progress:
-        summary = run_benchmark(config, dataset, on_result=progress.task_done, on_start=progress.start,
-                                watch=progress.watch(build_tasks(config, dataset)))
+        summary = run_benchmark(config, datasets, on_result=progress.task_done, on_start=progress.start,
+                                watch=progress.watch(build_tasks(config, datasets)))
     records = summary.records
     report = _write_report_safely(out_dir)
     if not args.quiet:

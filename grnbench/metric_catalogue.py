@@ -27,13 +27,14 @@ import numpy as np
 import pandas as pd
 
 from grnbench.metrics import EDGE_RECOVERY, Column, MetricFamily, ScoredPairs
+from grnbench.statistics import BOOTSTRAP_INTERVALS
 
 if TYPE_CHECKING:
     from grnbench.protocols import Trial
     from grnbench.universe import EdgeUniverse
 
 #: every family of score metrics, in column order
-FAMILIES: tuple[MetricFamily, ...] = (EDGE_RECOVERY,)
+FAMILIES: tuple[MetricFamily, ...] = (EDGE_RECOVERY, BOOTSTRAP_INTERVALS)
 
 #: costs a task measures (not recomputable from an edge list)
 MEASURED: tuple[Column, ...] = (

@@ -175,3 +175,80 @@ def ablation_bars(summary: pd.DataFrame, positive_rate: float | None, reference:
         ax.invert_yaxis()
         ax.set_xlabel("AUPR (test pairs)")
         return figure_uri(fig)
+
+
+def ratio_heatmap(ratio: pd.DataFrame, low: pd.DataFrame, high: pd.DataFrame) -> str:
+    """Method × dataset heatmap of the AUPR ratio (AUPR over the positive rate; 1 = random), the
+    figure BEELINE is known for, each cell annotated with its value and 95% interval.
+
+    Colour is log2 of the ratio centred on 1, so methods below random are a different hue from
+    those above; cells without a finished task stay blank."""
+    with matplotlib.rc_context(_RC):
+        methods, datasets = list(ratio.index), list(ratio.columns)
+        fig = _figure(max(4.5, 1.25 * len(datasets) + 2.2), max(2.2, 0.55 * len(methods) + 1.3))
+        ax = fig.subplots()
+        values = np.log2(ratio.to_numpy(dtype=float).clip(min=1e-3))
+        bound = max(1.0, float(np.nanmax(np.abs(values)))) if np.isfinite(values).any() else 1.0
+        image = ax.imshow(np.ma.masked_invalid(values), cmap="RdBu_r", vmin=-bound, vmax=bound, aspect="auto")
+        for i in range(len(methods)):
+            for j in range(len(datasets)):
+                r = ratio.iat[i, j]
+                if not np.isfinite(r):
+                    continue
+                text = f"{r:.2f}"
+                if np.isfinite(low.iat[i, j]) and np.isfinite(high.iat[i, j]):
+                    text += f"\n[{low.iat[i, j]:.2f}, {high.iat[i, j]:.2f}]"
+                dark = abs(values[i, j]) > 0.6 * bound
+                ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
+        ax.set_xticks(range(len(datasets)), datasets, rotation=30 if len(datasets) > 3 else 0,
+                      ha="right" if len(datasets) > 3 else "center")
+        ax.set_yticks(range(len(methods)), methods)
+        ax.spines[:].set_visible(False)
+        bar = fig.colorbar(image, ax=ax, shrink=0.8)
+        ticks = np.arange(-np.floor(bound), np.floor(bound) + 1)
+        bar.set_ticks(ticks, labels=[f"{2 ** t:g}" for t in ticks])
+        bar.set_label("AUPR ratio (log scale; 1 = random)")
+        return figure_uri(fig)
+
+
+def critical_difference(mean_rank: pd.Series, nemenyi: pd.DataFrame, cd: float, alpha: float) -> str:
+    """Critical-difference diagram (Demšar 2006): methods on their mean rank (1 = best); methods
+    joined by a bar are not significantly different (Nemenyi, ``alpha``); the scale bar above is
+    the critical difference of mean ranks. Drawn by scikit-posthocs on our own axes."""
+    import scikit_posthocs as sp
+
+    with matplotlib.rc_context(_RC):
+        fig = _figure(6.0, 0.3 * len(mean_rank) + 1.4)
+        ax = fig.subplots()
+        sp.critical_difference_diagram(mean_rank.astype(float), nemenyi, ax=ax, alpha=alpha,
+                                       label_fmt_left="{label} ({rank:.2f})",
+                                       label_fmt_right="({rank:.2f}) {label}")
+        if np.isfinite(cd):
+            # above the rank axis (drawn at the top by scikit-posthocs): x in ranks, y in axes units
+            start = float(np.floor(mean_rank.min()))
+            where = ax.get_xaxis_transform()
+            ax.plot([start, start + cd], [1.22, 1.22], color="k", linewidth=1.5, clip_on=False, transform=where)
+            for x in (start, start + cd):
+                ax.plot([x, x], [1.19, 1.25], color="k", linewidth=1, clip_on=False, transform=where)
+            ax.text(start + cd / 2, 1.27, f"critical difference = {cd:.2f}", ha="center", va="bottom",
+                    fontsize=8, transform=where)
+        return figure_uri(fig)
+
+
+def seed_spread(points: pd.DataFrame) -> str:
+    """AUPR of each initialisation seed, per method (x) and dataset (colour), on one split: the
+    spread a single draw hides. ``points`` has columns method, dataset, init_seed, aupr."""
+    with matplotlib.rc_context(_RC):
+        methods = list(dict.fromkeys(points["method"]))
+        datasets = list(dict.fromkeys(points["dataset"]))
+        fig = _figure(max(4.5, 0.8 * len(methods) * max(1, len(datasets) / 3) + 2.0), 3.4)
+        ax = fig.subplots()
+        sns.stripplot(data=points, x="method", y="aupr", hue="dataset", order=methods, hue_order=datasets,
+                      dodge=len(datasets) > 1, jitter=0.15, size=4, ax=ax, palette="deep")
+        ax.set_xlabel("")
+        ax.set_ylabel("AUPR per initialisation seed")
+        if len(methods) > 4:
+            ax.tick_params(axis="x", labelrotation=30)
+        ax.legend(title="dataset", fontsize=7, title_fontsize=8, frameon=False, loc="upper left",
+                  bbox_to_anchor=(1.02, 1))
+        return figure_uri(fig)

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from grnbench import __version__
 from grnbench import report_sections as sections
+from grnbench.report_statistics import statistics_context
 
 REPORT_NAME = "report.html"
 
@@ -26,7 +27,14 @@ def _environment() -> Environment:
 
 def render_report(run_dir: Path) -> str:
     """The report of ``run_dir`` as an HTML string."""
+    html, _ = _render(Path(run_dir))
+    return html
+
+
+def _render(run_dir: Path) -> tuple[str, dict]:
+    """The report and its statistics context (whose paired comparisons go to comparisons.csv)."""
     run = sections.RunData.load(Path(run_dir))
+    statistics = statistics_context(run)
     accuracy, accuracy_notes = sections.accuracy_figures(run)
     context = {
         "run": sections.run_section(run),
@@ -38,17 +46,19 @@ def render_report(run_dir: Path) -> str:
         "ablations": sections.ablation_section(run),
         "network": sections.network_section(run),
         "failures": sections.failures_section(run),
+        "statistics": statistics,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "version": __version__,
         "run_dir": str(Path(run_dir).resolve()),
     }
-    return _environment().get_template("report.html.j2").render(**context)
+    return _environment().get_template("report.html.j2").render(**context), statistics
 
 
 def write_report(run_dir: Path) -> Path:
     """Write ``RUN_DIR/report.html`` from the run's saved results and return its path."""
     path = Path(run_dir) / REPORT_NAME
-    html = render_report(Path(run_dir))
+    html, statistics = _render(Path(run_dir))
+    statistics["stats"].write_csv(Path(run_dir))
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(path)  # never leave a half-written report behind

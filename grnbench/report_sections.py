@@ -194,7 +194,7 @@ class RunData:
             tasks = self.representative_tasks(dataset)
             if tasks.empty:
                 continue
-            if all(_has_labels(self.run_dir / f) for f in tasks["edges_file"]):
+            if all(has_labels(self.run_dir / f) for f in tasks["edges_file"]):
                 yield dataset, tasks, None
                 continue
             gold = self.gold(dataset, str(tasks.iloc[0]["dataset_hash"]))
@@ -223,7 +223,7 @@ class RunData:
         return int(self.manifest.get("top_k") or row.get("top_k") or DEFAULT_TOP_K)
 
 
-def _has_labels(edges_path: Path) -> bool:
+def has_labels(edges_path: Path) -> bool:
     """Whether a saved edge list has a ``label`` column (runs since labels were saved)."""
     try:
         with open(edges_path, encoding="utf-8") as handle:
@@ -241,7 +241,7 @@ def run_section(run: RunData) -> dict[str, Any]:
     if not ds:
         ds = {"name": ", ".join(run.datasets)}
         first = run.frame.iloc[0] if len(run.frame) else None
-        if first is not None:
+        if first is not None and len(run.datasets) == 1:
             ds["hash"] = first["dataset_hash"]
     samples, series = ds.get("samples"), ds.get("series")
     if samples and series:
@@ -269,8 +269,18 @@ def run_section(run: RunData) -> dict[str, Any]:
     statuses = run.frame["status"].value_counts().to_dict()
     seeds = sorted(set(run.frame["seed"].astype(int))) if len(run.frame) else []
     splits = sorted(set(run.frame["split"].astype(str))) if len(run.frame) else []
+    summaries = m.get("datasets") or []
+    datasets_table = None
+    if len(summaries) > 1:  # one run over several datasets (--dataset LIST or SUITE)
+        datasets_table = Table(
+            ["dataset", "genes", "TFs", "samples", "pairs", "positives", "hash"],
+            [[txt(d.get("name", "")), num(d.get("genes"), "int"), num(d.get("tfs"), "int"),
+              num(d.get("samples"), "int"), num(d.get("pairs"), "int"), num(d.get("positives"), "int"),
+              txt(d.get("hash", ""))] for d in summaries],
+            [False, True, True, True, True, True, False], id="datasets")
     return {
         "dataset": ds,
+        "datasets_table": datasets_table,
         "methods": methods,
         "methods_table": methods_table,
         "protocols": run.protocols,
@@ -307,17 +317,34 @@ def comparison_section(run: RunData) -> Table | None:
     agg = run.headline_agg()
     if agg.empty:
         return None
+    from grnbench.comparison import indistinguishable_from_random, random_aupr
+
     many = len(run.datasets) > 1
     columns = metric_catalogue.headline()
-    headers = ["method"] + (["dataset"] if many else []) + [c.title for c in columns] + ["status"]
-    tips = ["method label (parameters after ':')"] + (["dataset"] if many else []) + [
-        c.description + ("; mean ± sd over repeats" if c.with_sd else "") for c in columns] + ["tasks by status"]
+    first, rest = columns[0], columns[1:]
+    headers = (["method"] + (["dataset"] if many else []) + [first.title, f"{first.label} 95% CI"]
+               + [c.title for c in rest] + ["test pairs", "positives", "vs random", "status"])
+    tips = (["method label (parameters after ':')"] + (["dataset"] if many else [])
+            + [first.description + ("; mean ± sd over repeats" if first.with_sd else ""),
+               "95% interval: stratified bootstrap over the test pairs (one task), the range of the seeds' "
+               "intervals (several initialisations), or Student-t over splits"]
+            + [c.description + ("; mean ± sd over repeats" if c.with_sd else "") for c in rest]
+            + ["test pairs scored (mean over tasks)", "positives among the test pairs",
+               "whether the AUPR interval contains the expected AUPR of a random ranking of the same test pairs",
+               "tasks by status"])
+    random_like, reference = indistinguishable_from_random(agg), random_aupr(agg)
     rows = []
-    for _, r in agg.sort_values("aupr", ascending=False, na_position="last").iterrows():
-        rows.append([txt(r["method"])] + ([txt(r["dataset"])] if many else []) + [
-            num(r[c.name], c.kind, sd=r[f"{c.name}_sd"] if c.with_sd else None) for c in columns]
-            + [txt(r["status"])])
-    numeric = [False] + ([False] if many else []) + [True] * len(columns) + [False]
+    order = (["dataset"] if many else []) + [first.name]
+    for index, r in agg.sort_values(order, ascending=[True] * many + [False], na_position="last", kind="stable").iterrows():
+        interval = f"[{fmt(r.aupr_ci_low)}, {fmt(r.aupr_ci_high)}]" if _finite(r.aupr_ci_low) else "–"
+        verdict = "–" if not _finite(r.aupr_ci_low) else (
+            "not distinguishable" if random_like[index] else "above" if r.aupr_ci_low > reference[index] else "below")
+        rows.append([txt(r["method"])] + ([txt(r["dataset"])] if many else [])
+                    + [num(r[first.name], first.kind, sd=r[f"{first.name}_sd"] if first.with_sd else None),
+                       Cell(interval, repr(float(r.aupr_ci_low)) if _finite(r.aupr_ci_low) else "", r.interval)]
+                    + [num(r[c.name], c.kind, sd=r[f"{c.name}_sd"] if c.with_sd else None) for c in rest]
+                    + [num(r.n_test, "int"), num(r.n_positives, "int"), txt(verdict), txt(r["status"])])
+    numeric = [False] + ([False] if many else []) + [True] * (len(columns) + 3) + [False, False]
     return Table(headers, rows, numeric, tips, id="comparison")
 
 

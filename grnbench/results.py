@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from grnbench.metric_catalogue import headline, record_columns
+from grnbench.statistics import interval_over_tasks
 
 STATUSES = ("ok", "failed", "timeout", "oom", "skipped")
 
@@ -51,6 +52,8 @@ class ResultRecord:
     seed: int
     split: str
     parameters: str
+    #: the seed the method's fit received (model initialisation); the split is fixed by ``seed``
+    init_seed: int = 0
     status: str = "ok"
     error: str = ""
     n_train: int = 0
@@ -103,6 +106,13 @@ def read_results(run_dir: Path) -> pd.DataFrame:
         raise DataError(path, f"unreadable ({type(exc).__name__}: {exc})".replace("\n", " ")) from None
     frame["error"] = frame["error"].fillna("")
     frame["edges_file"] = frame["edges_file"].fillna("")
+    # runs written before a column existed: the seed the method got was the trial seed, and
+    # intervals are missing until `grnbench evaluate` recomputes them
+    if "init_seed" not in frame.columns:
+        frame["init_seed"] = frame["seed"]
+    for column in RECORD_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = float("nan")
     return frame
 
 
@@ -145,6 +155,12 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
     agg = ok.groupby(keys, sort=False).agg(**spec).reset_index()
     failed = frame[frame["status"] != "ok"].groupby(keys, sort=False)["status"].agg(
         lambda s: ",".join(sorted(set(s)))).rename("problems").reset_index()
+    bounds = {}
+    for key, group in ok.groupby(keys, sort=False):
+        low, high, _ = interval_over_tasks(group["aupr"].to_numpy(float), group["aupr_ci_low"].to_numpy(float),
+                                           group["aupr_ci_high"].to_numpy(float), group["repeat"].to_numpy())
+        bounds[key] = f"[{low:.3f}, {high:.3f}]" if np.isfinite(low) else "-"
+    agg["aupr_ci"] = [bounds.get(tuple(k), "-") for k in agg[keys].itertuples(index=False)]
     out = agg.merge(failed, on=keys, how="outer")
     out["problems"] = out["problems"].fillna("")
     out["repeats"] = out["repeats"].fillna(0).astype(int)

@@ -23,6 +23,7 @@ from grnbench.cache import ResultCache, key_of, task_key_payload
 from grnbench.dataset import Dataset
 from grnbench.errors import UserError
 from grnbench.manifest import build_manifest
+from grnbench.metrics import ScoredPairs
 from grnbench.protocols import ProtocolSpec, make_trial
 from grnbench.registry import MethodSpec, load_registry
 from grnbench.results import ResultRecord, write_edge_list, write_json, write_results
@@ -50,6 +51,9 @@ class RunConfig:
     cache_dir: Path | None = None  # default: OUT/cache
     use_cache: bool = True
     force: tuple[str, ...] = ()  # method names to recompute even when cached
+    #: model-initialisation seeds (``--seeds``): each method is fitted once per seed on the same
+    #: split; None: one fit with the trial's own seed
+    init_seeds: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -60,17 +64,22 @@ class RunSummary:
     wall_s: float
 
 
-def build_tasks(config: RunConfig, dataset: Dataset) -> list[Task]:
+def build_tasks(config: RunConfig, datasets: list[Dataset]) -> list[Task]:
+    seeds: tuple[int | None, ...] = config.init_seeds or (None,)
     return [
-        Task(method=m, dataset=dataset.name, protocol=p, repeat=r, seed=config.seed,
+        Task(method=m, dataset=d.name, protocol=p, repeat=r, seed=config.seed,
              split=config.split, top_k=config.top_k, plugins=config.plugins,
-             plugin_override=config.plugin_override)
-        for p in config.protocols for r in range(p.repeats) for m in config.methods
+             plugin_override=config.plugin_override, init_seed=s)
+        for d in datasets for p in config.protocols for r in range(p.repeats)
+        for m in config.methods for s in seeds
     ]
 
 
 def edges_filename(task: Task) -> str:
-    stem = f"{task.method.label}__{task.protocol.label}__r{task.repeat}"
+    """``METHOD__DATASET__PROTOCOL__rREPEAT[__sSEED].csv``: unique within a multi-dataset run."""
+    stem = f"{task.method.label}__{task.dataset}__{task.protocol.label}__r{task.repeat}"
+    if task.init_seed is not None:
+        stem += f"__s{task.init_seed}"
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", stem) + ".csv"
 
 
@@ -89,32 +98,35 @@ def save_edges(output: TaskOutput, task: Task, universe: EdgeUniverse, out_dir: 
     output.record.edges_file = f"edges/{name}"
 
 
-def run_benchmark(config: RunConfig, dataset: Dataset,
+def run_benchmark(config: RunConfig, datasets: Dataset | list[Dataset],
                   on_result: Callable[[Task, ResultRecord], None] | None = None,
                   on_start: Callable[[int, int], None] | None = None,
                   watch: TaskWatch | None = None) -> RunSummary:
-    """Run every task of ``config`` on ``dataset``; cached tasks are restored, not recomputed.
+    """Run every task of ``config`` on each dataset into one run folder; cached tasks are
+    restored, not recomputed.
 
     The folder is locked for the run (``grnbench.run_folder``); rows an earlier run left for
     other (method, dataset, protocol) combinations are kept. ``watch`` hears task starts and
     their progress events (task indices refer to ``build_tasks``' order).
     """
     started = time.time()
+    datasets = [datasets] if isinstance(datasets, Dataset) else list(datasets)
     out_dir = check_writable_dir(Path(config.out_dir), "--out")
     with run_folder_lock(out_dir):
-        return _run_locked(config, dataset, out_dir, started, on_result, on_start, watch)
+        return _run_locked(config, datasets, out_dir, started, on_result, on_start, watch)
 
 
-def _run_locked(config: RunConfig, dataset: Dataset, out_dir: Path, started: float,
+def _run_locked(config: RunConfig, datasets: list[Dataset], out_dir: Path, started: float,
                 on_result: Callable[[Task, ResultRecord], None] | None,
                 on_start: Callable[[int, int], None] | None, watch: TaskWatch | None) -> RunSummary:
-    universe = EdgeUniverse.from_dataset(dataset)
+    by_name = {d.name: d for d in datasets}
+    universes = {d.name: EdgeUniverse.from_dataset(d) for d in datasets}
     registry = load_registry(config.plugins, override=config.plugin_override)
-    tasks = build_tasks(config, dataset)
+    tasks = build_tasks(config, datasets)
     cache = None
     if config.use_cache:
         cache = ResultCache(check_writable_dir(Path(config.cache_dir or out_dir / "cache"), "--cache"))
-    payloads = [task_key_payload(t, registry, dataset.content_hash) for t in tasks]
+    payloads = [task_key_payload(t, registry, by_name[t.dataset].content_hash) for t in tasks]
     keys = [key_of(p) for p in payloads]
     slots: list[ResultRecord | None] = [None] * len(tasks)
     this_run = {(t.method.label, t.dataset, t.protocol.label) for t in tasks}
@@ -124,6 +136,12 @@ def _run_locked(config: RunConfig, dataset: Dataset, out_dir: Path, started: flo
 
     def finish(index: int, output: TaskOutput) -> None:
         task = tasks[index]
+        universe = universes[task.dataset]
+        if output.metrics_stale:  # cached before a metric of the catalogue existed: compute it now
+            trial = make_trial(universe, task.protocol, task.repeat, task.seed, task.split)
+            scored = ScoredPairs(universe.labels[output.test_index], output.scores, task.top_k, output.record.seed,
+                                 metric_catalogue.pair_columns(trial, universe))
+            output.record.set_metrics(metric_catalogue.compute_metrics(scored))
         save_edges(output, task, universe, out_dir)
         if cache is not None and not output.record.cached:
             cache.put(keys[index], output, payloads[index])
@@ -148,7 +166,7 @@ def _run_locked(config: RunConfig, dataset: Dataset, out_dir: Path, started: flo
         execute = run_serial if config.backend.serial else run_dask
         reason = "the backend returned no result for this task"
         try:
-            info = execute(to_run, {dataset.name: dataset}, config.backend, finish, watch)
+            info = execute(to_run, by_name, config.backend, finish, watch)
         except UserError:
             raise
         except Exception as exc:  # noqa: BLE001 - e.g. the scheduler went away: keep what finished
@@ -156,16 +174,20 @@ def _run_locked(config: RunConfig, dataset: Dataset, out_dir: Path, started: flo
             info = {"backend": "serial" if config.backend.serial else "dask", "error": reason}
         for index, task in to_run:  # every task leaves a row, whatever happened to the backend
             if slots[index] is None:
-                record = blank_record(task, dataset)
+                record = blank_record(task, by_name[task.dataset])
                 record.status, record.error = "failed", reason
                 finish(index, TaskOutput(record))
     records = [r for r in slots if r is not None]
     write_results(kept + records, out_dir)
     extra = {"dataset_files": config.dataset_files, "execution": info,
-             "cache": {"hits": hits, "computed": len(to_run)}}
+             "cache": {"hits": hits, "computed": len(to_run)}, "init_seeds": config.init_seeds,
+             "datasets": [d.summary() for d in datasets]}
     if cache is not None and cache.refused:
         extra["cache"]["refused_entries"] = len(cache.refused)
     if kept:
         extra["kept_from_earlier_runs"] = {"rows": len(kept), "methods": sorted({r.method for r in kept})}
-    write_json(out_dir / "manifest.json", build_manifest(config, dataset, started, time.time(), extra))
+    manifest = build_manifest(config, datasets[0], started, time.time(), extra)
+    if len(datasets) > 1:
+        manifest["dataset"] = {}  # one run, several datasets: see "datasets"
+    write_json(out_dir / "manifest.json", manifest)
     return RunSummary(records, hits, len(to_run), time.time() - started)

@@ -10,10 +10,12 @@ from grnbench.metric_catalogue import headline
 
 
 def _columns() -> list[tuple[str, str]]:
-    """The metric catalogue's headline columns; the sd of the first (the headline metric)."""
+    """The metric catalogue's headline columns; the sd and interval of the first (the headline
+    metric)."""
     first, *rest = headline()
-    return ([("method", "method"), ("protocol", "protocol"), ("repeats", "n"), (first.name, first.label),
-             (f"{first.name}_sd", "sd")] + [(c.name, c.label) for c in rest] + [("problems", "problems")])
+    return ([("method", "method"), ("dataset", "dataset"), ("protocol", "protocol"), ("repeats", "n"),
+             (first.name, first.label), (f"{first.name}_sd", "sd"), (f"{first.name}_ci", f"{first.label} 95% CI")]
+            + [(c.name, c.label) for c in rest] + [("problems", "problems")])
 
 
 def _cell(value: object) -> str:

@@ -36,10 +36,13 @@ class Task:
     plugins: tuple[str, ...] = ()
     #: the run's --plugin-override: plugin-file methods may replace installed ones
     plugin_override: bool = False
+    #: model-initialisation seed given to ``fit`` (``--seeds``); None: the trial's own seed
+    init_seed: int | None = None
 
     @property
     def label(self) -> str:
-        return f"{self.method.label} | {self.dataset} | {self.protocol.name} #{self.repeat}"
+        seed = "" if self.init_seed is None else f" seed {self.init_seed}"
+        return f"{self.method.label} | {self.dataset} | {self.protocol.name} #{self.repeat}{seed}"
 
 
 @dataclass
@@ -48,12 +51,15 @@ class TaskOutput:
     #: universe indices of the test pairs and their scores (None when the task failed)
     test_index: np.ndarray | None = None
     scores: np.ndarray | None = None
+    #: a cached entry stored before some metric of the catalogue existed: recompute its metrics
+    metrics_stale: bool = False
 
 
 def blank_record(task: Task, dataset: Dataset, method_params: dict | None = None) -> ResultRecord:
     return ResultRecord(
         method=task.method.label, dataset=task.dataset, dataset_hash=dataset.content_hash,
         protocol=task.protocol.label, repeat=task.repeat, seed=task.seed, split=task.split,
+        init_seed=task.seed if task.init_seed is None else task.init_seed,
         parameters=json.dumps(method_params if method_params is not None else dict(task.method.params),
                               sort_keys=True, default=str),
     )
@@ -75,8 +81,10 @@ def execute_task(task: Task, dataset: Dataset, client: object = None, n_threads:
         universe = EdgeUniverse.from_dataset(dataset)
         trial = make_trial(universe, task.protocol, task.repeat, task.seed, task.split)
         record.seed = trial.seed
+        record.init_seed = trial.seed if task.init_seed is None else task.init_seed
         result = fit_and_score(method, dataset, trial, universe=universe, client=client,
-                               n_threads=n_threads, progress=progress, on_progress=on_progress)
+                               n_threads=n_threads, progress=progress, on_progress=on_progress,
+                               init_seed=task.init_seed)
         record.n_train, record.n_validation, record.n_test = result.n_train, result.n_validation, result.n_test
         record.fit_wall_s, record.fit_cpu_s = result.fit_cost.wall_s, result.fit_cost.cpu_s
         record.score_wall_s, record.score_cpu_s = result.score_cost.wall_s, result.score_cost.cpu_s

@@ -73,20 +73,22 @@ def skip_reason(method: Method, dataset: Dataset | DatasetView) -> str | None:
 
 def training_data(method: Method, view: DatasetView, trial: Trial, universe: EdgeUniverse, *,
                   client: Any = None, n_threads: int = 1, on_progress: Any = None,
-                  progress: bool = False) -> TrainingData:
-    """What ``fit`` receives for ``trial``: the view, the trial seed and, for a supervised
-    method only, the train and validation pairs with their labels (copies)."""
+                  progress: bool = False, init_seed: int | None = None) -> TrainingData:
+    """What ``fit`` receives for ``trial``: the view, the seed (the trial's, or ``init_seed``
+    when several initialisations share one split) and, for a supervised method only, the
+    train and validation pairs with their labels (copies)."""
     train = validation = None
     if method.supervised:
         train = _labelled(trial.feature_pairs, universe.labels, trial.split.train)
         validation = _labelled(trial.feature_pairs, universe.labels, trial.split.validation)
-    return TrainingData(dataset=view, seed=trial.seed, train=train, validation=validation,
+    seed = trial.seed if init_seed is None else int(init_seed)
+    return TrainingData(dataset=view, seed=seed, train=train, validation=validation,
                         client=client, n_threads=n_threads, progress=progress, on_progress=on_progress)
 
 
 def fit_and_score(method: Method, dataset: Dataset, trial: Trial, *, universe: EdgeUniverse | None = None,
                   client: Any = None, n_threads: int = 1, on_progress: Any = None,
-                  progress: bool = False) -> TrialResult:
+                  progress: bool = False, init_seed: int | None = None) -> TrialResult:
     """Fit ``method`` on ``trial`` of ``dataset`` and score its test pairs.
 
     ``universe`` is ``EdgeUniverse.from_dataset(dataset)``, passed by callers that already
@@ -97,7 +99,7 @@ def fit_and_score(method: Method, dataset: Dataset, trial: Trial, *, universe: E
     universe = universe if universe is not None else EdgeUniverse.from_dataset(dataset)
     view = DatasetView.of(dataset)
     data = training_data(method, view, trial, universe, client=client, n_threads=n_threads,
-                         on_progress=on_progress, progress=progress)
+                         on_progress=on_progress, progress=progress, init_seed=init_seed)
     test = trial.split.test
     with ResourceMeter() as fit_cost:
         method.fit(data)

@@ -9,9 +9,9 @@ built-in, an entry-point key that is not the method's name) and must be caught.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import pickletools
-import os
 import sys
 import textwrap
 from pathlib import Path

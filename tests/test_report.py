@@ -112,7 +112,7 @@ def test_report_is_one_self_contained_file(html: str, run_dir: Path) -> None:
 
 def test_sections_shown_when_their_data_exists(html: str) -> None:
     ids = re.findall(r'<section id="([^"]+)"', html)
-    assert ids == ["sec-run", "sec-comparison", "sec-accuracy", "sec-time", "sec-robustness",
+    assert ids == ["sec-run", "sec-comparison", "sec-statistics", "sec-accuracy", "sec-time", "sec-robustness",
                    "sec-network", "sec-failures"]  # no PSGRN variants were run: no ablations
 
 
@@ -138,13 +138,17 @@ def test_comparison_table_matches_results(html: str, run_dir: Path) -> None:
     results = pd.read_csv(run_dir / "results.csv")
     standard = results[results["protocol"] == "standard"].set_index("method")
     table = as_frame(tables_of(html)["comparison"])
-    assert list(table.columns) == ["method", "AUPR", "AUPR ratio", "AUROC", "early precision",
-                                   "fit s", "score s", "peak MB", "status"]
+    assert list(table.columns) == ["method", "AUPR", "AUPR 95% CI", "AUPR ratio", "AUROC", "early precision",
+                                   "test pairs", "positives", "vs random", "fit s", "score s", "peak MB", "status"]
     table = table.set_index("method")
     for method in ("random", "correlation"):
         assert table.loc[method, "AUPR"] == f"{standard.loc[method, 'aupr']:.3f}"
         assert table.loc[method, "AUROC"] == f"{standard.loc[method, 'auroc']:.3f}"
         assert table.loc[method, "status"] == "ok"
+        row = standard.loc[method]
+        assert table.loc[method, "AUPR 95% CI"] == f"[{row['aupr_ci_low']:.3f}, {row['aupr_ci_high']:.3f}]"
+        assert table.loc[method, "test pairs"] == f"{row['n_test']:,}"
+        assert table.loc[method, "positives"] == f"{row['n_positives']:,}"
     assert table.loc["always-fails", "status"] == "1 failed"
     assert table.loc["always-fails", "AUPR"] == "–"
     ordered = [m for m in table.index if m != "always-fails"]
@@ -220,7 +224,7 @@ def test_report_command_rerenders_without_running(run_dir: Path) -> None:
 def test_only_sections_with_data_for_a_standard_run(tmp_path: Path) -> None:
     run = small_run(tmp_path / "std", "random", "standard")
     ids = re.findall(r'<section id="([^"]+)"', render_report(run))
-    assert ids == ["sec-run", "sec-comparison", "sec-accuracy", "sec-time", "sec-network"]
+    assert ids == ["sec-run", "sec-comparison", "sec-statistics", "sec-accuracy", "sec-time", "sec-network"]
 
 
 def _copy_with_changed_hash(run_dir: Path, copy: Path, drop_labels: bool) -> None:

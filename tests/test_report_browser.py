@@ -202,3 +202,26 @@ def test_report_in_headless_chromium(tmp_path: Path) -> None:
     png = screenshot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
     print(f"screenshot: {screenshot}")
+
+
+def test_multi_dataset_report_with_statistics_in_headless_chromium(tmp_path: Path) -> None:
+    """Three methods on three datasets with two initialisation seeds: the statistics sections,
+    heatmap, critical-difference diagram and seed spread all render, offline, without errors."""
+    binary = find_browser()
+    if binary is None:
+        pytest.skip("no Chromium/Chrome installed (apt-get install chromium)")
+    from test_report import small_run
+
+    from grnbench.report import write_report
+
+    run = small_run(tmp_path / "run", "random,correlation,grnboost2:n_estimators=60,learning_rate=0.1",
+                    "standard", "--seeds", "0,1", dataset="dream4-10-1,dream4-10-2,dream4-10-3")
+    report = write_report(run)
+    state, sort, problems = open_report(report, tmp_path / "report.png", binary)
+    assert problems == [], f"console errors or network requests: {problems}"
+    assert {"sec-statistics", "sec-across", "sec-seeds"} <= set(state["sections"])
+    assert state["comparisonRows"] == 9
+    # AUPR bars, 3 × (PR + ROC), heatmap, CD diagram, seed spread
+    assert state["figures"] == 10 and state["figuresLoaded"] == 10, state
+    assert all(src.startswith("data:image/svg+xml") for src in state["figureSources"])
+    assert sort["up"] == sorted(sort["up"]) and sort["down"] == sorted(sort["down"], reverse=True)

@@ -30,17 +30,39 @@ def expected(runs: list[Path], protocol: str) -> pd.DataFrame:
 def test_csv_merges_runs_into_method_by_dataset(runs: list[Path], capsys) -> None:
     assert main(["table", *map(str, runs), "--format", "csv"]) == 0
     table = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("method")
-    assert list(table.columns) == ["dream4-10-1", "dream4-10-2"]
+    assert list(table.columns) == ["dream4-10-1", "dream4-10-1 ci_low", "dream4-10-1 ci_high",
+                                   "dream4-10-2", "dream4-10-2 ci_low", "dream4-10-2 ci_high", "mean rank"]
     assert list(table.index) == ["random", "correlation"]
     truth = expected(runs, "standard")
     for (method, dataset), row in truth.iterrows():
         assert table.loc[method, dataset] == pytest.approx(row["mean"], rel=1e-5)
 
 
+def test_csv_intervals_are_each_tasks_bootstrap_interval(runs: list[Path], capsys) -> None:
+    """One task per cell (standard protocol): the interval is that task's own bootstrap interval."""
+    assert main(["table", *map(str, runs), "--format", "csv"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("method")
+    frame = pd.concat([pd.read_csv(r / "results.csv") for r in runs])
+    for row in frame[frame["protocol"] == "standard"].itertuples():
+        assert table.loc[row.method, f"{row.dataset} ci_low"] == pytest.approx(row.aupr_ci_low, rel=1e-5)
+        assert table.loc[row.method, f"{row.dataset} ci_high"] == pytest.approx(row.aupr_ci_high, rel=1e-5)
+        assert row.aupr_ci_low <= row.aupr <= row.aupr_ci_high
+
+
+def test_mean_rank_averages_the_ranks_over_datasets(runs: list[Path], capsys) -> None:
+    assert main(["table", *map(str, runs), "--format", "csv"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("method")
+    truth = expected(runs, "standard")["mean"].unstack("dataset")
+    ranks = truth.rank(axis=0, ascending=False).mean(axis=1)
+    for method, rank in ranks.items():
+        assert table.loc[method, "mean rank"] == pytest.approx(rank)
+
+
 def test_csv_has_sd_columns_when_there_were_repeats(runs: list[Path], capsys) -> None:
     assert main(["table", *map(str, runs), "--format", "csv", "--protocol", "noise"]) == 0
     table = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("method")
-    assert list(table.columns) == ["dream4-10-1", "dream4-10-1 sd", "dream4-10-2", "dream4-10-2 sd"]
+    assert list(table.columns) == [f"{d}{s}" for d in ("dream4-10-1", "dream4-10-2")
+                                   for s in ("", " sd", " ci_low", " ci_high")] + ["mean rank"]
     truth = expected(runs, "noise")
     assert truth.loc[("correlation", "dream4-10-2"), "size"] == 3
     for (method, dataset), row in truth.iterrows():
@@ -51,36 +73,41 @@ def test_csv_has_sd_columns_when_there_were_repeats(runs: list[Path], capsys) ->
 def test_markdown_bolds_the_best_method_per_dataset(runs: list[Path], capsys) -> None:
     assert main(["table", *map(str, runs), "--format", "markdown"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "| method | dream4-10-1 | dream4-10-2 |" and lines[1] == "|---|---:|---:|"
+    assert lines[0] == "| method | dream4-10-1 | dream4-10-2 | mean rank |" and lines[1] == "|---|---:|---:|---:|"
     truth = expected(runs, "standard")["mean"]
     cells = {line.split(" | ")[0].strip("| "): line.strip("|").split("|")[1:] for line in lines[2:]}
     for j, dataset in enumerate(["dream4-10-1", "dream4-10-2"]):
         best = truth.xs(dataset, level="dataset").idxmax()
         for method, row in cells.items():
             text = row[j].strip()
-            assert (text == f"**{truth[(method, dataset)]:.3f}**") == (method == best)
-            assert text.strip("*") == f"{truth[(method, dataset)]:.3f}"
+            assert text.startswith("**") == (method == best)
+            mean, interval = text.strip("*").split(" [")
+            assert mean == f"{truth[(method, dataset)]:.3f}"
+            low, high = (float(x) for x in interval.rstrip("]").split(", "))
+            assert low <= float(mean) <= high
 
 
 def test_latex_is_a_booktabs_tabular_with_mean_and_sd(runs: list[Path]) -> None:
     table = method_dataset_table(load_runs(runs), "auroc", "noise")
     latex = format_table(table, "latex", "auroc")
     lines = latex.splitlines()
-    assert lines[0] == r"\begin{tabular}{lrr}" and lines[1] == r"\toprule" and lines[-1] == r"\end{tabular}"
-    assert lines[2] == r"method & dream4-10-1 & dream4-10-2 \\"
+    assert lines[1] == r"\toprule" and lines[-1] == r"\end{tabular}"
+    assert lines[0] == r"\begin{tabular}{lrrr}"
+    assert lines[2] == r"method & dream4-10-1 & dream4-10-2 & mean rank \\"
     assert r"$\pm$" in latex and r"\textbf{" in latex
     assert sum(line.endswith(r"\\") for line in lines) == 3
 
 
 def test_latex_escapes_names_and_failures_show_status() -> None:
     table = pd.DataFrame({"method": ["my_method", "b&c"], "dataset": ["maize_1", "maize_1"],
-                          "mean": [0.5, float("nan")], "sd": [float("nan")] * 2, "repeats": [1, 0],
-                          "status": ["ok", "1 timeout"]})
+                          "mean": [0.5, float("nan")], "sd": [float("nan")] * 2,
+                          "ci_low": [float("nan")] * 2, "ci_high": [float("nan")] * 2, "repeats": [1, 0],
+                          "status": ["ok", "1 timeout"], "mean_rank": [1.0, float("nan")]})
     latex = format_table(table, "latex")
-    assert r"my\_method & \textbf{0.500} \\" in latex and r"b\&c & 1 timeout \\" in latex
+    assert r"my\_method & \textbf{0.500} & 1.00 \\" in latex and r"b\&c & 1 timeout & -- \\" in latex
     assert "maize\\_1" in latex
     markdown = format_table(table, "markdown")
-    assert "| b&c | 1 timeout |" in markdown
+    assert "| b&c | 1 timeout | – |" in markdown
 
 
 def test_time_metrics_bold_the_fastest(runs: list[Path]) -> None:
