@@ -20,6 +20,7 @@ from pathlib import Path
 from grnbench.backends import BackendOptions, run_dask, run_serial
 from grnbench.cache import ResultCache, task_key
 from grnbench.dataset import Dataset
+from grnbench.datasets.beeline import save_ranked_edges
 from grnbench.manifest import build_manifest
 from grnbench.protocols import ProtocolSpec
 from grnbench.registry import MethodSpec, load_registry
@@ -76,6 +77,7 @@ def save_edges(output: TaskOutput, task: Task, universe: EdgeUniverse, out_dir: 
     regs, tgts = universe.names(output.test_index)
     name = edges_filename(task)
     write_edge_list(edges_dir / name, regs, tgts, output.scores)
+    save_ranked_edges(out_dir, name, regs, tgts, output.scores)  # BEELINE's layout, for BLEval
     output.record.edges_file = f"edges/{name}"
 
 
