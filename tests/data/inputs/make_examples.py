@@ -71,12 +71,17 @@ def main() -> None:
     trunk = series(rng, 6)
     cells, columns, pt1, pt2 = [], [], [], []
     for k in range(6):  # shared early cells: on both trajectories
-        cells.append(f"c{len(cells) + 1}"); columns.append(trunk[:, k]); pt1.append(k); pt2.append(k)
+        cells.append(f"c{len(cells) + 1}")
+        columns.append(trunk[:, k])
+        pt1.append(k)
+        pt2.append(k)
     for branch in (1, 2):
         block = series(rng, 8)
         for k in range(8):
-            cells.append(f"c{len(cells) + 1}"); columns.append(block[:, k])
-            pt1.append(6 + k if branch == 1 else None); pt2.append(6 + k if branch == 2 else None)
+            cells.append(f"c{len(cells) + 1}")
+            columns.append(block[:, k])
+            pt1.append(6 + k if branch == 1 else None)
+            pt2.append(6 + k if branch == 2 else None)
     expr = pd.DataFrame(np.column_stack(columns), index=genes, columns=cells)
     expr.to_csv(bee / "ExpressionData.csv", float_format="%.4f")
     pt = pd.DataFrame({"PseudoTime1": pt1, "PseudoTime2": pt2}, index=cells)
