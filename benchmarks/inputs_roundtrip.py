@@ -50,6 +50,8 @@ def main() -> int:
     parser.add_argument("--dataset", default="ecoli-cold")
     parser.add_argument("--methods", default="genie3,node,psgrn:epochs=3")
     parser.add_argument("--workers", default="2")
+    parser.add_argument("--only", choices=["bundled", "files", "compare"],
+                        help="run one side (e.g. both sides at once in two shells), or only compare")
     args = parser.parse_args()
     files = export(args.dataset, args.out / "files")
     bundled = load_dataset(args.dataset)
@@ -62,8 +64,12 @@ def main() -> int:
             "files": [*common, "--expression", str(files["expression"]), "--samples", str(files["samples"]),
                       "--gold-standard", str(files["gold_standard"]), "--tfs", str(files["tfs"])]}
     for label, cli in runs.items():
+        if args.only and args.only != label:
+            continue
         out = args.out / label
         subprocess.run([sys.executable, "-m", "grnbench", *cli, "--out", str(out)], check=False)
+    if args.only in ("bundled", "files"):
+        return 0
     a = pd.read_csv(args.out / "bundled" / "results.csv")
     b = pd.read_csv(args.out / "files" / "results.csv")
     columns = ["method", "status", "aupr", "auroc", "early_precision", "n_test"]

@@ -117,7 +117,7 @@ def user_inputs(args: argparse.Namespace):
     """The user's own files, or None when the run uses a catalogue dataset."""
     from grnbench.datasets.user_files import UserInputs
 
-    given = [args.expression, args.gold_standard, args.beeline_dir, args.samples, args.time_key,
+    given = [args.expression, args.gold_standard, args.beeline_dir, args.samples, args.tfs, args.time_key,
              args.series_key, args.layer, args.gold_header]
     if not any(given):
         return None
