@@ -53,7 +53,7 @@ def main() -> int:
     parser.add_argument("--only", choices=["bundled", "files", "compare"],
                         help="run one side (e.g. both sides at once in two shells), or only compare")
     args = parser.parse_args()
-    files = export(args.dataset, args.out / "files")
+    files = export(args.dataset, args.out / "inputs")
     bundled = load_dataset(args.dataset)
     user = load_table_dataset(files["expression"], files["gold_standard"], files["tfs"],
                               samples=files["samples"])
