@@ -128,3 +128,30 @@ def test_live_anndata_replicates_without_series_column_are_refused(tmp_path, ann
     gold.write_text("A\tB\t1\n")
     with pytest.raises(DataError, match="two samples at time 0.*own series"):
         load_table_dataset(path, gold)
+
+
+def test_pandas2_style_encoding_with_csr_x_is_read(tmp_path):
+    """anndata under pandas 2 writes indexes as plain ``string-array`` datasets; built by hand here."""
+    import h5py
+
+    path = tmp_path / "p2.h5ad"
+    dense = np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 0.0], [4.0, 0.0, 5.0]])  # obs × var
+    strings = h5py.string_dtype()
+    with h5py.File(path, "w") as h5:
+        h5.attrs.update({"encoding-type": "anndata", "encoding-version": "0.1.0"})
+        x = h5.create_group("X")
+        x.attrs.update({"encoding-type": "csr_matrix", "encoding-version": "0.1.0", "shape": [3, 3]})
+        x["data"], x["indices"], x["indptr"] = [1.0, 2.0, 3.0, 4.0, 5.0], [0, 2, 1, 0, 2], [0, 2, 3, 5]
+        for name, index, columns in (("obs", ["s2", "s0", "s1"], {"time": [2.0, 0.0, 1.0]}),
+                                     ("var", ["A", "B", "C"], {})):
+            group = h5.create_group(name)
+            group.attrs.update({"encoding-type": "dataframe", "encoding-version": "0.2.0", "_index": "_index",
+                                "column-order": list(columns)})
+            group.create_dataset("_index", data=index, dtype=strings).attrs["encoding-type"] = "string-array"
+            for key, values in columns.items():
+                group[key] = values
+    gold = tmp_path / "g.tsv"
+    gold.write_text("A\tB\t1\n")
+    ds = load_table_dataset(path, gold)
+    assert ds.times.tolist() == [0.0, 1.0, 2.0]
+    np.testing.assert_array_equal(ds.expression, dense[[1, 2, 0]].T)  # s0, s1, s2 in time order
