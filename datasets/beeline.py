@@ -13,8 +13,9 @@ How grnbench reads it: each pseudotime column is one series, made of the cells t
 value there, in pseudotime order (ties keep the file order). A cell on several trajectories
 (the shared early cells of a branching process) is a sample of each of them, so it appears
 once per trajectory; methods that difference in time then never step from one branch into
-another. A cell with no pseudotime at all is refused. ``refNetwork.csv`` has a header, as
-BEELINE always writes and reads it (``--gold-header no`` overrides).
+another. A cell with no pseudotime at all is refused. ``refNetwork.csv``'s header
+(``Gene1,Gene2``, always there in BEELINE's files) is found like any gold standard's: a first
+row naming no gene of the expression; a headerless file keeps its first edge.
 
 The writer puts every finished task's ranked edges at
 ``RUN/beeline/<edge-list stem>/rankedEdges.csv``: tab-separated ``Gene1 Gene2 EdgeWeight``,
@@ -58,9 +59,8 @@ def load_beeline_dir(folder: str | Path, tfs: str | Path | None = None, name: st
                                     f"(genes × cells), {PSEUDOTIME} and {REFERENCE}")
     matrix = read_expression_matrix(expression)
     layout = pseudotime_layout(folder / PSEUDOTIME, matrix.samples)
-    header = gold_header if gold_header is not None else (True if gold_standard is None else None)
     return build_dataset(matrix.genes, matrix.values, layout, gold, tfs, name or folder.name,
-                         f"BEELINE input folder {folder}", str(expression), header)
+                         f"BEELINE input folder {folder}", str(expression), gold_header)
 
 
 def pseudotime_layout(path: Path, cells: tuple[str, ...]) -> SampleLayout:

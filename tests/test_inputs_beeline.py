@@ -92,3 +92,9 @@ def test_writer_ranks_best_first_with_stable_ties(tmp_path):
                               np.array(["x", "y", "z"]), np.array([0.1, 0.5, 0.1]))
     frame = pd.read_csv(path, sep="\t")
     assert frame["Gene1"].tolist() == ["b", "a", "c"]
+
+
+def test_headerless_ref_network_keeps_its_first_edge(folder):
+    lines = (folder / "refNetwork.csv").read_text().splitlines()
+    (folder / "refNetwork.csv").write_text("\n".join(lines[1:]) + "\n")
+    assert load_beeline_dir(folder).gold_standard == load_beeline_dir(BEELINE).gold_standard
