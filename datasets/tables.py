@@ -1,14 +1,27 @@
-"""Readers for plain expression matrices and edge lists, validated at the boundary.
+"""Readers for expression tables and edge lists, and the one builder of user datasets.
+
+Tables are CSV/TSV/xlsx, plain or gzip/bz2/xz/zip-compressed. The expression header is read
+verbatim (pandas would rename a repeated ``0`` to ``0.1``), so repeated or restarting sample
+times are caught (``samples.py``) instead of becoming fake times. Gold-standard headers are
+detected by content that cannot be an edge, never by what a gene name looks like.
 
 Every user mistake becomes a one-line ``DataError`` naming the file and the problem:
-missing file, non-numeric values, NaN/inf, duplicated genes, a gold standard naming genes
-that are not in the matrix, TFs missing from the matrix, an empty gold standard.
+missing file, non-numeric values, NaN/inf, duplicated genes or samples, a gold standard naming
+genes that are not in the matrix, TFs missing from the matrix, an empty gold standard.
 """
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
+import io
+import lzma
+import zipfile
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -16,29 +29,104 @@ import pandas as pd
 from grnbench.dataset import Dataset, validate_matrix
 from grnbench.errors import DataError
 
+from .samples import ObsKeys, SampleLayout, layout_from_names, layout_from_sheet
 
-def read_table(path: str | Path, header: bool = True) -> pd.DataFrame:
-    """Read a CSV/TSV/xlsx table as strings; the separator is sniffed from the first line."""
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}
+
+
+def compression_of(path: Path) -> str | None:
+    """pandas' name of the file's compression, from its last suffix (``.tsv.gz`` → gzip)."""
+    return COMPRESSIONS.get(path.suffix.lower())
+
+
+def open_text(path: Path) -> IO[str]:
+    """Open a plain or gzip/bz2/xz/zip-compressed table as text (a zip must hold one file)."""
+    kind = compression_of(path)
+    if kind == "gzip":
+        return gzip.open(path, "rt", newline="")
+    if kind == "bz2":
+        return bz2.open(path, "rt", newline="")
+    if kind == "xz":
+        return lzma.open(path, "rt", newline="")
+    if kind == "zip":
+        archive = zipfile.ZipFile(path)
+        members = [m for m in archive.namelist() if not m.endswith("/")]
+        if len(members) != 1:
+            raise DataError(path, f"a zipped table must hold exactly one file, found {len(members)}")
+        return io.TextIOWrapper(archive.open(members[0]), newline="")
+    return path.open(newline="")
+
+
+def _separator(first_line: str) -> str:
+    return "\t" if "\t" in first_line else "," if "," in first_line else r"\s+"
+
+
+def read_table(path: str | Path, header: bool = True, skip_rows: int = 0) -> pd.DataFrame:
+    """Read a CSV/TSV/xlsx table as strings; the separator is sniffed from the first line.
+
+    gzip, bz2, xz and zip compression are recognised by the last suffix (``expr.tsv.gz``).
+    With ``header=True`` pandas takes the first row as column names and renames duplicates
+    (``0`` → ``0.1``): readers that must see duplicate names use ``read_header_and_body``.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "file not found")
     try:
         if path.suffix.lower() in (".xlsx", ".xls"):
             return pd.read_excel(path, header=0 if header else None, dtype=str, keep_default_na=False,
-                                 na_values=[""])
-        with path.open(newline="") as fh:
+                                 na_values=[""], skiprows=skip_rows)
+        with open_text(path) as fh:
             first = fh.readline()
         if not first.strip():
             raise DataError(path, "the file is empty")
-        sep = "\t" if "\t" in first else "," if "," in first else r"\s+"
+        sep = _separator(first)
         # only empty cells are missing: gene IDs such as "NA" or "NULL" are real identifiers
-        return pd.read_csv(path, sep=sep, header=0 if header else None, dtype=str,
-                           keep_default_na=False, na_values=[""],
+        return pd.read_csv(path, sep=sep, header=0 if header else None, dtype=str, skiprows=skip_rows,
+                           keep_default_na=False, na_values=[""], compression=compression_of(path),
                            engine="python" if sep == r"\s+" else "c", quoting=csv.QUOTE_MINIMAL)
     except DataError:
         raise
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(path, f"cannot parse as a table ({str(exc).splitlines()[0]})") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, OSError,
+            EOFError, zipfile.BadZipFile) as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(path, f"cannot parse as a table ({first_line})") from None
+
+
+def read_header_and_body(path: str | Path) -> tuple[list[str], pd.DataFrame]:
+    """The header row exactly as written (duplicates kept, never renamed) and the data rows.
+
+    A header one field shorter than the data rows (R's ``write.csv`` layout, as in BEELINE's
+    files) gets an empty first name, so ``header[k]`` always names column ``k`` of the body.
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xls"):
+        raw = read_table(path, header=False)
+        return _names(raw.iloc[0]), raw.iloc[1:].reset_index(drop=True)
+    if not path.is_file():
+        raise DataError(path, "file not found")
+    try:
+        with open_text(path) as fh:
+            first, second = fh.readline(), fh.readline()
+    except (OSError, EOFError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
+        raise DataError(path, f"cannot read ({type(exc).__name__}: {exc})") from None
+    if not first.strip():
+        raise DataError(path, "the file is empty")
+    header = _split_line(first)
+    if second.strip() and len(_split_line(second)) == len(header) + 1:
+        return [""] + header, read_table(path, header=False, skip_rows=1)
+    raw = read_table(path, header=False)
+    return _names(raw.iloc[0]), raw.iloc[1:].reset_index(drop=True)
+
+
+def _names(row: pd.Series) -> list[str]:
+    return ["" if pd.isna(v) else str(v).strip() for v in row]
+
+
+def _split_line(line: str) -> list[str]:
+    sep = _separator(line)
+    if sep == r"\s+":
+        return line.split()
+    return [field.strip() for field in next(csv.reader([line.rstrip("\r\n")], delimiter=sep))]
 
 
 def numeric_block(frame: pd.DataFrame, path: str | Path, row_names: list[str]) -> np.ndarray:
@@ -53,41 +141,73 @@ def numeric_block(frame: pd.DataFrame, path: str | Path, row_names: list[str]) -
     return values
 
 
-def read_expression(path: str | Path) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Genes × samples matrix: first column gene IDs, header row sample names.
+@dataclass(frozen=True)
+class ExpressionMatrix:
+    """A genes × samples matrix as read, columns in file order, with the sample names."""
 
-    When every sample name is a number it is taken as the sample's time; otherwise samples
-    are taken to be equally spaced in column order.
-    """
-    frame = read_table(path)
-    if frame.shape[1] < 2:
+    genes: tuple[str, ...]
+    values: np.ndarray
+    samples: tuple[str, ...]
+    path: str
+
+
+def read_expression_matrix(path: str | Path) -> ExpressionMatrix:
+    """Genes × samples matrix: first column gene IDs, header row sample names (read verbatim)."""
+    header, body = read_header_and_body(path)
+    if body.shape[1] < 2 or body.shape[0] < 1:
         raise DataError(path, "expected a first column of gene IDs and at least one sample column")
-    genes = frame.iloc[:, 0].astype(str).str.strip().tolist()
+    ids = body.iloc[:, 0]
+    if ids.isna().any():
+        row = int(np.flatnonzero(ids.isna().to_numpy())[0])
+        raise DataError(path, f"missing gene ID on data row {row + 1}; every row needs a gene ID in the first column")
+    genes = ids.astype(str).str.strip().tolist()
     dups = sorted({g for g in genes if genes.count(g) > 1}) if len(set(genes)) != len(genes) else []
     if dups:
         raise DataError(path, f"duplicated gene IDs: {', '.join(dups[:5])}; each gene must appear once")
-    values = numeric_block(frame.iloc[:, 1:], path, genes)
-    try:
-        times = np.array([float(c) for c in frame.columns[1:]])
-    except ValueError:
-        times = np.arange(values.shape[1], dtype=float)
-    return genes, values, times
+    block = body.iloc[:, 1:]
+    block.columns = header[1:]
+    values = numeric_block(block, path, genes)
+    return ExpressionMatrix(tuple(genes), values, tuple(header[1:]), str(path))
 
 
-def read_edge_list(path: str | Path) -> list[tuple[str, str]]:
-    """``regulator target [label]`` rows; rows with label 0 are negatives and are dropped."""
+def read_expression(path: str | Path) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Genes × samples matrix of one series: genes, values and the times read from sample names.
+
+    Numeric sample names are the times (and must increase); other names mean equally spaced
+    samples in column order. Several series need a sample sheet (``load_table_dataset``).
+    """
+    matrix = read_expression_matrix(path)
+    layout = layout_from_names(matrix.samples, path)
+    return list(matrix.genes), matrix.values[:, layout.order], layout.times
+
+
+def read_edge_list(path: str | Path, genes: Collection[str] | None = None,
+                   header: bool | None = None) -> list[tuple[str, str]]:
+    """``regulator target [label]`` rows; rows with label 0 are negatives and are dropped.
+
+    A third column of ``+``/``-`` (BEELINE's ``Type``) is a sign: every row is an edge. The
+    first row is a header when ``header`` is True, never when False, and otherwise only when
+    its content cannot be an edge (``first_row_is_header``), never because of what a gene
+    name looks like (``TFAP2``, ``gene1`` are genes).
+    """
     frame = read_table(path, header=False)
     if frame.shape[1] < 2:
         raise DataError(path, "expected columns: regulator, target and optionally label (1 = edge)")
-    first = frame.iloc[0].astype(str).str.lower().tolist()
-    if any(word in first[0] for word in ("regulator", "source", "tf", "gene1")):
+    if header is None:
+        header = first_row_is_header(frame, genes)
+    if header:
         frame = frame.iloc[1:]
+    if frame.empty:
+        raise DataError(path, "the gold standard has no edges below its header row")
     edges = frame.iloc[:, :2].astype(str).apply(lambda s: s.str.strip())
-    if frame.shape[1] >= 3:
+    if frame.shape[1] >= 3 and not _is_sign_column(frame.iloc[:, 2]):
         labels = pd.to_numeric(frame.iloc[:, 2], errors="coerce")
-        if labels.isna().any() or not labels.isin([0, 1]).all():
-            row = int(np.flatnonzero(labels.isna().to_numpy() | ~labels.isin([0, 1]).to_numpy())[0])
-            raise DataError(path, f"label column must be 0 or 1, found {frame.iloc[row, 2]!r} on data row {row + 1}")
+        bad = labels.isna().to_numpy() | ~labels.isin([0, 1]).to_numpy()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            hint = "" if header else "; if the first row is a header, pass --gold-header yes"
+            raise DataError(path, f"label column must be 0 or 1 (or +/- for a signed edge list), found "
+                                  f"{frame.iloc[row, 2]!r} on row {row + 1 + int(header)}{hint if row == 0 else ''}")
         edges = edges[labels.to_numpy() == 1]
     result = list(dict.fromkeys(zip(edges.iloc[:, 0], edges.iloc[:, 1], strict=True)))
     if not result:
@@ -95,30 +215,96 @@ def read_edge_list(path: str | Path) -> list[tuple[str, str]]:
     return result
 
 
-def read_gene_list(path: str | Path) -> list[str]:
+def first_row_is_header(frame: pd.DataFrame, genes: Collection[str] | None) -> bool:
+    """Whether the first row of a headerless-read edge list is a header, by content alone.
+
+    With the expression's genes known: a header exactly when neither of its first two names is
+    a gene. A real edge always names genes (an edge with an unknown gene is refused anyway), so
+    this never drops one. Without genes (a bundled file): a header when its third field is not
+    a number while every other row's third field is one (a label or weight column).
+    """
+    first = [str(v).strip() for v in frame.iloc[0, :3]]
+    if genes is not None:
+        gene_set = genes if isinstance(genes, (set, frozenset)) else set(genes)
+        return first[0] not in gene_set and first[1] not in gene_set
+    if frame.shape[1] < 3 or len(frame) < 2:
+        return False
+    third = pd.to_numeric(frame.iloc[:, 2], errors="coerce")
+    return bool(third.iloc[0] != third.iloc[0] and third.iloc[1:].notna().all())
+
+
+def _is_sign_column(column: pd.Series) -> bool:
+    values = column.dropna().astype(str).str.strip()
+    return len(values) > 0 and values.isin(["+", "-"]).all()
+
+
+def read_gene_list(path: str | Path, genes: Collection[str] | None = None) -> list[str]:
+    """One gene per row (first column); a first row that is not a gene, when all others are, is a header."""
     frame = read_table(path, header=False)
-    return list(dict.fromkeys(frame.iloc[:, 0].astype(str).str.strip()))
+    names = list(dict.fromkeys(frame.iloc[:, 0].astype(str).str.strip()))
+    if genes is not None and len(names) > 1:
+        gene_set = set(genes)
+        if names[0] not in gene_set and all(n in gene_set for n in names[1:]):
+            names = names[1:]
+    return names
 
 
-def load_table_dataset(expression: str | Path, gold_standard: str | Path,
-                       tfs: str | Path | None = None, name: str | None = None) -> Dataset:
-    """A dataset from a genes × samples matrix, an edge list and an optional TF list.
+def dataset_name(path: str | Path) -> str:
+    """``expr.tsv.gz`` → ``expr``: the file name without compression and table suffixes."""
+    path = Path(path)
+    if compression_of(path):
+        path = path.with_suffix("")
+    return path.stem
+
+
+def build_dataset(genes: Sequence[str], values: np.ndarray, layout: SampleLayout,
+                  gold_standard: str | Path, tfs: str | Path | None, name: str, source: str,
+                  origin: str, gold_header: bool | None = None,
+                  edges: list[tuple[str, str]] | None = None) -> Dataset:
+    """The ``Dataset`` of user inputs, shared by every input kind (tables, h5ad, BEELINE).
 
     Without a TF list, the TFs are the regulators of the gold standard.
     """
-    genes, values, times = read_expression(expression)
-    edges = read_edge_list(gold_standard)
     gene_set = set(genes)
+    if edges is None:
+        edges = read_edge_list(gold_standard, gene_set, gold_header)
     unknown = sorted({g for e in edges for g in e if g not in gene_set})
     if unknown:
-        raise DataError(gold_standard, f"names {len(unknown)} gene(s) not in {expression}, e.g. {', '.join(unknown[:5])}; use the same gene IDs in both files")
-    tf_list = read_gene_list(tfs) if tfs else list(dict.fromkeys(r for r, _ in edges))
+        hint = ""
+        if gold_header is None and any(g in unknown for g in edges[0]):
+            hint = " (a first row is taken as a header only when neither name is a gene; --gold-header yes|no overrides)"
+        raise DataError(gold_standard, f"names {len(unknown)} gene(s) not in {origin}, e.g. {', '.join(unknown[:5])}; "
+                                       f"use the same gene IDs in both files{hint}")
+    tf_list = read_gene_list(tfs, gene_set) if tfs else list(dict.fromkeys(r for r, _ in edges))
     missing = [t for t in tf_list if t not in gene_set]
     if missing:
-        raise DataError(tfs or gold_standard, f"{len(missing)} TF(s) not in {expression}, e.g. {', '.join(missing[:5])}")
+        raise DataError(tfs or gold_standard, f"{len(missing)} TF(s) not in {origin}, e.g. {', '.join(missing[:5])}")
     return Dataset(
-        name=name or Path(expression).stem, genes=tuple(genes), expression=values, times=times,
-        series=np.zeros(len(times), dtype=np.int64), tfs=tuple(tf_list),
-        gold_standard=frozenset(edges), source=f"user files {expression}, {gold_standard}",
-        licence="user data", origin=str(expression),
+        name=name, genes=tuple(genes), expression=np.ascontiguousarray(values[:, layout.order]),
+        times=layout.times, series=layout.series, tfs=tuple(tf_list), gold_standard=frozenset(edges),
+        source=source, licence="user data", description=f"user data: {layout.describe()}", origin=origin,
     )
+
+
+def load_table_dataset(expression: str | Path, gold_standard: str | Path,
+                       tfs: str | Path | None = None, name: str | None = None, *,
+                       samples: str | Path | None = None, gold_header: bool | None = None,
+                       obs_keys: ObsKeys | None = None) -> Dataset:
+    """A dataset from an expression file, an edge list, an optional TF list and sample sheet.
+
+    ``expression`` is a genes × samples table (CSV/TSV/xlsx, optionally compressed) or an
+    AnnData ``.h5ad`` file (samples × genes, see ``anndata_reader``). Without a sample sheet,
+    the samples form one series whose times are the numeric column names.
+    """
+    if Path(expression).suffix.lower() == ".h5ad":
+        from .anndata_reader import read_h5ad
+
+        matrix, layout = read_h5ad(expression, obs_keys or ObsKeys(), samples)
+    else:
+        matrix = read_expression_matrix(expression)
+        layout = (layout_from_sheet(matrix.samples, samples, expression) if samples
+                  else layout_from_names(matrix.samples, expression))
+    files = ", ".join(str(f) for f in (expression, gold_standard, samples) if f)
+    return build_dataset(matrix.genes, matrix.values, layout, gold_standard, tfs,
+                         name or dataset_name(expression), f"user files {files}", str(expression),
+                         gold_header)

@@ -60,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--expression", metavar="FILE", help="your own genes × samples matrix (CSV/TSV/xlsx) instead of --dataset")
     p.add_argument("--gold-standard", metavar="FILE", help="edge list 'regulator target [label]' for --expression")
     p.add_argument("--tfs", metavar="FILE", help="TF list for --expression (default: the regulators of the gold standard)")
+    i = p.add_argument_group("your own data (docs/inputs.md: one worked example per kind)")
+    i.add_argument("--samples", metavar="FILE", help="sample sheet: columns sample,time,series[,condition,replicate]; one row per expression column")
+    i.add_argument("--gold-header", choices=["yes", "no"], help="whether the gold standard's first row is a header (default: detected by content)")
+    i.add_argument("--beeline-dir", metavar="DIR", help="BEELINE input folder: ExpressionData.csv, PseudoTime.csv (one series per column), refNetwork.csv")
+    i.add_argument("--time-key", metavar="COLUMN", help=".h5ad: obs column of each sample's time (default: time)")
+    i.add_argument("--series-key", metavar="COLUMN", help=".h5ad: obs column of each sample's series (default: series; absent = one series)")
+    i.add_argument("--layer", metavar="NAME", help=".h5ad: read this layer instead of X")
     p.add_argument("--protocol", default="standard", help="comma list of standard, noise[:fraction=0.05,repeats=10], subsample[:fraction=0.7,repeats=10]")
     p.add_argument("--split", default="stratified", choices=["stratified", "tf-disjoint"], help="how pairs are split 3:1:1")
     p.add_argument("--seed", type=int, default=0, help="seed of the splits and protocols (default 0)")
@@ -182,16 +189,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def user_inputs(args: argparse.Namespace):
+    """The user's own files, or None when the run uses a catalogue dataset."""
+    from grnbench.datasets.user_files import UserInputs
+
+    given = [args.expression, args.gold_standard, args.beeline_dir, args.samples, args.tfs, args.time_key,
+             args.series_key, args.layer, args.gold_header]
+    if not any(given):
+        return None
+    if args.dataset:
+        raise UserError("give either --dataset or your own files (--expression/--gold-standard or --beeline-dir), not both")
+    header = None if args.gold_header is None else args.gold_header == "yes"
+    return UserInputs(expression=args.expression, gold_standard=args.gold_standard, tfs=args.tfs,
+                      samples=args.samples, beeline_dir=args.beeline_dir, gold_header=header,
+                      time_key=args.time_key, series_key=args.series_key, layer=args.layer)
+
+
 def load_run_datasets(args: argparse.Namespace) -> list:
     """The datasets of a run: the user's files, or every name of ``--dataset`` (suites expanded)."""
-    from grnbench.datasets import DEFAULT_DATASET, expand_datasets, load_dataset, tables
+    from grnbench.datasets import DEFAULT_DATASET, expand_datasets, load_dataset
 
-    if args.expression or args.gold_standard:
-        if not (args.expression and args.gold_standard):
-            raise UserError("--expression and --gold-standard go together: give both files")
-        if args.dataset:
-            raise UserError("give either --dataset or --expression/--gold-standard, not both")
-        return [tables.load_table_dataset(args.expression, args.gold_standard, args.tfs)]
+    inputs = user_inputs(args)
+    if inputs is not None:
+        return [inputs.load()]
     return [load_dataset(name) for name in expand_datasets(args.dataset or DEFAULT_DATASET)]
 
 
@@ -248,6 +268,7 @@ def check_run_options(args: argparse.Namespace) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from grnbench.backends import BackendOptions
+    from grnbench.datasets.candidates import check_candidate_pairs
     from grnbench.progress import RunProgress
     from grnbench.protocols import parse_protocols
     from grnbench.registry import load_registry, parse_method_specs
@@ -266,6 +287,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                              scheduler_file=args.scheduler_file, timeouts=parse_timeouts(args.timeout))
     init_seeds = parse_seeds(args.seeds)
     datasets = load_run_datasets(args)
+    for dataset in datasets:
+        check_candidate_pairs(dataset, f"--tfs {args.tfs}" if args.tfs else None)
     default_out = datasets[0].name if len(datasets) == 1 else args.dataset.replace(",", "+")
     out_dir = Path(args.out or Path("grnbench-results") / default_out)
     config = RunConfig(methods=methods, protocols=protocols, seed=args.seed, split=args.split,
@@ -310,14 +333,9 @@ def _write_report_safely(out_dir: Path) -> Path | None:
         return None
 
 
-def _dataset_files(args: argparse.Namespace) -> dict[str, str] | None:
-    if not args.expression:
-        return None
-    files = {"expression": str(Path(args.expression).resolve()),
-             "gold_standard": str(Path(args.gold_standard).resolve())}
-    if args.tfs:
-        files["tfs"] = str(Path(args.tfs).resolve())
-    return files
+def _dataset_files(args: argparse.Namespace) -> dict[str, object] | None:
+    inputs = user_inputs(args)
+    return None if inputs is None else inputs.files()
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

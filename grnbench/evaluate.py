@@ -92,7 +92,7 @@ def _dataset_for(run_dir: Path, name: str):
         info = json.loads(manifest.read_text())
         files = info.get("dataset_files")
         if files:
-            from grnbench.datasets.tables import load_table_dataset
+            from grnbench.datasets.user_files import load_user_files
 
-            return load_table_dataset(files["expression"], files["gold_standard"], files.get("tfs"), name)
+            return load_user_files(files, name)
     return load_dataset(name)

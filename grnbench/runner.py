@@ -21,6 +21,7 @@ from grnbench import metric_catalogue
 from grnbench.backends import BackendOptions, TaskWatch, run_dask, run_serial
 from grnbench.cache import ResultCache, key_of, task_key_payload
 from grnbench.dataset import Dataset
+from grnbench.datasets.beeline import save_ranked_edges
 from grnbench.errors import UserError
 from grnbench.manifest import build_manifest
 from grnbench.metrics import ScoredPairs
@@ -95,6 +96,7 @@ def save_edges(output: TaskOutput, task: Task, universe: EdgeUniverse, out_dir: 
         trial = make_trial(universe, task.protocol, task.repeat, task.seed, task.split)
         extra = metric_catalogue.pair_columns(trial, universe)
     write_edge_list(edges_dir / name, regs, tgts, output.scores, universe.labels[output.test_index], extra)
+    save_ranked_edges(out_dir, name, regs, tgts, output.scores)  # BEELINE's layout, for BLEval
     output.record.edges_file = f"edges/{name}"
 
 

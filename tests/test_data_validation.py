@@ -17,7 +17,8 @@ def write(path, text):
 
 @pytest.fixture
 def good(tmp_path):
-    expr = write(tmp_path / "expr.tsv", "gene\t0\t1\t2\nA\t1\t2\t3\nB\t2\t1\t0\nC\t0.5\t0.7\t0.1\n")
+    expr = write(tmp_path / "expr.tsv", "gene\t0\t1\t2\nA\t1\t2\t3\nB\t2\t1\t0\nC\t0.5\t0.7\t0.1\n"
+                                        "D\t0.2\t0.4\t0.3\nE\t1.5\t0.9\t1.1\n")
     gold = write(tmp_path / "gold.tsv", "A\tB\t1\nA\tC\t1\nB\tC\t0\n")
     return expr, gold
 
