@@ -6,7 +6,11 @@ and none oversubscribes the cores it was given by the runner:
 - TensorFlow op determinism makes reductions order-stable (same seed → same scores);
 - intra/inter-op thread pools are set from the task's share of the cores. TensorFlow allows
   this only before its runtime starts, so the first call in a process wins; later calls with
-  a different count are ignored (documented, not an error).
+  a different count are ignored (documented, not an error). oneDNN's convolutions and
+  matrix products run on TensorFlow's intra-op pool, so this one number is the task's
+  thread use (``benchmarks/bench_deep_maize.py`` checks the per-thread CPU time);
+- ``micro_batch``: a batch's gradient can be summed over slices of it (``MicroBatchTrainer``),
+  the same update with a fraction of the activation memory.
 """
 
 from __future__ import annotations
@@ -54,6 +58,24 @@ def _configure_tensorflow_runtime(n_threads: int):
         except RuntimeError:  # runtime already initialised in this process
             _threads_set = -1
     return tf
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, which containers and ``taskset`` set),
+    the thread budget of a deep task that runs alone (``--workers 0``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS/Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def task_threads(threads_per_worker: int | None, serial: bool) -> int:
+    """Threads one task may use: what its worker slot holds on Dask (``--threads-per-worker``),
+    every available core when tasks run one after another in this process (serial) and the
+    user did not give a number."""
+    if threads_per_worker:
+        return max(1, int(threads_per_worker))
+    return available_cores() if serial else 1
 
 
 def uses_tensorflow_backend() -> bool:
@@ -132,6 +154,62 @@ def keras2_sgd(keras, learning_rate: float, decay: float = 0.0, momentum: float 
     return keras.optimizers.SGD(learning_rate=rate, momentum=momentum, nesterov=nesterov)
 
 
+def install_micro_batches(model, micro_batch: int) -> bool:
+    """Make ``model.fit`` compute each batch's gradient as a sum over slices of ``micro_batch``
+    pairs (TensorFlow backend; returns whether it was installed).
+
+    Why: a Keras step keeps every layer's activations of the whole batch for the backward
+    pass. DGRNS's two 32-channel convolutions over a 41 × 128 map hold ~0.7 GB per layer at
+    batch 1024, several GB in all. The loss of a batch is Σᵢ wᵢ·lᵢ / n (binary cross-entropy,
+    Keras's ``sum_over_batch_size``), so its gradient is the sum over slices of
+    ∇ Σ_{i∈slice} wᵢ·lᵢ / n: the same update on the same batch, with the activations of one
+    slice alive at a time (a ``tf.while_loop`` without parallel iterations). What changes is
+    float rounding (summation order) and the dropout draws (one per slice, same
+    distribution); layers that see the whole batch at once (batch normalisation) would change
+    meaning, so such models are refused. The loss must be ``binary_crossentropy`` on one
+    sigmoid output, as ``KerasPairClassifier.compile_model`` sets.
+    """
+    micro_batch = int(micro_batch or 0)
+    if micro_batch <= 0 or not uses_tensorflow_backend():
+        return False
+    if any("BatchNormalization" in type(layer).__name__ for layer in model._flatten_layers()):
+        raise ValueError("micro-batches would change batch normalisation; set micro_batch=0")
+    import functools
+
+    model.train_step = functools.partial(_micro_batch_train_step, model, micro_batch)
+    return True
+
+
+def _micro_batch_train_step(model, micro_batch: int, data):
+    import keras
+    import tensorflow as tf
+
+    x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+    n = tf.shape(x)[0]
+    n_float = tf.cast(n, "float32")
+    y = tf.reshape(tf.cast(y, "float32"), (-1, 1))
+    weight = tf.ones((n,), "float32") if sample_weight is None else tf.cast(sample_weight, "float32")
+    slices = (n + micro_batch - 1) // micro_batch
+    variables = model.trainable_weights
+
+    def body(i, grads, loss_sum, preds):
+        lo, hi = i * micro_batch, tf.minimum((i + 1) * micro_batch, n)
+        with tf.GradientTape() as tape:
+            pred = model(x[lo:hi], training=True)
+            per_pair = keras.losses.binary_crossentropy(y[lo:hi], pred)
+            loss = tf.reduce_sum(per_pair * weight[lo:hi]) / n_float
+        step = tape.gradient(loss, variables)
+        return (i + 1, [g + d for g, d in zip(grads, step, strict=True)], loss_sum + loss,
+                preds.write(i, tf.cast(pred, "float32")))
+
+    start = (tf.constant(0), [tf.zeros(v.shape, "float32") for v in variables], tf.constant(0.0),
+             tf.TensorArray("float32", size=slices, infer_shape=False, element_shape=(None, 1)))
+    _, grads, loss, preds = tf.while_loop(lambda i, *_: i < slices, body, start, parallel_iterations=1)
+    model._loss_tracker.update_state(loss, sample_weight=n)
+    model.optimizer.apply_gradients(zip(grads, variables, strict=True))
+    return model.compute_metrics(x, y, preds.concat(), sample_weight=sample_weight)
+
+
 def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epochs: int,
                           batch_size: int, patience: int | None, class_weight: dict | None,
                           restore_best: bool = False, verbose: int = 0):
@@ -190,7 +268,8 @@ class KerasPairClassifier(Method):
     ``build_model``; compiling, training (imbalance rule, seeding, early stopping on
     validation) and chunked scoring are shared so the two methods cannot drift apart.
     Parameters used here: ``balance``, ``epochs``, ``batch_size``, ``patience``,
-    ``restore_best``, ``learning_rate``, ``decay``, ``momentum``.
+    ``restore_best``, ``learning_rate``, ``decay``, ``momentum`` and, if the subclass has it,
+    ``micro_batch`` (see ``install_micro_batches``).
     """
 
     supervised = True
@@ -233,6 +312,7 @@ class KerasPairClassifier(Method):
         keras.backend.clear_session()
         keras.utils.set_random_seed(int(data.seed) % (2**32 - 1))
         self.model_ = self.compile_model(keras, self.build_model(keras))
+        install_micro_batches(self.model_, int(p.get("micro_batch", 0) or 0))
         self.history_ = fit_binary_classifier(
             keras, self.model_, x_train, data.train.labels[train_idx], x_val,
             data.validation.labels[val_idx], epochs=p["epochs"], batch_size=p["batch_size"],

@@ -282,12 +282,13 @@ class DGRNS(KerasPairClassifier):
         "momentum": 0.9,
         "epochs": 50,
         "batch_size": 1024,
+        "micro_batch": 128,       # gradient of a batch summed over slices (memory, not the model)
         "patience": 10,
         "restore_best": False,
         "balance": "class_weight",
     }
     test_parameters = {"gru_units": 8, "filters": 4, "dense_units": 16, "dense2_units": 8,
-                       "epochs": 1, "batch_size": 256}
+                       "epochs": 1, "batch_size": 256, "micro_batch": 64}
 
     def geometry(self, dataset: Dataset) -> WindowGeometry:
         p = self.params
