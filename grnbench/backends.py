@@ -27,7 +27,7 @@ OnDone = Callable[[int, TaskOutput], None]
 @dataclass
 class BackendOptions:
     workers: int | None = None  # None: one per core; 0: serial, in this process
-    threads_per_worker: int = 1
+    threads_per_worker: int | None = None  # None: 1 per Dask worker; every core when serial
     memory_limit: str = "auto"
     scheduler: str | None = None
     scheduler_file: str | None = None
@@ -45,10 +45,12 @@ class BackendOptions:
 
 def run_serial(tasks: list[tuple[int, Task]], dataset: Dataset, options: BackendOptions,
                on_done: OnDone, progress: bool = False) -> dict[str, object]:
+    from grnbench.deep import task_threads
+
+    n_threads = task_threads(options.threads_per_worker, serial=True)
     for index, task in tasks:
-        on_done(index, execute_task(task, dataset, n_threads=options.threads_per_worker,
-                                    progress=progress))
-    return {"backend": "serial"}
+        on_done(index, execute_task(task, dataset, n_threads=n_threads, progress=progress))
+    return {"backend": "serial", "threads_per_task": n_threads}
 
 
 def _task_on_worker(task: Task, dataset: Dataset, n_threads: int, uses_dask: bool) -> TaskOutput:
@@ -77,12 +79,13 @@ def open_client(options: BackendOptions):
         except (OSError, TimeoutError, ValueError) as exc:
             raise UserError(f"cannot connect to the Dask scheduler at {target}: {exc}; start it with `dask scheduler` and `dask worker ADDRESS`") from None
         return client, False
-    n_workers = options.workers or max(1, (os.cpu_count() or 1) // max(1, options.threads_per_worker))
+    threads = options.threads_per_worker or 1
+    n_workers = options.workers or max(1, (os.cpu_count() or 1) // threads)
     # Saturation 1.0: a worker holds only as many benchmark tasks as it has threads, so a slot
     # freed by a per-target method goes to that method's (higher-priority) targets instead of
     # a benchmark task already queued on the worker.
     dask.config.set({"distributed.scheduler.worker-saturation": 1.0})
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=options.threads_per_worker,
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads,
                            memory_limit=options.memory_limit, processes=True,
                            dashboard_address=None, silence_logs=50,
                            # a free port, not 8787, so concurrent runs on one machine never collide
@@ -98,11 +101,11 @@ def run_dask(tasks: list[tuple[int, Task]], dataset: Dataset, options: BackendOp
     client, owned = open_client(options)
     info: dict[str, object] = {"backend": "dask", "scheduler": client.scheduler.address,
                                "workers": len(client.scheduler_info().get("workers", {})),
-                               "threads_per_worker": options.threads_per_worker}
+                               "threads_per_worker": options.threads_per_worker or 1}
     try:
         registry = load_registry(tasks[0][1].plugins if tasks else ())
         dataset_future = client.scatter(dataset, broadcast=True)
-        worker_threads = max(1, int(options.threads_per_worker))
+        worker_threads = max(1, int(options.threads_per_worker or 1))
         futures = {}
         for index, task in tasks:
             cls = registry.get(task.method.name)

@@ -36,9 +36,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="run folder (default: grnbench-results/DATASET)")
     p.add_argument("--plugin", action="append", default=[], metavar="FILE", help="load methods from a local Python file")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--profile", default="reference", choices=["reference", "quick"],
+                   help="reference: every method's own schedule (default); quick: capped epochs and "
+                        "trees for a first run in minutes (NOT the reference schedule; marked in results)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"],
+                   help="where the deep methods (psgrn, cnnc, dgrns) run: auto = a GPU when one is "
+                        "visible and `pip install -e '.[gpu]'` was done, else CPU (default auto)")
     g = p.add_argument_group("execution (dask.distributed)")
     g.add_argument("--workers", type=int, default=None, help="LocalCluster worker processes (default: one per core; 0 = serial, in this process)")
-    g.add_argument("--threads-per-worker", type=int, default=1, help="threads per worker, also each deep-learning task's thread budget (default 1)")
+    g.add_argument("--threads-per-worker", type=int, default=None, help="threads per worker, also each deep-learning task's thread budget (default 1 on Dask; with --workers 0 every core)")
     g.add_argument("--memory-limit", default="auto", help="memory limit per LocalCluster worker, e.g. 4GB (default: auto)")
     g.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
     g.add_argument("--scheduler-file", metavar="FILE", help="run on the Dask cluster described by this scheduler file")
@@ -133,6 +139,8 @@ def parse_timeouts(text: str | None) -> dict[str, float] | None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from grnbench.backends import BackendOptions
+    from grnbench.device import apply_device, select_device
+    from grnbench.profiles import apply_profile, capped_values
     from grnbench.progress import RunProgress
     from grnbench.protocols import parse_protocols
     from grnbench.registry import load_registry, parse_method_specs
@@ -141,7 +149,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from grnbench.table import format_summary
 
     registry = load_registry(args.plugin)
-    methods = parse_method_specs(args.methods, registry)
+    methods = apply_profile(parse_method_specs(args.methods, registry), args.profile, registry)
     for name in args.force:
         registry.get(name)
     protocols = parse_protocols(args.protocol)
@@ -150,17 +158,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     backend = BackendOptions(workers=args.workers, threads_per_worker=args.threads_per_worker,
                              memory_limit=args.memory_limit, scheduler=args.scheduler,
                              scheduler_file=args.scheduler_file, timeouts=parse_timeouts(args.timeout))
+    # before anything imports Keras: workers and this process inherit the backend from the env
+    device = select_device(args.device, _concurrent_tasks(backend))
+    if device.device == "gpu" and (args.scheduler or args.scheduler_file):
+        raise UserError("--device gpu on an existing Dask cluster: set KERAS_BACKEND=jax and "
+                        "XLA_PYTHON_CLIENT_PREALLOCATE=false where its workers start, and use --device auto")
+    apply_device(device)
     dataset = load_run_dataset(args)
     out_dir = Path(args.out or Path("grnbench-results") / dataset.name)
     config = RunConfig(methods=methods, protocols=protocols, seed=args.seed, split=args.split,
                        top_k=args.top_k, plugins=tuple(args.plugin), out_dir=out_dir, quiet=args.quiet,
                        dataset_files=_dataset_files(args), backend=backend,
                        cache_dir=Path(args.cache) if args.cache else None,
-                       use_cache=not args.no_cache, force=tuple(args.force))
+                       use_cache=not args.no_cache, force=tuple(args.force), device=device,
+                       profile=args.profile, profile_caps=capped_values(methods, args.profile, registry))
     if not args.quiet:
         s = dataset.summary()
         print(f"dataset {dataset.name}: {s['genes']} genes, {s['tfs']} TFs, {s['samples']} samples, "
               f"{s['pairs']} pairs, {s['positives']} positives", flush=True)
+        _print_plan(config, registry, dataset, device, protocols)
     with RunProgress(enabled=not args.quiet) as progress:
         summary = run_benchmark(config, dataset, on_result=progress.task_done, on_start=progress.start)
     records = summary.records
@@ -172,6 +188,38 @@ def cmd_run(args: argparse.Namespace) -> int:
         if report:
             print(f"report: {report}")
     return 0 if any(r.status == "ok" for r in records) else 1
+
+
+def _concurrent_tasks(backend) -> int:
+    """How many tasks may run at once (deep tasks sharing one GPU split its memory)."""
+    from grnbench.deep import available_cores
+
+    if backend.serial:
+        return 1
+    if backend.scheduler or backend.scheduler_file:
+        return 1
+    threads = backend.threads_per_worker or 1
+    return (backend.workers or max(1, available_cores() // threads)) * threads
+
+
+def _print_plan(config, registry, dataset, device, protocols) -> None:
+    """Profile, device and the deep methods' estimated training time, before the run starts."""
+    from grnbench.cost import estimate_lines
+    from grnbench.deep import task_threads
+
+    if config.profile != "reference":
+        caps = "; ".join(f"{m} " + ", ".join(f"{k}={v}" for k, v in c.items())
+                         for m, c in config.profile_caps.items())
+        print(f"profile {config.profile}: NOT the reference schedule — capped: {caps}", flush=True)
+    deep = [(s.name, {**registry.get(s.name).parameters, **dict(s.params)}) for s in config.methods
+            if getattr(registry.get(s.name), "uses_keras", False)]
+    if deep:
+        print(f"deep methods on {device.label} (Keras backend {device.keras_backend})", flush=True)
+    if device.device == "cpu":
+        threads = task_threads(config.backend.threads_per_worker, config.backend.serial)
+        repeats = sum(p.repeats for p in protocols)
+        for line in estimate_lines(deep, dataset, threads, repeats):
+            print(line, flush=True)
 
 
 def _write_report_safely(out_dir: Path) -> Path | None:

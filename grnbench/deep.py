@@ -273,6 +273,8 @@ class KerasPairClassifier(Method):
     """
 
     supervised = True
+    #: trains with Keras: runs on --device, reports it in results
+    uses_keras = True
     #: pairs featurised at once when scoring, bounding memory on large pair sets
     score_chunk: int = 20_000
 

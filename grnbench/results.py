@@ -56,6 +56,10 @@ class ResultRecord:
     score_cpu_s: float = float("nan")
     peak_memory_mb: float = float("nan")
     edges_file: str = ""
+    #: where the method ran: cpu, or gpu:<name> for deep methods on --device gpu/auto
+    device: str = "cpu"
+    #: "reference" (the methods' own schedules) or "quick" (capped, not the reference schedule)
+    profile: str = "reference"
     cached: bool = field(default=False)
 
     def set_metrics(self, metrics: EdgeMetrics) -> None:

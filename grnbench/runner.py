@@ -20,6 +20,7 @@ from pathlib import Path
 from grnbench.backends import BackendOptions, run_dask, run_serial
 from grnbench.cache import ResultCache, task_key
 from grnbench.dataset import Dataset
+from grnbench.device import DeviceChoice
 from grnbench.manifest import build_manifest
 from grnbench.protocols import ProtocolSpec
 from grnbench.registry import MethodSpec, load_registry
@@ -45,6 +46,12 @@ class RunConfig:
     cache_dir: Path | None = None  # default: OUT/cache
     use_cache: bool = True
     force: tuple[str, ...] = ()  # method names to recompute even when cached
+    #: where the deep methods run (grnbench.device.DeviceChoice; None: CPU, TensorFlow)
+    device: DeviceChoice | None = None
+    #: "reference" (the methods' own settings) or "quick" (capped: grnbench.profiles)
+    profile: str = "reference"
+    #: the caps the profile set, per method (for the manifest)
+    profile_caps: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass
@@ -97,6 +104,10 @@ def run_benchmark(config: RunConfig, dataset: Dataset,
 
     def finish(index: int, output: TaskOutput) -> None:
         task = tasks[index]
+        if not output.record.cached:  # a cached record keeps the device it was computed on
+            output.record.profile = config.profile
+            deep = getattr(registry.methods.get(task.method.name), "uses_keras", False)
+            output.record.device = config.device.label if deep and config.device else "cpu"
         save_edges(output, task, universe, out_dir)
         if cache is not None and not output.record.cached:
             cache.put(keys[index], output)
@@ -123,6 +134,9 @@ def run_benchmark(config: RunConfig, dataset: Dataset,
     records = [r for r in slots if r is not None]
     write_results(records, out_dir)
     extra = {"dataset_files": config.dataset_files, "execution": info,
+             "device": (config.device or DeviceChoice("cpu", "cpu", "tensorflow")).as_dict(),
+             "profile": {"name": config.profile, "reference_schedule": config.profile == "reference",
+                         "caps": config.profile_caps},
              "cache": {"hits": hits, "computed": len(to_run)}}
     write_json(out_dir / "manifest.json", build_manifest(config, dataset, started, time.time(), extra))
     return RunSummary(records, hits, len(to_run), time.time() - started)
