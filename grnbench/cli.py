@@ -208,7 +208,7 @@ def _print_plan(config, registry, dataset, device, protocols) -> None:
     from grnbench.deep import task_threads
 
     if config.profile != "reference":
-        caps = "; ".join(f"{m} " + ", ".join(f"{k}={v}" for k, v in c.items())
+        caps = "; ".join(f"{m.split(':')[0]} " + ", ".join(f"{k}={v}" for k, v in c.items())
                          for m, c in config.profile_caps.items())
         print(f"profile {config.profile}: NOT the reference schedule — capped: {caps}", flush=True)
     deep = [(s.name, {**registry.get(s.name).parameters, **dict(s.params)}) for s in config.methods

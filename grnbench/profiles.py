@@ -51,7 +51,7 @@ def apply_profile(specs: list[MethodSpec], profile: str, registry: Registry) -> 
 
 
 def capped_values(specs: list[MethodSpec], profile: str, registry: Registry) -> dict[str, dict[str, Any]]:
-    """Per method, the caps that took effect (for the manifest and the run's first lines)."""
+    """Per method label, the caps that took effect (for the manifest and the run's first lines)."""
     if profile == "reference":
         return {}
     result = {}
@@ -60,5 +60,5 @@ def capped_values(specs: list[MethodSpec], profile: str, registry: Registry) -> 
         user = dict(spec.params)
         taken = {k: v for k, v in caps.items() if user.get(k, v) == v}
         if taken:
-            result[spec.name] = taken
+            result[spec.label] = taken
     return result
