@@ -156,7 +156,7 @@ def child(config: str, steps: int) -> dict:
         t_before, c_before, wall0 = thread_cpu(), time.process_time(), time.perf_counter()
         model.fit(x_train, y_train, validation_data=(x_val, y_val, w_val), class_weight=weights,
                   epochs=1, steps_per_epoch=steps + 1, batch_size=batch, shuffle=True,
-                  callbacks=[clock], verbose=0)
+                  validation_batch_size=method._inference_batch(), callbacks=[clock], verbose=0)
         per_batch_wall = (clock.t2 - clock.t1) / steps
         per_batch_cpu = (clock.c2 - clock.c1) / steps
         val_wall, val_cpu = clock.t3 - clock.t2, clock.c3 - clock.c2

@@ -212,14 +212,16 @@ def _micro_batch_train_step(model, micro_batch: int, data):
 
 def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epochs: int,
                           batch_size: int, patience: int | None, class_weight: dict | None,
-                          restore_best: bool = False, verbose: int = 0):
+                          restore_best: bool = False, verbose: int = 0,
+                          validation_batch_size: int | None = None):
     """Train a compiled-elsewhere sigmoid classifier with early stopping on validation.
 
     The model must be compiled with ``weighted_metrics=["accuracy"]``: the validation pairs
     get the same class-balancing weights as training, so the monitored ``val_accuracy`` (the
     Keras 3 name; Keras 2's ``val_acc`` never fires) is a balanced accuracy instead of the
     share of negatives. ``patience`` None or ≤ 0 disables early stopping. Returns the
-    Keras ``History``.
+    Keras ``History``. ``validation_batch_size`` (default: ``batch_size``) only bounds the
+    memory of the validation pass: inference has no batch-level layer, so it changes nothing.
     """
     y_train = np.asarray(y_train, dtype="float32")
     y_val = np.asarray(y_val, dtype="float32")
@@ -233,6 +235,7 @@ def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epoch
             restore_best_weights=bool(restore_best)))
     return model.fit(x_train, y_train, validation_data=(x_val, y_val, val_weight),
                      class_weight=class_weight, epochs=int(epochs), batch_size=int(batch_size),
+                     validation_batch_size=int(validation_batch_size or batch_size),
                      shuffle=True, callbacks=callbacks, verbose=verbose)
 
 
@@ -319,12 +322,17 @@ class KerasPairClassifier(Method):
             keras, self.model_, x_train, data.train.labels[train_idx], x_val,
             data.validation.labels[val_idx], epochs=p["epochs"], batch_size=p["batch_size"],
             patience=p["patience"], class_weight=class_weight, restore_best=bool(p["restore_best"]),
-            verbose=2 if data.progress else 0).history
+            verbose=2 if data.progress else 0, validation_batch_size=self._inference_batch()).history
+
+    def _inference_batch(self) -> int:
+        """Batch of the validation and scoring passes: the micro-batch when there is one (the
+        same memory bound as training), else the training batch."""
+        return int(self.params.get("micro_batch", 0) or 0) or int(self.params["batch_size"])
 
     def score_edges(self, pairs: PairSet) -> np.ndarray:
         scores = np.empty(len(pairs), dtype=np.float64)
         for start in range(0, len(pairs), self.score_chunk):
             chunk = pairs.subset(np.arange(start, min(start + self.score_chunk, len(pairs))))
             scores[start:start + len(chunk)] = self.model_.predict(
-                self.pair_features(chunk), batch_size=int(self.params["batch_size"]), verbose=0).reshape(-1)
+                self.pair_features(chunk), batch_size=self._inference_batch(), verbose=0).reshape(-1)
         return scores
