@@ -48,8 +48,11 @@ class FitEstimate:
         return self.epochs_high * self.seconds_per_epoch
 
     def line(self) -> str:
-        return (f"{self.method:<8} ~{_fmt(self.seconds_per_epoch)} per epoch × "
-                f"{self.epochs_low}–{self.epochs_high} epochs → {_fmt(self.low_s)}–{_fmt(self.high_s)}")
+        per_epoch = f"{self.method:<8} ~{_fmt(self.seconds_per_epoch)} per epoch × "
+        if self.epochs_low == self.epochs_high:
+            return per_epoch + f"{self.epochs_high} epochs → {_fmt(self.high_s)}"
+        return per_epoch + (f"{self.epochs_low}–{self.epochs_high} epochs → "
+                            f"{_fmt(self.low_s)}–{_fmt(self.high_s)}")
 
 
 def _fmt(seconds: float) -> str:

@@ -66,3 +66,12 @@ def test_cli_device_gpu_on_a_machine_without_gpu_exits_2_with_one_line(tmp_path)
                           capture_output=True, text=True, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "--device gpu" in proc.stderr
+
+
+def test_a_serial_task_gets_every_core_and_a_dask_task_its_slot(monkeypatch):
+    from grnbench import deep
+
+    monkeypatch.setattr(deep, "available_cores", lambda: 16)
+    assert deep.task_threads(None, serial=True) == 16
+    assert deep.task_threads(None, serial=False) == 1
+    assert deep.task_threads(4, serial=True) == 4 and deep.task_threads(4, serial=False) == 4
