@@ -10,7 +10,7 @@ on the standard split of maize2-sim (seed 0: 60,539 training, 20,180 validation 
   epoch is extrapolated as (training time per batch × batches per epoch) + validation time;
 - PSGRN: one whole epoch (its validation AUPR pass included).
 "before" is the code before issue 16 (one thread, as ``--workers 0`` gave a task; Keras's
-whole-batch step), "after" the defaults now (every core; DGRNS's micro-batched step);
+whole-batch step), "after" the defaults now (every core; DGRNS's micro-batched step and per-batch features);
 "after1" the new step on one thread, to separate the two effects.
 
 Reported per configuration: wall and CPU seconds per epoch, CPU/wall (threads kept busy),
@@ -131,19 +131,29 @@ def child(config: str, steps: int) -> dict:
         p = method.params
         t = time.perf_counter()
         method.prepare(data)
-        x_train = method.pair_features(data.train.pairs)
-        x_val = method.pair_features(data.validation.pairs)
-        row["features_s"] = round(time.perf_counter() - t, 2)
-        from grnbench.deep import balanced_class_weight
+        from grnbench.deep import balanced_class_weight, pair_batches
 
         weights = balanced_class_weight(data.train.labels)
         y_train = data.train.labels.astype("float32")
         y_val = data.validation.labels.astype("float32")
-        w_val = np.array([weights[int(v)] for v in y_val], dtype="float32")
+        batch = int(p["batch_size"])
+        if method.features_per_batch and "after" in config:  # what fit does now
+            x_train = pair_batches(keras, lambda i: method.pair_features(data.train.pairs.subset(i)),
+                                   y_train, weights, batch, seed=0)
+            validation = pair_batches(keras, lambda i: method.pair_features(data.validation.pairs.subset(i)),
+                                      y_val, weights, method._inference_batch())
+            fit_args = {"x": x_train, "validation_data": validation, "shuffle": False}
+        else:
+            x_train = method.pair_features(data.train.pairs)
+            x_val = method.pair_features(data.validation.pairs)
+            w_val = np.array([weights[int(v)] for v in y_val], dtype="float32")
+            fit_args = {"x": x_train, "y": y_train, "validation_data": (x_val, y_val, w_val),
+                        "class_weight": weights, "batch_size": batch, "shuffle": True,
+                        "validation_batch_size": method._inference_batch()}
+        row["features_s"] = round(time.perf_counter() - t, 2)
         keras.utils.set_random_seed(0)
         model = method.compile_model(keras, method.build_model(keras))
         install_micro_batches(model, int(p.get("micro_batch", 0) or 0))
-        batch = int(p["batch_size"])
         batches = -(-len(y_train) // batch)
 
         class Clock(keras.callbacks.Callback):
@@ -159,9 +169,7 @@ def child(config: str, steps: int) -> dict:
 
         clock = Clock()
         t_before, c_before, wall0 = thread_cpu(), time.process_time(), time.perf_counter()
-        model.fit(x_train, y_train, validation_data=(x_val, y_val, w_val), class_weight=weights,
-                  epochs=1, steps_per_epoch=steps + 1, batch_size=batch, shuffle=True,
-                  validation_batch_size=method._inference_batch(), callbacks=[clock], verbose=0)
+        model.fit(**fit_args, epochs=1, steps_per_epoch=steps + 1, callbacks=[clock], verbose=0)
         per_batch_wall = (clock.t2 - clock.t1) / steps
         per_batch_cpu = (clock.c2 - clock.c1) / steps
         val_wall, val_cpu = clock.t3 - clock.t2, clock.c3 - clock.c2
