@@ -24,7 +24,8 @@ TRAIN_SHARE, VALIDATION_SHARE = 0.6, 0.2
 CPU_S_PER_PAIR_EPOCH = {"psgrn": 0.80e-3, "cnnc": 1.00e-3, "dgrns": 3.40e-3}
 #: the feature size those constants were measured at (maize2-sim: 107 points)
 REFERENCE_SIZE = {"psgrn": 74, "cnnc": 1, "dgrns": 41}
-#: of two threads, the share that turns into speed (measured 1 → 2 threads, same script)
+#: share of each further thread that turns into speed: an assumption (DGRNS measured 1.43×
+#: on 2 threads while other jobs held the machine at load 2.3; a quiet machine does better)
 THREAD_EFFICIENCY = 0.8
 
 
