@@ -9,7 +9,7 @@ and none oversubscribes the cores it was given by the runner:
   a different count are ignored (documented, not an error). oneDNN's convolutions and
   matrix products run on TensorFlow's intra-op pool, so this one number is the task's
   thread use (``benchmarks/bench_deep_maize.py`` checks the per-thread CPU time);
-- ``micro_batch``: a batch's gradient can be summed over slices of it (``MicroBatchTrainer``),
+- ``micro_batch``: a batch's gradient can be summed over slices of it (``install_micro_batches``),
   the same update with a fraction of the activation memory.
 """
 
