@@ -19,8 +19,9 @@ from typing import Any
 
 #: standard protocol: train 3/5, validation 1/5 of the pairs
 TRAIN_SHARE, VALIDATION_SHARE = 0.6, 0.2
-#: measured on maize2-sim (benchmarks/results/deep_maize.json), 1 thread, float32, AMD EPYC
-#: (Zen 5) — CPU seconds per training pair per epoch, validation share included
+#: CPU seconds per training pair per epoch on maize2-sim, 1 thread, float32, AMD EPYC (Zen 5),
+#: validation share included: DGRNS from benchmarks/results/deep_maize_before.json (215.6 s),
+#: PSGRN and CNNC from issue 16's table (≈ 50 s and ≈ 60 s per epoch on 1 thread)
 CPU_S_PER_PAIR_EPOCH = {"psgrn": 0.83e-3, "cnnc": 0.99e-3, "dgrns": 3.56e-3}
 #: the feature size those constants were measured at (maize2-sim: 107 points)
 REFERENCE_SIZE = {"psgrn": 74, "cnnc": 1, "dgrns": 41}
