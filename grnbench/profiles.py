@@ -20,12 +20,12 @@ PROFILES = ("reference", "quick")
 #: method name → parameter caps of the quick profile (why each: docs/deep-methods.md)
 QUICK: dict[str, dict[str, Any]] = {
     # deep methods: a few epochs instead of early stopping over tens to hundreds
-    "psgrn": {"epochs": 3, "min_epochs": 1, "patience": 2},
-    "cnnc": {"epochs": 3, "patience": 3},
-    "dgrns": {"epochs": 3, "patience": 3},
-    # tree ensembles: a tenth of the trees (rankings converge well before 1,000 trees)
-    "genie3": {"n_estimators": 100},
-    "node": {"n_estimators": 100, "learning_rate": 0.05},
+    "psgrn": {"epochs": 2, "min_epochs": 1, "patience": 2},
+    "cnnc": {"epochs": 2, "patience": 2},
+    "dgrns": {"epochs": 2, "patience": 2},
+    # tree ensembles: a twentieth / a tenth of the trees; NODE keeps shrinkage × trees (5)
+    "genie3": {"n_estimators": 50},
+    "node": {"n_estimators": 50, "learning_rate": 0.1},
     "grnboost2": {"n_estimators": 500},
 }
 

@@ -18,13 +18,13 @@ def test_quick_caps_every_method_that_has_a_schedule_and_user_values_win():
     registry = load_registry()
     specs = apply_profile(parse_method_specs("all,cnnc:epochs=7", registry), "quick", registry)
     params = {s.name: dict(s.params) for s in specs}
-    assert params["psgrn"]["epochs"] == 3 and params["dgrns"]["epochs"] == 3
-    assert params["genie3"]["n_estimators"] == 100 and params["node"]["n_estimators"] == 100
+    assert params["psgrn"]["epochs"] == 2 and params["dgrns"]["epochs"] == 2
+    assert params["genie3"]["n_estimators"] == 50 and params["node"]["n_estimators"] == 50
     cnnc = [s for s in specs if s.name == "cnnc"]
-    assert {dict(s.params)["epochs"] for s in cnnc} == {3, 7}
+    assert {dict(s.params)["epochs"] for s in cnnc} == {2, 7}
     caps = capped_values(specs, "quick", registry)
     by_name = {label.split(":")[0]: c for label, c in caps.items() if "epochs=7" not in label}
-    assert by_name["cnnc"]["epochs"] == 3
+    assert by_name["cnnc"]["epochs"] == 2
     assert all(c.get("epochs") != 7 for c in caps.values())  # the user's value is not a cap
     assert "random" not in by_name
 
@@ -40,7 +40,7 @@ def test_reference_profile_changes_nothing_and_unknown_profiles_are_refused():
 def test_early_stopping_bounds_the_epoch_range():
     assert epoch_range("cnnc", {"epochs": 200, "patience": 50}) == (51, 200)
     assert epoch_range("psgrn", {"epochs": 40, "patience": 6, "min_epochs": 15}) == (15, 40)
-    assert epoch_range("dgrns", {"epochs": 3, "patience": 3}) == (3, 3)
+    assert epoch_range("dgrns", {"epochs": 2, "patience": 2}) == (2, 2)
 
 
 def test_estimate_lines_name_the_deep_methods_and_say_they_are_estimates(dream4_small):
