@@ -63,3 +63,4 @@ def test_quick_run_marks_results_and_manifest(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["profile"]["reference_schedule"] is False
     assert manifest["device"]["device"] == "cpu"
+    assert "NOT the reference schedule" in (out / "report.html").read_text()
