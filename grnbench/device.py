@@ -145,6 +145,11 @@ def apply_device(choice: DeviceChoice) -> None:
         os.environ["XLA_PYTHON_CLIENT_MEM_FRACTION"] = f"{choice.memory_fraction:.3f}"
         os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] = "true"
         os.environ.pop("JAX_PLATFORMS", None)
+        # CUDA graphs hold memory per process: with many processes on one GPU they ran it out
+        # of memory (benchmarks/gpu_jax_runs.sh, 18 processes on one H100)
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "xla_gpu_enable_command_buffer" not in flags:
+            os.environ["XLA_FLAGS"] = (flags + " --xla_gpu_enable_command_buffer=").strip()
     else:
         # a JAX with CUDA installed must not grab the GPU for a CPU run
         os.environ["JAX_PLATFORMS"] = "cpu"
