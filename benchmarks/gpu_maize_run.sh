@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 16's GPU evidence in one call: `grnbench run --methods all --dataset maize2-sim
-# --device gpu` end to end (goal ≤ 10 min), with wall time, the process tree's peak RSS and the
+# --device gpu` end to end (goal ≤ 10 min), with wall time, the largest process's peak RSS and the
 # GPU's memory use. For a GPU machine with JAX + CUDA but no TensorFlow (as the lent H100/H200
 # machines are): like gpu_jax_runs.sh it needs, in .whl-psgrn/, the wheels the machine lacks
 # (keras, namex, optree, dask, distributed, arboreto and their small deps).
