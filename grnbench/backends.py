@@ -73,7 +73,7 @@ class TaskWatch:
 @dataclass
 class BackendOptions:
     workers: int | None = None  # None: one per core; 0: serial, in this process
-    threads_per_worker: int = 1
+    threads_per_worker: int | None = None  # None: 1 per Dask worker; every core when serial
     memory_limit: str = "auto"
     scheduler: str | None = None
     scheduler_file: str | None = None
@@ -101,21 +101,26 @@ class BackendOptions:
         """A task's limits: its --timeout, and --memory-limit (else its worker's) per thread."""
         memory = self.memory_bytes() or worker_memory
         if memory:
-            memory = int(memory) // max(1, int(worker_threads))
+            memory = int(memory) // max(1, int(worker_threads or 1))
         return TaskLimits(self.timeout_for(method), memory or None)
 
 
 def run_serial(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], options: BackendOptions,
                on_done: OnDone, watch: TaskWatch | None = None) -> dict[str, object]:
-    """One task after another, each in a child process this process can kill."""
+    """One task after another, each in a child process this process can kill and given every
+    core unless ``--threads-per-worker`` says otherwise."""
+    from grnbench.deep import task_threads
+
     watch = watch or TaskWatch()
+    n_threads = task_threads(options.threads_per_worker, serial=True)
     for index, task in tasks:
         watch.start(index)
-        request = make_request(task, datasets[task.dataset], options.threads_per_worker)
-        output = run_isolated(request, options.limits_for(task.method.name, worker_threads=options.threads_per_worker),
+        request = make_request(task, datasets[task.dataset], n_threads)
+        # the memory limit is the whole machine's share for one task at a time: not divided
+        output = run_isolated(request, options.limits_for(task.method.name, worker_threads=1),
                               on_progress=lambda event, i=index: watch.progress(i, event), on_tick=watch.tick)
         on_done(index, output)
-    return {"backend": "serial", "isolation": "one child process per task"}
+    return {"backend": "serial", "isolation": "one child process per task", "threads_per_task": n_threads}
 
 
 def _dataset_value(dataset: Dataset) -> Dataset:
@@ -177,7 +182,8 @@ def open_client(options: BackendOptions):
         except (OSError, TimeoutError, ValueError) as exc:
             raise UserError(f"cannot connect to the Dask scheduler at {target}: {exc}; start it with `dask scheduler` and `dask worker ADDRESS`") from None
         return client, False
-    n_workers = options.workers or max(1, (os.cpu_count() or 1) // max(1, options.threads_per_worker))
+    threads = options.threads_per_worker or 1
+    n_workers = options.workers or max(1, (os.cpu_count() or 1) // threads)
     dask.config.set({
         # Saturation 1.0: a worker holds only as many benchmark tasks as it has threads, so a
         # slot freed by a per-target method goes to that method's (higher-priority) targets.
@@ -189,7 +195,7 @@ def open_client(options: BackendOptions):
         # Non-daemonic workers may start the forkserver that forks task children quickly.
         "distributed.worker.daemon": False,
     })
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=options.threads_per_worker,
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads,
                            memory_limit=options.memory_limit, processes=True,
                            dashboard_address=None, silence_logs=50,
                            # a free port, not 8787, so concurrent runs on one machine never collide
@@ -210,7 +216,7 @@ def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], option
     client.subscribe_topic(topic, lambda event: events.put(event[1]))
     info: dict[str, object] = {"backend": "dask", "scheduler": client.scheduler.address,
                                "workers": len(client.scheduler_info().get("workers", {})),
-                               "threads_per_worker": options.threads_per_worker,
+                               "threads_per_worker": options.threads_per_worker or 1,
                                "isolation": "one child process per task",
                                "priorities": {"per-target inner tasks": "10-11", "per-target methods": PER_TARGET_PRIORITY,
                                               "whole-model methods": WHOLE_MODEL_PRIORITY}}
@@ -220,7 +226,7 @@ def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], option
         dataset_futures = {name: client.submit(_dataset_value, ds, pure=False, priority=100,
                                                key=f"grnbench-dataset-{name}-{run_id}")
                            for name, ds in datasets.items() if any(t.dataset == name for _, t in tasks)}
-        worker_threads = max(1, int(options.threads_per_worker))
+        worker_threads = max(1, int(options.threads_per_worker or 1))
         explicit_memory = options.memory_bytes() is not None
 
         def submit(index: int, task: Task, attempt: int):

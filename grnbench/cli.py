@@ -75,9 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="run folder (default: grnbench-results/DATASET)")
     _plugin_options(p, "load methods from a local Python file (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--profile", default="reference", choices=["reference", "quick"],
+                   help="reference: every method's own schedule (default); quick: capped epochs and "
+                        "trees for a first run in minutes (NOT the reference schedule; marked in results)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"],
+                   help="where the deep methods (psgrn, cnnc, dgrns) run: auto = a GPU when one is "
+                        "visible and `pip install -e '.[gpu]'` was done, else CPU (default auto)")
     g = p.add_argument_group("execution (dask.distributed)")
     g.add_argument("--workers", type=int, default=None, help="LocalCluster worker processes (default: one per core; 0 = serial, in this process)")
-    g.add_argument("--threads-per-worker", type=int, default=1, help="threads per worker, also each deep-learning task's thread budget (default 1)")
+    g.add_argument("--threads-per-worker", type=int, default=None, help="threads per worker, also each deep-learning task's thread budget (default 1 on Dask; with --workers 0 every core)")
     g.add_argument("--memory-limit", default="auto", help="memory limit per LocalCluster worker, e.g. 4GB (default: auto)")
     g.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
     g.add_argument("--scheduler-file", metavar="FILE", help="run on the Dask cluster described by this scheduler file")
@@ -252,7 +258,7 @@ def check_run_options(args: argparse.Namespace) -> None:
         raise UserError(f"--top-k must be 1 or more, got {args.top_k}")
     if args.workers is not None and args.workers < 0:
         raise UserError("--workers must be 0 (serial) or more")
-    if args.threads_per_worker < 1:
+    if args.threads_per_worker is not None and args.threads_per_worker < 1:
         raise UserError(f"--threads-per-worker must be 1 or more, got {args.threads_per_worker}")
     text = str(args.memory_limit).strip().lower()
     if text != "auto":
@@ -269,6 +275,8 @@ def check_run_options(args: argparse.Namespace) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from grnbench.backends import BackendOptions
     from grnbench.datasets.candidates import check_candidate_pairs
+    from grnbench.device import apply_device, select_device
+    from grnbench.profiles import apply_profile, capped_values
     from grnbench.progress import RunProgress
     from grnbench.protocols import parse_protocols
     from grnbench.registry import load_registry, parse_method_specs
@@ -277,7 +285,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from grnbench.table import format_summary
 
     registry = load_registry(args.plugin, override=args.plugin_override)
-    methods = parse_method_specs(args.methods, registry)
+    methods = apply_profile(parse_method_specs(args.methods, registry), args.profile, registry)
     for name in args.force:
         registry.get(name)
     protocols = parse_protocols(args.protocol)
@@ -285,6 +293,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     backend = BackendOptions(workers=args.workers, threads_per_worker=args.threads_per_worker,
                              memory_limit=args.memory_limit, scheduler=args.scheduler,
                              scheduler_file=args.scheduler_file, timeouts=parse_timeouts(args.timeout))
+    # before anything imports Keras: workers and this process inherit the backend from the env
+    device = select_device(args.device, _concurrent_tasks(backend))
+    if device.device == "gpu" and (args.scheduler or args.scheduler_file):
+        raise UserError("--device gpu on an existing Dask cluster: set KERAS_BACKEND=jax and "
+                        "XLA_PYTHON_CLIENT_PREALLOCATE=false where its workers start, and use --device auto")
+    apply_device(device)
     init_seeds = parse_seeds(args.seeds)
     datasets = load_run_datasets(args)
     for dataset in datasets:
@@ -296,12 +310,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                        out_dir=out_dir, quiet=args.quiet,
                        dataset_files=_dataset_files(args), backend=backend,
                        cache_dir=Path(args.cache) if args.cache else None,
-                       use_cache=not args.no_cache, force=tuple(args.force), init_seeds=init_seeds)
+                       use_cache=not args.no_cache, force=tuple(args.force), init_seeds=init_seeds,
+                       device=device, profile=args.profile,
+                       profile_caps=capped_values(methods, args.profile, registry))
     if not args.quiet:
         for dataset in datasets:
             s = dataset.summary()
             print(f"dataset {dataset.name}: {s['genes']} genes, {s['tfs']} TFs, {s['samples']} samples, "
                   f"{s['pairs']} pairs, {s['positives']} positives", flush=True)
+            _print_plan(config, registry, dataset, device, protocols)
     with RunProgress(enabled=not args.quiet) as progress:
         summary = run_benchmark(config, datasets, on_result=progress.task_done, on_start=progress.start,
                                 watch=progress.watch(build_tasks(config, datasets)))
@@ -319,6 +336,38 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"(see {out_dir / 'results.csv'}); exit status 1", file=sys.stderr)
         return 1
     return 0
+
+
+def _concurrent_tasks(backend) -> int:
+    """How many tasks may run at once (deep tasks sharing one GPU split its memory)."""
+    from grnbench.deep import available_cores
+
+    if backend.serial:
+        return 1
+    if backend.scheduler or backend.scheduler_file:
+        return 1
+    threads = backend.threads_per_worker or 1
+    return (backend.workers or max(1, available_cores() // threads)) * threads
+
+
+def _print_plan(config, registry, dataset, device, protocols) -> None:
+    """Profile, device and the deep methods' estimated training time, before the run starts."""
+    from grnbench.cost import estimate_lines
+    from grnbench.deep import task_threads
+
+    if config.profile != "reference":
+        caps = "; ".join(f"{m.split(':')[0]} " + ", ".join(f"{k}={v}" for k, v in c.items())
+                         for m, c in config.profile_caps.items())
+        print(f"profile {config.profile}: NOT the reference schedule — capped: {caps}", flush=True)
+    deep = [(s.name, {**registry.get(s.name).parameters, **dict(s.params)}) for s in config.methods
+            if getattr(registry.get(s.name), "uses_keras", False)]
+    if deep:
+        print(f"deep methods on {device.label} (Keras backend {device.keras_backend})", flush=True)
+    if device.device == "cpu":
+        threads = task_threads(config.backend.threads_per_worker, config.backend.serial)
+        repeats = sum(p.repeats for p in protocols)
+        for line in estimate_lines(deep, dataset, threads, repeats):
+            print(line, flush=True)
 
 
 def _write_report_safely(out_dir: Path) -> Path | None:

@@ -6,7 +6,11 @@ and none oversubscribes the cores it was given by the runner:
 - TensorFlow op determinism makes reductions order-stable (same seed → same scores);
 - intra/inter-op thread pools are set from the task's share of the cores. TensorFlow allows
   this only before its runtime starts, so the first call in a process wins; later calls with
-  a different count are ignored (documented, not an error).
+  a different count are ignored (documented, not an error). oneDNN's convolutions and
+  matrix products run on TensorFlow's intra-op pool, so this one number is the task's
+  thread use (``benchmarks/bench_deep_maize.py`` checks the per-thread CPU time);
+- ``micro_batch``: a batch's gradient can be summed over slices of it (``install_micro_batches``),
+  the same update with a fraction of the activation memory.
 """
 
 from __future__ import annotations
@@ -54,6 +58,24 @@ def _configure_tensorflow_runtime(n_threads: int):
         except RuntimeError:  # runtime already initialised in this process
             _threads_set = -1
     return tf
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, which containers and ``taskset`` set),
+    the thread budget of a deep task that runs alone (``--workers 0``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS/Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def task_threads(threads_per_worker: int | None, serial: bool) -> int:
+    """Threads one task may use: what its worker slot holds on Dask (``--threads-per-worker``),
+    every available core when tasks run one after another in this process (serial) and the
+    user did not give a number."""
+    if threads_per_worker:
+        return max(1, int(threads_per_worker))
+    return available_cores() if serial else 1
 
 
 def uses_tensorflow_backend() -> bool:
@@ -154,11 +176,66 @@ def epoch_progress(keras, on_progress, epochs: int) -> list:
             report(on_progress, epoch + 1, int(epochs), "epochs", note)
 
     return [EpochProgress()]
+def install_micro_batches(model, micro_batch: int) -> bool:
+    """Make ``model.fit`` compute each batch's gradient as a sum over slices of ``micro_batch``
+    pairs (TensorFlow backend; returns whether it was installed).
+
+    Why: a Keras step keeps every layer's activations of the whole batch for the backward
+    pass. DGRNS's two 32-channel convolutions over a 41 × 128 map hold ~0.7 GB per layer at
+    batch 1024, several GB in all. The loss of a batch is Σᵢ wᵢ·lᵢ / n (binary cross-entropy,
+    Keras's ``sum_over_batch_size``), so its gradient is the sum over slices of
+    ∇ Σ_{i∈slice} wᵢ·lᵢ / n: the same update on the same batch, with the activations of one
+    slice alive at a time (a ``tf.while_loop`` without parallel iterations). What changes is
+    float rounding (summation order) and the dropout draws (one per slice, same
+    distribution); layers that see the whole batch at once (batch normalisation) would change
+    meaning, so such models are refused. The loss must be ``binary_crossentropy`` on one
+    sigmoid output, as ``KerasPairClassifier.compile_model`` sets.
+    """
+    micro_batch = int(micro_batch or 0)
+    if micro_batch <= 0 or not uses_tensorflow_backend():
+        return False
+    if any("BatchNormalization" in type(layer).__name__ for layer in model._flatten_layers()):
+        raise ValueError("micro-batches would change batch normalisation; set micro_batch=0")
+    import functools
+
+    model.train_step = functools.partial(_micro_batch_train_step, model, micro_batch)
+    return True
+
+
+def _micro_batch_train_step(model, micro_batch: int, data):
+    import keras
+    import tensorflow as tf
+
+    x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+    n = tf.shape(x)[0]
+    n_float = tf.cast(n, "float32")
+    y = tf.reshape(tf.cast(y, "float32"), (-1, 1))
+    weight = tf.ones((n,), "float32") if sample_weight is None else tf.cast(sample_weight, "float32")
+    slices = (n + micro_batch - 1) // micro_batch
+    variables = model.trainable_weights
+
+    def body(i, grads, loss_sum, preds):
+        lo, hi = i * micro_batch, tf.minimum((i + 1) * micro_batch, n)
+        with tf.GradientTape() as tape:
+            pred = model(x[lo:hi], training=True)
+            per_pair = keras.losses.binary_crossentropy(y[lo:hi], pred)
+            loss = tf.reduce_sum(per_pair * weight[lo:hi]) / n_float
+        step = tape.gradient(loss, variables)
+        return (i + 1, [g + d for g, d in zip(grads, step, strict=True)], loss_sum + loss,
+                preds.write(i, tf.cast(pred, "float32")))
+
+    start = (tf.constant(0), [tf.zeros(v.shape, "float32") for v in variables], tf.constant(0.0),
+             tf.TensorArray("float32", size=slices, infer_shape=False, element_shape=(None, 1)))
+    _, grads, loss, preds = tf.while_loop(lambda i, *_: i < slices, body, start, parallel_iterations=1)
+    model._loss_tracker.update_state(loss, sample_weight=n)
+    model.optimizer.apply_gradients(zip(grads, variables, strict=True))
+    return model.compute_metrics(x, y, preds.concat(), sample_weight=sample_weight)
 
 
 def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epochs: int,
                           batch_size: int, patience: int | None, class_weight: dict | None,
-                          restore_best: bool = False, verbose: int = 0, on_progress=None):
+                          restore_best: bool = False, verbose: int = 0, on_progress=None,
+                          validation_batch_size: int | None = None):
     """Train a compiled-elsewhere sigmoid classifier with early stopping on validation.
 
     The model must be compiled with ``weighted_metrics=["accuracy"]``: the validation pairs
@@ -166,21 +243,65 @@ def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epoch
     Keras 3 name; Keras 2's ``val_acc`` never fires) is a balanced accuracy instead of the
     share of negatives. ``patience`` None or ≤ 0 disables early stopping. ``on_progress``
     hears every epoch (``epoch_progress``). Returns the Keras ``History``.
+    ``validation_batch_size`` (default: ``batch_size``) only bounds the memory of the
+    validation pass: inference has no batch-level layer, so it changes nothing.
     """
-    y_train = np.asarray(y_train, dtype="float32")
-    y_val = np.asarray(y_val, dtype="float32")
-    val_weight = np.ones(len(y_val), dtype="float32")
-    if class_weight:
-        val_weight = np.array([class_weight[int(v)] for v in y_val], dtype="float32")
     callbacks = []
     if patience and patience > 0:
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor="val_accuracy", mode="max", patience=int(patience),
             restore_best_weights=bool(restore_best)))
     callbacks += epoch_progress(keras, on_progress, epochs)
+    if y_train is None:  # PairBatches: they yield (features, labels, weights) and shuffle
+        return model.fit(x_train, validation_data=x_val, epochs=int(epochs), shuffle=False,
+                         callbacks=callbacks, verbose=verbose)
+    y_train = np.asarray(y_train, dtype="float32")
+    y_val = np.asarray(y_val, dtype="float32")
+    val_weight = np.ones(len(y_val), dtype="float32")
+    if class_weight:
+        val_weight = np.array([class_weight[int(v)] for v in y_val], dtype="float32")
     return model.fit(x_train, y_train, validation_data=(x_val, y_val, val_weight),
                      class_weight=class_weight, epochs=int(epochs), batch_size=int(batch_size),
+                     validation_batch_size=int(validation_batch_size or batch_size),
                      shuffle=True, callbacks=callbacks, verbose=verbose)
+
+
+def pair_batches(keras, features, labels: np.ndarray, class_weight: dict | None, batch_size: int,
+                 seed: int | None = None):
+    """A Keras ``PyDataset`` that builds each batch's features when Keras asks for it.
+
+    Why: held for all pairs at once, DGRNS's maize features are 0.4 GB for training and
+    0.14 GB for validation, and Keras copies arrays into tensors, doubling that. Built per
+    batch they cost ~1% of an epoch's time (``features(index)`` must be deterministic). With
+    ``seed`` the pair order is a fresh seeded permutation every epoch (Keras's own shuffle of
+    arrays, in distribution); without, pairs keep their order (validation). Weights are the
+    class weights per pair, as Keras's ``class_weight`` would give them.
+    """
+    labels = np.asarray(labels, dtype="float32")
+    weights = np.ones(len(labels), dtype="float32")
+    if class_weight:
+        weights = np.array([class_weight[int(v)] for v in labels], dtype="float32")
+
+    class PairBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = None if seed is None else np.random.default_rng(seed)
+            self.order = np.arange(len(labels))
+            if self.rng is not None:
+                self.rng.shuffle(self.order)
+
+        def __len__(self) -> int:
+            return -(-len(labels) // int(batch_size))
+
+        def __getitem__(self, i: int):
+            index = self.order[i * int(batch_size):(i + 1) * int(batch_size)]
+            return features(index), labels[index], weights[index]
+
+        def on_epoch_end(self) -> None:
+            if self.rng is not None:
+                self.rng.shuffle(self.order)
+
+    return PairBatches()
 
 
 def balance_pairs(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -215,12 +336,18 @@ class KerasPairClassifier(Method):
     ``build_model``; compiling, training (imbalance rule, seeding, early stopping on
     validation) and chunked scoring are shared so the two methods cannot drift apart.
     Parameters used here: ``balance``, ``epochs``, ``batch_size``, ``patience``,
-    ``restore_best``, ``learning_rate``, ``decay``, ``momentum``.
+    ``restore_best``, ``learning_rate``, ``decay``, ``momentum`` and, if the subclass has it,
+    ``micro_batch`` (see ``install_micro_batches``).
     """
 
     supervised = True
+    #: trains with Keras: runs on --device, reports it in results
+    uses_keras = True
     #: pairs featurised at once when scoring, bounding memory on large pair sets
     score_chunk: int = 20_000
+    #: build features batch by batch while training (``pair_batches``) instead of for all
+    #: training and validation pairs up front: for features that are cheap beside a step
+    features_per_batch: bool = False
 
     def prepare(self, data: TrainingData) -> None:
         """Compute per-dataset state before features are built (default: nothing)."""
@@ -252,22 +379,36 @@ class KerasPairClassifier(Method):
         self.prepare(data)
         train_idx, val_idx, class_weight = prepare_labels(data.train, data.validation,
                                                           str(p["balance"]), data.seed)
-        x_train = self.pair_features(data.train.pairs.subset(train_idx))
-        x_val = self.pair_features(data.validation.pairs.subset(val_idx))
         keras = configure_tensorflow(data.seed, data.n_threads)
+        train_pairs, val_pairs = data.train.pairs.subset(train_idx), data.validation.pairs.subset(val_idx)
+        y_train, y_val = data.train.labels[train_idx], data.validation.labels[val_idx]
+        if self.features_per_batch:
+            x_train = pair_batches(keras, lambda i: self.pair_features(train_pairs.subset(i)), y_train,
+                                   class_weight, int(p["batch_size"]), seed=data.seed)
+            x_val = pair_batches(keras, lambda i: self.pair_features(val_pairs.subset(i)), y_val,
+                                 class_weight, self._inference_batch())
+            y_train = y_val = None
+        else:
+            x_train, x_val = self.pair_features(train_pairs), self.pair_features(val_pairs)
         keras.backend.clear_session()
         keras.utils.set_random_seed(int(data.seed) % (2**32 - 1))
         self.model_ = self.compile_model(keras, self.build_model(keras))
+        install_micro_batches(self.model_, int(p.get("micro_batch", 0) or 0))
         self.history_ = fit_binary_classifier(
-            keras, self.model_, x_train, data.train.labels[train_idx], x_val,
-            data.validation.labels[val_idx], epochs=p["epochs"], batch_size=p["batch_size"],
+            keras, self.model_, x_train, y_train, x_val, y_val, epochs=p["epochs"], batch_size=p["batch_size"],
             patience=p["patience"], class_weight=class_weight, restore_best=bool(p["restore_best"]),
-            verbose=2 if data.progress else 0, on_progress=data.on_progress).history
+            verbose=2 if data.progress else 0, on_progress=data.on_progress,
+            validation_batch_size=self._inference_batch()).history
+
+    def _inference_batch(self) -> int:
+        """Batch of the validation and scoring passes: the micro-batch when there is one (the
+        same memory bound as training), else the training batch."""
+        return int(self.params.get("micro_batch", 0) or 0) or int(self.params["batch_size"])
 
     def score_edges(self, pairs: PairSet) -> np.ndarray:
         scores = np.empty(len(pairs), dtype=np.float64)
         for start in range(0, len(pairs), self.score_chunk):
             chunk = pairs.subset(np.arange(start, min(start + self.score_chunk, len(pairs))))
             scores[start:start + len(chunk)] = self.model_.predict(
-                self.pair_features(chunk), batch_size=int(self.params["batch_size"]), verbose=0).reshape(-1)
+                self.pair_features(chunk), batch_size=self._inference_batch(), verbose=0).reshape(-1)
         return scores

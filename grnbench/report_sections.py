@@ -296,6 +296,8 @@ def run_section(run: RunData) -> dict[str, Any]:
         "machine": machine,
         "tasks": len(run.frame),
         "statuses": ", ".join(f"{n} {s}" for s, n in statuses.items()),
+        "profile": _profile(run),
+        "device": (m.get("device") or {}).get("device", ""),
     }
 
 
@@ -307,6 +309,11 @@ def _source_text(source: dict[str, Any]) -> str:
     if source.get("distribution"):
         return f"{source['distribution']} {source.get('version') or ''}".strip()
     return ""
+def _profile(run: RunData) -> str:
+    """'quick' when any result ran under capped schedules (--profile quick), else ''."""
+    profiles = set(run.frame["profile"].astype(str)) if "profile" in run.frame else set()
+    name = (run.manifest.get("profile") or {}).get("name", "")
+    return "quick" if "quick" in profiles or name == "quick" else ""
 
 
 # ---------------------------------------------------------------- 2. comparison table

@@ -60,6 +60,10 @@ class ResultRecord:
     n_validation: int = 0
     n_test: int = 0
     edges_file: str = ""
+    #: where the method ran: cpu, or gpu:<name> for deep methods on --device gpu/auto
+    device: str = "cpu"
+    #: "reference" (the methods' own schedules) or "quick" (capped, not the reference schedule)
+    profile: str = "reference"
     cached: bool = field(default=False)
 
     def set_metrics(self, values: Mapping[str, float | int]) -> None:

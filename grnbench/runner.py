@@ -22,6 +22,7 @@ from grnbench.backends import BackendOptions, TaskWatch, run_dask, run_serial
 from grnbench.cache import ResultCache, key_of, task_key_payload
 from grnbench.dataset import Dataset
 from grnbench.datasets.beeline import save_ranked_edges
+from grnbench.device import DeviceChoice
 from grnbench.errors import UserError
 from grnbench.manifest import build_manifest
 from grnbench.metrics import ScoredPairs
@@ -55,6 +56,12 @@ class RunConfig:
     #: model-initialisation seeds (``--seeds``): each method is fitted once per seed on the same
     #: split; None: one fit with the trial's own seed
     init_seeds: tuple[int, ...] | None = None
+    #: where the deep methods run (grnbench.device.DeviceChoice; None: CPU, TensorFlow)
+    device: DeviceChoice | None = None
+    #: "reference" (the methods' own settings) or "quick" (capped: grnbench.profiles)
+    profile: str = "reference"
+    #: the caps the profile set, per method (for the manifest)
+    profile_caps: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass
@@ -144,6 +151,10 @@ def _run_locked(config: RunConfig, datasets: list[Dataset], out_dir: Path, start
             scored = ScoredPairs(universe.labels[output.test_index], output.scores, task.top_k, output.record.seed,
                                  metric_catalogue.pair_columns(trial, universe))
             output.record.set_metrics(metric_catalogue.compute_metrics(scored))
+        if not output.record.cached:  # a cached record keeps the device it was computed on
+            output.record.profile = config.profile
+            deep = getattr(registry.methods.get(task.method.name), "uses_keras", False)
+            output.record.device = config.device.label if deep and config.device else "cpu"
         save_edges(output, task, universe, out_dir)
         if cache is not None and not output.record.cached:
             cache.put(keys[index], output, payloads[index])
@@ -183,7 +194,10 @@ def _run_locked(config: RunConfig, datasets: list[Dataset], out_dir: Path, start
     write_results(kept + records, out_dir)
     extra = {"dataset_files": config.dataset_files, "execution": info,
              "cache": {"hits": hits, "computed": len(to_run)}, "init_seeds": config.init_seeds,
-             "datasets": [d.summary() for d in datasets]}
+             "datasets": [d.summary() for d in datasets],
+             "device": (config.device or DeviceChoice("cpu", "cpu", "tensorflow")).as_dict(),
+             "profile": {"name": config.profile, "reference_schedule": config.profile == "reference",
+                         "caps": config.profile_caps}}
     if cache is not None and cache.refused:
         extra["cache"]["refused_entries"] = len(cache.refused)
     if kept:

@@ -77,6 +77,8 @@ class PSGRN(Method):
     supervised = True
     description = "PSGRN: pseudo-Siamese GRU + DenseNet on time-lag difference matrices (supervised)"
     min_time_points = 3
+    #: trains with Keras: runs on --device, reports it in results
+    uses_keras: ClassVar[bool] = True
     #: architecture, fixed per variant
     encoder: ClassVar[str] = "gru"
     backbone: ClassVar[str] = "densenet"

@@ -1,0 +1,66 @@
+"""--profile quick: caps are parameters (so they reach labels, cache keys and the manifest),
+the user's own values win, and results/manifest say the schedule is not the reference."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from grnbench.cost import epoch_range, estimate_lines
+from grnbench.errors import UserError
+from grnbench.profiles import apply_profile, capped_values
+from grnbench.registry import load_registry, parse_method_specs
+
+
+def test_quick_caps_every_method_that_has_a_schedule_and_user_values_win():
+    registry = load_registry()
+    specs = apply_profile(parse_method_specs("all,cnnc:epochs=7", registry), "quick", registry)
+    params = {s.name: dict(s.params) for s in specs}
+    assert params["psgrn"]["epochs"] == 2 and params["dgrns"]["epochs"] == 2
+    assert params["genie3"]["n_estimators"] == 50 and params["node"]["n_estimators"] == 50
+    cnnc = [s for s in specs if s.name == "cnnc"]
+    assert {dict(s.params)["epochs"] for s in cnnc} == {2, 7}
+    caps = capped_values(specs, "quick", registry)
+    by_name = {label.split(":")[0]: c for label, c in caps.items() if "epochs=7" not in label}
+    assert by_name["cnnc"]["epochs"] == 2
+    assert all(c.get("epochs") != 7 for c in caps.values())  # the user's value is not a cap
+    assert "random" not in by_name
+
+
+def test_reference_profile_changes_nothing_and_unknown_profiles_are_refused():
+    registry = load_registry()
+    specs = parse_method_specs("psgrn,genie3", registry)
+    assert apply_profile(specs, "reference", registry) == specs
+    with pytest.raises(UserError, match="--profile"):
+        apply_profile(specs, "fast", registry)
+
+
+def test_early_stopping_bounds_the_epoch_range():
+    assert epoch_range("cnnc", {"epochs": 200, "patience": 50}) == (51, 200)
+    assert epoch_range("psgrn", {"epochs": 40, "patience": 6, "min_epochs": 15}) == (15, 40)
+    assert epoch_range("dgrns", {"epochs": 2, "patience": 2}) == (2, 2)
+
+
+def test_estimate_lines_name_the_deep_methods_and_say_they_are_estimates(dream4_small):
+    registry = load_registry()
+    methods = [(n, registry.get(n).parameters) for n in ("psgrn", "cnnc", "dgrns", "genie3")]
+    lines = estimate_lines(methods, dream4_small, threads=2)
+    assert "an estimate" in lines[0]
+    assert [ln.split()[0] for ln in lines[1:]] == ["psgrn", "cnnc", "dgrns"]
+
+
+def test_quick_run_marks_results_and_manifest(tmp_path):
+    from grnbench.cli import main
+
+    out = tmp_path / "run"
+    code = main(["run", "--methods", "random,correlation", "--dataset", "dream4-10-1", "--profile", "quick",
+                 "--workers", "0", "--out", str(out), "--quiet", "--no-cache"])
+    assert code == 0
+    frame = pd.read_csv(out / "results.csv")
+    assert set(frame["profile"]) == {"quick"} and set(frame["device"]) == {"cpu"}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["profile"]["reference_schedule"] is False
+    assert manifest["device"]["device"] == "cpu"
+    assert "NOT the reference schedule" in (out / "report.html").read_text()
