@@ -13,6 +13,7 @@ from pathlib import Path
 
 from grnbench import __version__
 from grnbench.errors import UserError
+from grnbench.splits import SPLITS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gold-standard", metavar="FILE", help="edge list 'regulator target [label]' for --expression")
     p.add_argument("--tfs", metavar="FILE", help="TF list for --expression (default: the regulators of the gold standard)")
     p.add_argument("--protocol", default="standard", help="comma list of standard, noise[:fraction=0.05,repeats=10], subsample[:fraction=0.7,repeats=10]")
-    p.add_argument("--split", default="stratified", choices=["stratified", "tf-disjoint"], help="how pairs are split 3:1:1")
+    p.add_argument("--split", default="stratified", choices=list(SPLITS),
+                   help="how pairs are split 3:1:1: stratified over pairs; tf-/target-disjoint (no test TF/target "
+                        "in training in that role); disjoint (no gene of a test pair in any training pair, "
+                        "cross-part pairs dropped); see docs/shortcuts.md")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--top-k", type=int, default=10_000, help="threshold rank for the confusion counts (default 10000)")
     p.add_argument("--out", default=None, help="run folder (default: grnbench-results/DATASET)")

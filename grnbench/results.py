@@ -55,11 +55,30 @@ class ResultRecord:
     score_wall_s: float = float("nan")
     score_cpu_s: float = float("nan")
     peak_memory_mb: float = float("nan")
+    # the split's parts and Park & Marcotte's classes of the test pairs (pair_classes.py)
+    n_dropped: int = 0
+    positives_train: int = 0
+    positives_validation: int = 0
+    positive_rate_train: float = float("nan")
+    positive_rate_validation: float = float("nan")
+    n_test_c1: int = 0
+    n_test_c2: int = 0
+    n_test_c3: int = 0
+    positives_c1: int = 0
+    positives_c2: int = 0
+    positives_c3: int = 0
+    aupr_c1: float = float("nan")
+    aupr_c2: float = float("nan")
+    aupr_c3: float = float("nan")
     edges_file: str = ""
     cached: bool = field(default=False)
 
     def set_metrics(self, metrics: EdgeMetrics) -> None:
         for key, value in metrics.as_dict().items():
+            setattr(self, key, value)
+
+    def set_figures(self, figures: dict[str, float | int]) -> None:
+        for key, value in figures.items():
             setattr(self, key, value)
 
     def as_dict(self) -> dict[str, object]:

@@ -16,6 +16,7 @@ import numpy as np
 from grnbench.api import TrainingData
 from grnbench.dataset import Dataset
 from grnbench.metrics import DEFAULT_TOP_K, check_scores, evaluate
+from grnbench.pair_classes import shortcut_figures
 from grnbench.protocols import ProtocolSpec, make_trial
 from grnbench.registry import MethodSpec, load_registry
 from grnbench.resources import ResourceMeter
@@ -93,6 +94,7 @@ def execute_task(task: Task, dataset: Dataset, client: object = None, n_threads:
         record.score_wall_s, record.score_cpu_s = score_cost.wall_s, score_cost.cpu_s
         record.peak_memory_mb = max(fit_cost.peak_mb, score_cost.peak_mb)
         record.set_metrics(evaluate(universe.labels[split.test], scores, task.top_k))
+        record.set_figures(shortcut_figures(universe, split, scores))
         return TaskOutput(record, split.test, scores)
     except MemoryError:
         record.status, record.error = "oom", "ran out of memory"
