@@ -33,6 +33,7 @@ def render_report(run_dir: Path) -> str:
         "comparison": sections.comparison_section(run),
         "accuracy": accuracy,
         "accuracy_notes": accuracy_notes,
+        "controls": sections.controls_section(run),
         "time": sections.time_section(run),
         "robustness": sections.robustness_section(run),
         "ablations": sections.ablation_section(run),

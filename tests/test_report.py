@@ -214,7 +214,7 @@ def test_report_command_rerenders_without_running(run_dir: Path) -> None:
 def test_only_sections_with_data_for_a_standard_run(tmp_path: Path) -> None:
     run = small_run(tmp_path / "std", "random", "standard")
     ids = re.findall(r'<section id="([^"]+)"', render_report(run))
-    assert ids == ["sec-run", "sec-comparison", "sec-accuracy", "sec-time", "sec-network"]
+    assert ids == ["sec-run", "sec-comparison", "sec-accuracy", "sec-controls", "sec-time", "sec-network"]
 
 
 def test_report_says_why_curves_are_missing_when_the_dataset_changed(run_dir: Path, tmp_path: Path) -> None:
