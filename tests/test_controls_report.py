@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_report import small_run, tables_of
 
 from grnbench.report import render_report
-from test_report import small_run, tables_of
 
 SUPERVISED_PLUGIN = '''
 import numpy as np
