@@ -132,3 +132,22 @@ def test_split_choices_on_the_command_line_are_the_split_kinds(capsys):
 def test_unknown_split_kind_is_a_one_line_user_error(dream4):
     with pytest.raises(UserError, match="valid splits: stratified, tf-disjoint, target-disjoint, disjoint"):
         make_split("pairs", dream4, 0)
+
+
+def test_every_method_is_scored_on_the_same_test_pairs_under_a_disjoint_split(tmp_path, dream4):
+    """Unsupervised and supervised methods alike: one split per trial, so rows stay comparable."""
+    import pandas as pd
+
+    out = tmp_path / "run"
+    assert main(["run", "--methods", "random,correlation,degree-prior", "--dataset", "dream4-100-1",
+                 "--split", "disjoint", "--seed", "4", "--workers", "0", "--quiet", "--no-cache",
+                 "--out", str(out)]) == 0
+    results = pd.read_csv(out / "results.csv")
+    assert set(results["status"]) == {"ok"} and set(results["split"]) == {"disjoint"}
+    pair_sets = [set(map(tuple, pd.read_csv(out / f)[["regulator", "target"]].to_numpy().tolist()))
+                 for f in results["edges_file"]]
+    assert pair_sets[0] == pair_sets[1] == pair_sets[2]
+    split = make_trial(dream4, parse_protocols("standard")[0], 0, 4, "disjoint").split
+    regs, tgts = dream4.names(split.test)
+    assert pair_sets[0] == set(zip(regs.tolist(), tgts.tolist(), strict=True))
+    assert (results["n_test_c3"] == results["n_test"]).all() and (results["n_dropped"] == split.dropped).all()
