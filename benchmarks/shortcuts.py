@@ -49,11 +49,12 @@ class Stage:
 
 STAGES = (
     Stage("controls", "random,degree-prior,correlation,grnboost2", DATASETS, SPLITS, SEEDS),
-    Stage("node", "node", ("dream4-100-1",), MAIN_SPLITS, SEEDS),
-    Stage("node", "node", ("maize1-sim",), MAIN_SPLITS, (0,)),
-    Stage("genie3", "genie3", ("dream4-100-1",), MAIN_SPLITS, (0,)),
     Stage("psgrn-reduced", PSGRN_REDUCED, ("dream4-100-1",), MAIN_SPLITS, (0,)),
+    Stage("node", "node", DATASETS, MAIN_SPLITS, (0,)),
     Stage("psgrn-reduced", PSGRN_REDUCED, ("maize1-sim",), ("stratified", "disjoint"), (0,)),
+    Stage("genie3", "genie3", ("dream4-100-1",), MAIN_SPLITS, (0,)),
+    Stage("node", "node", ("dream4-100-1",), MAIN_SPLITS, (1, 2)),
+    Stage("psgrn-reduced", PSGRN_REDUCED, ("dream4-100-1",), MAIN_SPLITS, (1, 2)),
 )
 
 
@@ -61,11 +62,19 @@ def load_1min() -> float:
     return os.getloadavg()[0]
 
 
+def finished(out: Path) -> bool:
+    """A run folder whose every task finished (a re-run of the script skips it)."""
+    path = out / "results.csv"
+    return path.is_file() and set(pd.read_csv(path)["status"]) == {"ok"}
+
+
 def run_stage(stage: Stage, workers: int) -> None:
     for dataset in stage.datasets:
         for split in stage.splits:
             for seed in stage.seeds:
                 out = RUNS / dataset / split / f"seed{seed}" / stage.name
+                if finished(out):
+                    continue
                 command = [sys.executable, "-m", "grnbench", "run", "--methods", stage.methods,
                            "--dataset", dataset, "--split", split, "--seed", str(seed),
                            "--workers", str(workers), "--quiet", "--out", str(out)]
@@ -132,12 +141,13 @@ def markdown_table(summary: pd.DataFrame) -> str:
                 text += f" ± {r['aupr_sd']:.3f}"
             row.append(text + f" ({int(r['seeds'])})")
         lines.append(f"| {method} | " + " | ".join(row) + " |")
-    sizes = summary.groupby(["dataset", "split"], sort=False).agg(
+    sizes = summary.groupby(["dataset", "split"]).agg(
         n_test=("n_test", "mean"), rate=("positive_rate", "mean"), dropped=("n_dropped", "mean"))
     lines.append("")
     lines.append("| dataset | split | test pairs (mean) | test positive rate | pairs dropped |")
     lines.append("|---|---|---|---|---|")
-    for (d, s), r in sizes.iterrows():
+    for d, s in columns:
+        r = sizes.loc[(d, s)]
         lines.append(f"| {d} | {s} | {r['n_test']:.0f} | {r['rate']:.4f} | {r['dropped']:.0f} |")
     return "\n".join(lines) + "\n"
 

@@ -112,7 +112,7 @@ def test_report_is_one_self_contained_file(html: str, run_dir: Path) -> None:
 
 def test_sections_shown_when_their_data_exists(html: str) -> None:
     ids = re.findall(r'<section id="([^"]+)"', html)
-    assert ids == ["sec-run", "sec-comparison", "sec-accuracy", "sec-time", "sec-robustness",
+    assert ids == ["sec-run", "sec-comparison", "sec-accuracy", "sec-controls", "sec-time", "sec-robustness",
                    "sec-network", "sec-failures"]  # no PSGRN variants were run: no ablations
 
 
