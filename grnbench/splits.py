@@ -35,7 +35,6 @@ from grnbench.universe import EdgeUniverse
 RATIOS = (3, 1, 1)
 #: the split kinds, from the most lenient (pairs) to the strictest (genes)
 SPLITS = ("stratified", "tf-disjoint", "target-disjoint", "disjoint")
-PARTS = ("train", "validation", "test")
 
 
 @dataclass(frozen=True)
@@ -50,9 +49,6 @@ class Split:
     test: np.ndarray
     kind: str
     dropped: int = 0
-
-    def parts(self) -> dict[str, np.ndarray]:
-        return dict(zip(PARTS, (self.train, self.validation, self.test), strict=True))
 
 
 def make_split(kind: str, universe: EdgeUniverse, seed: int, index: np.ndarray | None = None,
