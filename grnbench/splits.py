@@ -148,15 +148,23 @@ def _deal(weights: np.ndarray, shares: np.ndarray, rng: np.random.Generator) -> 
     consecutive strata of ``len(labels)`` items; each stratum receives a random permutation of
     ``labels``, the smallest multiset of parts whose proportions are within 0.005 of ``shares``
     (3:1:1 → 5 items: 0,0,0,1,2). The last, partial stratum takes the first labels of a random
-    permutation, so every part's expected share stays exact.
+    permutation, so every part's expected share stays exact. With fewer items than a stratum a
+    part could stay empty; it then takes the lightest item of the largest part, so any three
+    items give three non-empty parts.
     """
     labels = _stratum_labels(shares / shares.sum())
+    weights = np.asarray(weights)
     shuffled = rng.permutation(len(weights))
-    order = shuffled[np.argsort(-np.asarray(weights)[shuffled], kind="stable")]
+    order = shuffled[np.argsort(-weights[shuffled], kind="stable")]
     part = np.empty(len(weights), dtype=np.int64)
     for start in range(0, len(order), len(labels)):
         chunk = order[start:start + len(labels)]
         part[chunk] = rng.permutation(labels)[:len(chunk)]
+    for empty in range(len(shares)):
+        counts = np.bincount(part, minlength=len(shares))
+        if counts[empty] == 0 and counts.max() > 1:
+            donors = np.flatnonzero(part == np.argmax(counts))
+            part[donors[np.argmin(weights[donors])]] = empty
     return part
 
 
