@@ -27,6 +27,7 @@ from grnbench.errors import UserError
 from grnbench.evaluate import labelled_edges, run_gold_standard
 from grnbench.metrics import DEFAULT_TOP_K, pr_curve, roc_points
 from grnbench.network_analysis import analyse_network
+from grnbench.pair_classes import CLASSES
 
 #: PSGRN ablation variants (the paper's Fig. 6); a method column value starts with one of these
 PSGRN_VARIANTS = ("psgrn-fm-dn", "psgrn-rnn-dn", "psgrn-lstm-dn", "psgrn-fm-gru", "psgrn-gru-vgg",
@@ -337,7 +338,6 @@ def accuracy_figures(run: RunData) -> tuple[list[Figure], list[str]]:
 
 #: the supervised shortcut control (methods/degree_prior.py)
 CONTROL = "degree-prior"
-CLASS_NAMES = ("C1", "C2", "C3")
 CLASS_TIPS = ("the test pair's TF regulates a training pair and its target is the target of one",
               "exactly one of the two is seen in training in its role",
               "neither is seen in training in its role")
@@ -459,15 +459,15 @@ def _class_tables(run: RunData, ok: pd.DataFrame) -> tuple[list[dict[str, Any]],
             continue
         sizes = [(here[f"n_test_c{i}"].mean(), here[f"positives_c{i}"].mean()) for i in (1, 2, 3)]
         headers = ["method"] + [f"{name} AUPR ({fmt(n, 'int')} pairs, {fmt(p, 'int')} positive)"
-                                for name, (n, p) in zip(CLASS_NAMES, sizes, strict=True)]
+                                for name, (n, p) in zip(CLASSES, sizes, strict=True)]
         rows = []
         for method, group in here.groupby("method", sort=False):
             rows.append([txt(method)] + [num(group[f"aupr_c{i}"].astype(float).mean()) for i in (1, 2, 3)])
         tips = ["method"] + [f"{name}: {tip}; AUPR on these test pairs (– when the class has no positive)"
-                             for name, tip in zip(CLASS_NAMES, CLASS_TIPS, strict=True)]
+                             for name, tip in zip(CLASSES, CLASS_TIPS, strict=True)]
         tables.append({"dataset": dataset, "table": Table(headers, rows, [False, True, True, True], tips,
                                                           id=f"classes-{len(tables) + 1}")})
-        present = [name for name, (n, _) in zip(CLASS_NAMES, sizes, strict=True) if n > 0]
+        present = [name for name, (n, _) in zip(CLASSES, sizes, strict=True) if n > 0]
         if len(present) == 1:
             split = ", ".join(sorted(set(here["split"].astype(str))))
             notes.append(f"{dataset}: every test pair is {present[0]} under the {split} split. In the dense "
