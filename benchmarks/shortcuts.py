@@ -52,8 +52,8 @@ STAGES = (
     Stage("psgrn-reduced", PSGRN_REDUCED, ("dream4-100-1",), MAIN_SPLITS, (0,)),
     Stage("node", "node", ("dream4-100-1",), MAIN_SPLITS, (0,)),
     Stage("psgrn-reduced", PSGRN_REDUCED, ("maize1-sim",), ("stratified", "disjoint"), (0,)),
-    Stage("node", "node", ("maize1-sim",), ("stratified", "disjoint", "tf-disjoint"), (0,)),
     Stage("genie3", "genie3", ("dream4-100-1",), ("stratified", "disjoint", "tf-disjoint"), (0,)),
+    Stage("node", "node", ("maize1-sim",), ("stratified", "disjoint", "tf-disjoint"), (0,)),
     Stage("node", "node", ("dream4-100-1",), MAIN_SPLITS, (1, 2)),
     Stage("psgrn-reduced", PSGRN_REDUCED, ("dream4-100-1",), MAIN_SPLITS, (1, 2)),
 )
