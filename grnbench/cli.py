@@ -17,6 +17,7 @@ from pathlib import Path
 from grnbench import __version__
 from grnbench.errors import UserError
 from grnbench.metric_catalogue import rankable
+from grnbench.splits import SPLITS
 
 EXIT_STATUS = """exit status:
   0  every task ok or skipped (check: every check passed)
@@ -68,7 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--series-key", metavar="COLUMN", help=".h5ad: obs column of each sample's series (default: series; absent = one series)")
     i.add_argument("--layer", metavar="NAME", help=".h5ad: read this layer instead of X")
     p.add_argument("--protocol", default="standard", help="comma list of standard, noise[:fraction=0.05,repeats=10], subsample[:fraction=0.7,repeats=10]")
-    p.add_argument("--split", default="stratified", choices=["stratified", "tf-disjoint"], help="how pairs are split 3:1:1")
+    p.add_argument("--split", default="stratified", choices=list(SPLITS),
+                   help="how pairs are split 3:1:1: stratified over pairs; tf-/target-disjoint (no test TF/target "
+                        "in training in that role); disjoint (no gene of a test pair in any training pair, "
+                        "cross-part pairs dropped); see docs/shortcuts.md")
     p.add_argument("--seed", type=int, default=0, help="seed of the splits and protocols (default 0)")
     p.add_argument("--seeds", default=None, metavar="LIST", help="fit every method once per model-initialisation seed on the same split, e.g. 0,1,2 (default: one fit, seeded by the split seed)")
     p.add_argument("--top-k", type=int, default=10_000, help="threshold rank for the confusion counts (default 10000)")

@@ -53,11 +53,14 @@ def thin(x: np.ndarray, y: np.ndarray, limit: int = MAX_CURVE_POINTS) -> tuple[n
     return x[keep], y[keep]
 
 
-def aupr_bars(summary: pd.DataFrame, baselines: dict[str, float]) -> str:
+def aupr_bars(summary: pd.DataFrame, baselines: dict[str, float],
+              control: dict[str, float] | None = None) -> str:
     """AUPR per method, grouped by dataset (the PSGRN paper's Fig. 4).
 
     ``summary`` has one row per (method, dataset) with ``aupr`` and ``aupr_sd``; the dashed
-    line of each dataset is its positive rate, the AUPR of a random ranking.
+    line of each dataset is its positive rate, the AUPR of a random ranking. ``control`` gives
+    per dataset the AUPR of the ``degree-prior`` shortcut control, drawn dotted: the floor a
+    supervised method must clear before its AUPR says anything about expression.
     """
     with matplotlib.rc_context(_RC):
         methods = list(dict.fromkeys(summary["method"]))
@@ -76,10 +79,14 @@ def aupr_bars(summary: pd.DataFrame, baselines: dict[str, float]) -> str:
             if dataset in baselines:
                 ax.hlines(baselines[dataset], x[0] + offset - width / 2, x[-1] + offset + width / 2,
                           colors=[colours[j]], linestyles="dashed", linewidth=1)
+            if control and dataset in control and np.isfinite(control[dataset]):
+                ax.hlines(control[dataset], x[0] + offset - width / 2, x[-1] + offset + width / 2,
+                          colors=[colours[j]], linestyles="dotted", linewidth=1.5)
         ax.set_xticks(x, methods, rotation=30 if len(methods) > 4 else 0, ha="right" if len(methods) > 4 else "center")
         ax.set_ylabel("AUPR (test pairs)")
         ax.set_ylim(bottom=0)
-        ax.legend(title="dataset (dashed: chance)", fontsize=8, title_fontsize=8, frameon=False,
+        title = "dataset (dashed: chance" + ("; dotted: degree-prior)" if control else ")")
+        ax.legend(title=title, fontsize=8, title_fontsize=8, frameon=False,
                   loc="upper left", bbox_to_anchor=(1.02, 1))
         return figure_uri(fig)
 

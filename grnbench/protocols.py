@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from grnbench.errors import UserError
-from grnbench.splits import Split, stratified_split, tf_disjoint_split
+from grnbench.splits import SPLITS, Split, make_split
 from grnbench.universe import EdgeUniverse, PairSet
 
 DEFAULTS: dict[str, dict[str, float | int]] = {
@@ -30,7 +30,7 @@ DEFAULTS: dict[str, dict[str, float | int]] = {
     "noise": {"fraction": 0.05, "repeats": 10},
     "subsample": {"fraction": 0.7, "repeats": 10},
 }
-SPLITS = ("stratified", "tf-disjoint")
+__all__ = ["SPLITS", "ProtocolSpec", "Trial", "derive_seed", "make_trial", "parse_protocols"]
 
 
 @dataclass(frozen=True)
@@ -127,13 +127,7 @@ def make_trial(universe: EdgeUniverse, spec: ProtocolSpec, repeat: int, run_seed
     elif spec.name == "subsample":
         pool = _stratified_sample(universe.labels, spec.get("fraction"), rng)
     split_seed = int(rng.integers(0, 2**31 - 1))
-    if split_kind == "tf-disjoint":
-        split = tf_disjoint_split(universe, split_seed, pool)
-    elif split_kind == "stratified":
-        local = stratified_split(universe.labels[pool], split_seed)
-        split = Split(pool[local.train], pool[local.validation], pool[local.test], local.kind)
-    else:
-        raise UserError(f"unknown split {split_kind!r}; valid splits: {', '.join(SPLITS)}")
+    split = make_split(split_kind, universe, split_seed, pool)
     return Trial(spec.name, repeat, seed, split, feature_pairs, corrupted)
 
 

@@ -41,6 +41,7 @@ def _render(run_dir: Path) -> tuple[str, dict]:
         "comparison": sections.comparison_section(run),
         "accuracy": accuracy,
         "accuracy_notes": accuracy_notes,
+        "controls": sections.controls_section(run),
         "time": sections.time_section(run),
         "robustness": sections.robustness_section(run),
         "ablations": sections.ablation_section(run),

@@ -28,6 +28,7 @@ from grnbench.errors import UserError
 from grnbench.evaluate import labelled_edges, run_gold_standard
 from grnbench.metrics import DEFAULT_TOP_K, pr_curve, roc_points
 from grnbench.network_analysis import analyse_network
+from grnbench.pair_classes import CLASSES
 
 
 @dataclass
@@ -367,10 +368,13 @@ def accuracy_figures(run: RunData) -> tuple[list[Figure], list[str]]:
     if finished.empty:
         return figures, notes
     baselines = finished.groupby("dataset", sort=False)["positive_rate"].mean().to_dict()
+    control = control_aupr(finished)
     figures.append(Figure(
-        "AUPR per method and dataset", plots.aupr_bars(finished.assign(method=finished["method"].map(run.short)), baselines),
+        "AUPR per method and dataset",
+        plots.aupr_bars(finished.assign(method=finished["method"].map(run.short)), baselines, control),
         "Bar chart of AUPR per method",
-        f"Protocol {run.headline}; error bars: sd over repeats; dashed: positive rate (the AUPR of a random ranking)."
+        f"Protocol {run.headline}; error bars: sd over repeats; dashed: positive rate (the AUPR of a random ranking)"
+        + ("; dotted: the degree-prior shortcut control (see Shortcut controls)." if control else ".")
         + run.figure_note()))
     for dataset, tasks, gold in run.datasets_with_gold(
             notes, "PR and ROC curves of {dataset} are not drawn: {reason}"):
@@ -391,6 +395,149 @@ def accuracy_figures(run: RunData) -> tuple[list[Figure], list[str]]:
         figures.append(Figure(f"ROC curves ({dataset})", plots.curves(roc, "roc", float(np.mean(rates))),
                               f"ROC curves on {dataset}", where + note))
     return figures, notes
+
+
+# ---------------------------------------------------------------- 3b. shortcut controls
+
+#: the supervised shortcut control (methods/degree_prior.py)
+CONTROL = "degree-prior"
+CLASS_TIPS = ("the test pair's TF regulates a training pair and its target is the target of one",
+              "exactly one of the two is seen in training in its role",
+              "neither is seen in training in its role")
+
+
+def control_aupr(agg: pd.DataFrame) -> dict[str, float]:
+    """Dataset → mean AUPR of the degree-prior control in ``agg`` (rows of one protocol)."""
+    rows = agg[agg["method"].map(method_base) == CONTROL]
+    return {str(d): float(a) for d, a in zip(rows["dataset"], rows["aupr"], strict=True) if _finite(a)}
+
+
+def controls_section(run: RunData) -> dict[str, Any] | None:
+    """The split's parts, the supervised methods against the degree-prior control, and each
+    method's AUPR on the C1/C2/C3 classes of its test pairs (docs/shortcuts.md)."""
+    if "positives_train" not in run.frame.columns:
+        return None  # a run from before these figures were recorded
+    ok = run.frame[(run.frame["status"] == "ok") & (run.frame["protocol"] == run.headline)]
+    if ok.empty:
+        return None
+    many = len(run.datasets) > 1
+    verdicts, verdict_notes = _control_verdicts(run, ok)
+    classes, class_notes = _class_tables(run, ok)
+    return {"protocol": run.headline, "splits": _split_table(ok, many), "verdicts": verdicts,
+            "notes": verdict_notes + class_notes, "classes": classes}
+
+
+def _split_table(ok: pd.DataFrame, many: bool) -> Table:
+    parts = ok.drop_duplicates(["dataset", "repeat"])
+    several = parts.groupby("dataset")["repeat"].nunique().max() > 1
+    headers = (["dataset"] if many else []) + (["repeat"] if several else []) + [
+        "split", "train pairs", "train positive rate", "validation pairs", "validation positive rate",
+        "test pairs", "test positives", "test positive rate", "pairs dropped"]
+    rows = []
+    for r in parts.itertuples(index=False):
+        rows.append(([txt(r.dataset)] if many else []) + ([num(r.repeat, "int")] if several else []) + [
+            txt(r.split), num(r.n_train, "int"), num(r.positive_rate_train, "score"),
+            num(r.n_validation, "int"), num(r.positive_rate_validation, "score"), num(r.n_test, "int"),
+            num(r.n_positives, "int"), num(r.positive_rate, "score"), num(r.n_dropped, "int")])
+    numeric = [False] * (int(many) + 0) + ([True] if several else []) + [False] + [True] * 8
+    return Table(headers, rows, numeric, id="split-parts")
+
+
+def _supervised(run: RunData) -> dict[str, bool | None]:
+    """Method label → supervised, from the manifest (None when the run did not record it)."""
+    info = run.manifest.get("methods") or {}
+    return {m: info.get(m, {}).get("supervised") for m in dict.fromkeys(run.frame["method"].astype(str))}
+
+
+def _interval(rows: pd.DataFrame) -> tuple[float, float] | None:
+    """Mean over repeats of the AUPR interval bounds, when results.csv has them."""
+    if not {"aupr_ci_low", "aupr_ci_high"} <= set(rows.columns):
+        return None
+    low, high = rows["aupr_ci_low"].astype(float).mean(), rows["aupr_ci_high"].astype(float).mean()
+    return (low, high) if _finite(low) and _finite(high) else None
+
+
+def _control_verdicts(run: RunData, ok: pd.DataFrame) -> tuple[Table | None, list[str]]:
+    """Every supervised method against the degree-prior control on the same test pairs.
+
+    With intervals (``aupr_ci_low``/``aupr_ci_high``, from the statistics of the run) a method
+    beats the control only when its interval lies wholly above the control's; without them
+    the point estimates (mean over repeats) decide, and the section says so.
+    """
+    kinds = _supervised(run)
+    candidates = [m for m, sup in kinds.items() if sup and method_base(m) != CONTROL]
+    notes: list[str] = []
+    if not candidates:
+        return None, notes
+    many = len(run.datasets) > 1
+    rows, flagged, used_ci = [], [], []
+    for dataset in run.datasets:
+        here = ok[ok["dataset"] == dataset]
+        control = here[here["method"].map(method_base) == CONTROL]
+        if control.empty:
+            notes.append(f"{dataset}: the supervised methods are not compared with the shortcut control, "
+                         f"because {CONTROL} was not run (add it to --methods).")
+            continue
+        control_aupr_value, control_ci = control["aupr"].mean(), _interval(control)
+        for method in candidates:
+            mine = here[here["method"] == method]
+            if mine.empty:
+                continue
+            aupr, ci = mine["aupr"].mean(), _interval(mine)
+            if ci is not None and control_ci is not None:
+                beats = bool(ci[0] > control_ci[1])
+                used_ci.append(True)
+                shown = f"{fmt(ci[0])}–{fmt(ci[1])} vs {fmt(control_ci[0])}–{fmt(control_ci[1])}"
+            else:
+                beats = bool(_finite(aupr) and aupr > control_aupr_value)
+                used_ci.append(False)
+                shown = "– (point estimates)"
+            if not beats:
+                flagged.append(f"{method}" + (f" on {dataset}" if many else ""))
+            rows.append([txt(method)] + ([txt(dataset)] if many else []) + [
+                num(aupr), num(control_aupr_value), num(aupr - control_aupr_value), txt(shown),
+                txt("beats the control" if beats else "does NOT beat the control")])
+    if not rows:
+        return None, notes
+    if flagged:
+        notes.insert(0, f"Not better than the {CONTROL} control, which never reads expression: "
+                        + ", ".join(flagged) + ". Their AUPR may come from which TFs are hubs and which "
+                        "targets are heavily regulated in the training pairs, not from the time series.")
+    if not all(used_ci):
+        notes.append("Verdicts use point estimates (mean AUPR over repeats): results.csv has no "
+                     "aupr_ci_low/aupr_ci_high interval columns for these rows.")
+    else:
+        notes.append("A method beats the control when its AUPR interval lies wholly above the control's.")
+    headers = ["method"] + (["dataset"] if many else []) + [
+        "AUPR", f"{CONTROL} AUPR", "difference", "intervals", "verdict"]
+    numeric = [False] + ([False] if many else []) + [True, True, True, False, False]
+    return Table(headers, rows, numeric, id="control-verdicts"), notes
+
+
+def _class_tables(run: RunData, ok: pd.DataFrame) -> tuple[list[dict[str, Any]], list[str]]:
+    tables, notes = [], []
+    for dataset in run.datasets:
+        here = ok[ok["dataset"] == dataset]
+        if here.empty:
+            continue
+        sizes = [(here[f"n_test_c{i}"].mean(), here[f"positives_c{i}"].mean()) for i in (1, 2, 3)]
+        headers = ["method"] + [f"{name} AUPR ({fmt(n, 'int')} pairs, {fmt(p, 'int')} positive)"
+                                for name, (n, p) in zip(CLASSES, sizes, strict=True)]
+        rows = []
+        for method, group in here.groupby("method", sort=False):
+            rows.append([txt(method)] + [num(group[f"aupr_c{i}"].astype(float).mean()) for i in (1, 2, 3)])
+        tips = ["method"] + [f"{name}: {tip}; AUPR on these test pairs (– when the class has no positive)"
+                             for name, tip in zip(CLASSES, CLASS_TIPS, strict=True)]
+        tables.append({"dataset": dataset, "table": Table(headers, rows, [False, True, True, True], tips,
+                                                          id=f"classes-{len(tables) + 1}")})
+        present = [name for name, (n, _) in zip(CLASSES, sizes, strict=True) if n > 0]
+        if len(present) == 1:
+            split = ", ".join(sorted(set(here["split"].astype(str))))
+            notes.append(f"{dataset}: every test pair is {present[0]} under the {split} split. In the dense "
+                         "TF × gene universe a pair split leaves every test TF and target seen in training "
+                         "(C1), a TF- or target-disjoint split makes them C2, the disjoint split C3; compare "
+                         "runs with different --split values to see the shortcut.")
+    return tables, notes
 
 
 # ---------------------------------------------------------------- 4. running time

@@ -59,6 +59,12 @@ class ResultRecord:
     n_train: int = 0
     n_validation: int = 0
     n_test: int = 0
+    # the split's parts (grnbench.pair_classes.split_figures)
+    n_dropped: int = 0
+    positives_train: int = 0
+    positives_validation: int = 0
+    positive_rate_train: float = float("nan")
+    positive_rate_validation: float = float("nan")
     edges_file: str = ""
     #: where the method ran: cpu, or gpu:<name> for deep methods on --device gpu/auto
     device: str = "cpu"

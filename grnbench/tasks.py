@@ -16,6 +16,7 @@ import numpy as np
 
 from grnbench.dataset import Dataset
 from grnbench.metrics import DEFAULT_TOP_K
+from grnbench.pair_classes import split_figures
 from grnbench.protocols import ProtocolSpec, make_trial
 from grnbench.registry import MethodSpec, load_registry
 from grnbench.results import ResultRecord
@@ -82,6 +83,7 @@ def execute_task(task: Task, dataset: Dataset, client: object = None, n_threads:
         trial = make_trial(universe, task.protocol, task.repeat, task.seed, task.split)
         record.seed = trial.seed
         record.init_seed = trial.seed if task.init_seed is None else task.init_seed
+        record.set_metrics(split_figures(universe, trial.split))
         result = fit_and_score(method, dataset, trial, universe=universe, client=client,
                                n_threads=n_threads, progress=progress, on_progress=on_progress,
                                init_seed=task.init_seed)

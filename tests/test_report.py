@@ -112,7 +112,7 @@ def test_report_is_one_self_contained_file(html: str, run_dir: Path) -> None:
 
 def test_sections_shown_when_their_data_exists(html: str) -> None:
     ids = re.findall(r'<section id="([^"]+)"', html)
-    assert ids == ["sec-run", "sec-comparison", "sec-statistics", "sec-accuracy", "sec-time", "sec-robustness",
+    assert ids == ["sec-run", "sec-comparison", "sec-statistics", "sec-accuracy", "sec-controls", "sec-time", "sec-robustness",
                    "sec-network", "sec-failures"]  # no PSGRN variants were run: no ablations
 
 
@@ -224,7 +224,7 @@ def test_report_command_rerenders_without_running(run_dir: Path) -> None:
 def test_only_sections_with_data_for_a_standard_run(tmp_path: Path) -> None:
     run = small_run(tmp_path / "std", "random", "standard")
     ids = re.findall(r'<section id="([^"]+)"', render_report(run))
-    assert ids == ["sec-run", "sec-comparison", "sec-statistics", "sec-accuracy", "sec-time", "sec-network"]
+    assert ids == ["sec-run", "sec-comparison", "sec-statistics", "sec-accuracy", "sec-controls", "sec-time", "sec-network"]
 
 
 def _copy_with_changed_hash(run_dir: Path, copy: Path, drop_labels: bool) -> None:
