@@ -53,7 +53,10 @@ def test_a_metric_family_added_to_the_catalogue_reaches_every_output(tmp_path: P
 
 def test_every_record_column_beyond_the_task_identity_comes_from_the_catalogue():
     identity = ["method", "dataset", "dataset_hash", "protocol", "repeat", "seed", "split", "parameters",
-                "status", "error", "n_train", "n_validation", "n_test", "edges_file", "cached"]
+                "status", "error", "n_train", "n_validation", "n_test", "edges_file", "cached",
+                "init_seed", "device", "profile",  # how the method ran
+                "n_dropped", "positives_train", "positives_validation", "positive_rate_train",
+                "positive_rate_validation"]  # the split's parts (pair_classes.split_figures)
     catalogue = [c.name for c in metric_catalogue.record_columns()]
     assert sorted(RECORD_COLUMNS) == sorted(identity + catalogue)
     assert "time_s" in metric_catalogue.rankable() and "tp" not in metric_catalogue.rankable()
@@ -100,6 +103,6 @@ def test_a_family_with_per_pair_columns_saves_them_in_the_edge_lists_and_evaluat
     assert disjoint["aupr_seen_tf"].isna().all()  # a TF-disjoint split: no test TF was seen in training
     pairs = pd.read_csv(out / "pairs" / "results.csv")
     edges = pd.read_csv(out / "pairs" / pairs["edges_file"].iloc[0])
-    assert list(edges.columns) == ["regulator", "target", "score", "label", "tf_seen"]
+    assert list(edges.columns) == ["regulator", "target", "score", "label", "pair_class", "tf_seen"]
     assert edges["tf_seen"].eq(1).all()  # a pair-level split on dream4-10-1 sees every TF
     assert pairs["aupr_seen_tf"].iloc[0] == pytest.approx(pairs["aupr"].iloc[0])
