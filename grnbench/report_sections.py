@@ -415,8 +415,8 @@ def control_aupr(agg: pd.DataFrame) -> dict[str, float]:
 def controls_section(run: RunData) -> dict[str, Any] | None:
     """The split's parts, the supervised methods against the degree-prior control, and each
     method's AUPR on the C1/C2/C3 classes of its test pairs (docs/shortcuts.md)."""
-    if "positives_train" not in run.frame.columns:
-        return None  # a run from before these figures were recorded
+    if "positives_train" not in run.frame.columns or run.frame["positives_train"].isna().all():
+        return None  # a run from before these figures were recorded (read_results fills them with NaN)
     ok = run.frame[(run.frame["status"] == "ok") & (run.frame["protocol"] == run.headline)]
     if ok.empty:
         return None

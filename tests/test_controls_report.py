@@ -55,13 +55,26 @@ def test_section_shows_the_split_parts_from_results(run_dir: Path, html: str) ->
     assert float(row["validation positive rate"]) == pytest.approx(results["positive_rate_validation"], abs=1e-4)
 
 
-def test_supervised_method_not_beating_the_control_is_flagged_with_point_estimates(run_dir: Path, html: str) -> None:
+def test_supervised_method_not_beating_the_control_is_flagged_by_its_interval(run_dir: Path, html: str) -> None:
     verdicts = tables_of(html)["control-verdicts"]
     row = dict(zip(verdicts[0], verdicts[1], strict=True))
     assert row["method"] == "label-blind" and row["verdict"] == "does NOT beat the control"
     assert "Not better than the degree-prior control" in html and "label-blind" in html
-    assert "Verdicts use point estimates" in html
+    assert "interval lies wholly above" in html  # every run's results carry bootstrap intervals
     assert "random" not in [r[0] for r in verdicts[1:]]  # unsupervised methods are not judged by it
+
+
+def test_results_without_intervals_fall_back_to_point_estimates_and_say_so(run_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "no-ci"
+    copy.mkdir()
+    (copy / "manifest.json").write_bytes((run_dir / "manifest.json").read_bytes())
+    frame = pd.read_csv(run_dir / "results.csv")
+    frame.drop(columns=[c for c in frame.columns if "_ci_" in c]).assign(edges_file="").to_csv(
+        copy / "results.csv", index=False)
+    html = render_report(copy)
+    row = dict(zip(*tables_of(html)["control-verdicts"][:2], strict=True))
+    assert row["verdict"] == "does NOT beat the control"
+    assert "Verdicts use point estimates" in html
 
 
 def test_verdicts_use_aupr_intervals_when_results_have_them(run_dir: Path, tmp_path: Path) -> None:
