@@ -329,17 +329,23 @@ def comparison_section(run: RunData) -> Table | None:
 
     many = len(run.datasets) > 1
     columns = metric_catalogue.headline()
-    first, rest = columns[0], columns[1:]
+    first = columns[0]
+    costs = [c for c in columns[1:] if c in metric_catalogue.MEASURED]
+    metrics = [c for c in columns[1:] if c not in costs]
+
+    def tip(c) -> str:
+        return c.description + ("; mean ± sd over repeats" if c.with_sd else "")
+
     headers = (["method"] + (["dataset"] if many else []) + [first.title, f"{first.label} 95% CI"]
-               + [c.title for c in rest] + ["test pairs", "positives", "vs random", "status"])
+               + [c.title for c in metrics] + ["test pairs", "positives", "vs random"]
+               + [c.title for c in costs] + ["status"])
     tips = (["method label (parameters after ':')"] + (["dataset"] if many else [])
-            + [first.description + ("; mean ± sd over repeats" if first.with_sd else ""),
-               "95% interval: stratified bootstrap over the test pairs (one task), the range of the seeds' "
-               "intervals (several initialisations), or Student-t over splits"]
-            + [c.description + ("; mean ± sd over repeats" if c.with_sd else "") for c in rest]
+            + [tip(first), "95% interval: stratified bootstrap over the test pairs (one task), the range of the "
+               "seeds' intervals (several initialisations), or Student-t over splits"]
+            + [tip(c) for c in metrics]
             + ["test pairs scored (mean over tasks)", "positives among the test pairs",
-               "whether the AUPR interval contains the expected AUPR of a random ranking of the same test pairs",
-               "tasks by status"])
+               "whether the AUPR interval contains the expected AUPR of a random ranking of the same test pairs"]
+            + [tip(c) for c in costs] + ["tasks by status"])
     random_like, reference = indistinguishable_from_random(agg), random_aupr(agg)
     rows = []
     order = (["dataset"] if many else []) + [first.name]
@@ -347,12 +353,17 @@ def comparison_section(run: RunData) -> Table | None:
         interval = f"[{fmt(r.aupr_ci_low)}, {fmt(r.aupr_ci_high)}]" if _finite(r.aupr_ci_low) else "–"
         verdict = "–" if not _finite(r.aupr_ci_low) else (
             "not distinguishable" if random_like[index] else "above" if r.aupr_ci_low > reference[index] else "below")
+
+        def cell(c, r=r):
+            return num(r[c.name], c.kind, sd=r[f"{c.name}_sd"] if c.with_sd else None)
+
         rows.append([txt(r["method"])] + ([txt(r["dataset"])] if many else [])
-                    + [num(r[first.name], first.kind, sd=r[f"{first.name}_sd"] if first.with_sd else None),
-                       Cell(interval, repr(float(r.aupr_ci_low)) if _finite(r.aupr_ci_low) else "", r.interval)]
-                    + [num(r[c.name], c.kind, sd=r[f"{c.name}_sd"] if c.with_sd else None) for c in rest]
-                    + [num(r.n_test, "int"), num(r.n_positives, "int"), txt(verdict), txt(r["status"])])
-    numeric = [False] + ([False] if many else []) + [True] * (len(columns) + 3) + [False, False]
+                    + [cell(first), Cell(interval, repr(float(r.aupr_ci_low)) if _finite(r.aupr_ci_low) else "", r.interval)]
+                    + [cell(c) for c in metrics]
+                    + [num(r.n_test, "int"), num(r.n_positives, "int"), txt(verdict)]
+                    + [cell(c) for c in costs] + [txt(r["status"])])
+    numeric = ([False] + ([False] if many else []) + [True] * (2 + len(metrics)) + [True, True, False]
+               + [True] * len(costs) + [False])
     return Table(headers, rows, numeric, tips, id="comparison")
 
 

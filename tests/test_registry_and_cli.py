@@ -78,7 +78,7 @@ def test_run_writes_results_edges_and_manifest_and_correlation_beats_random(tmp_
     aupr = results.set_index("method")["aupr"]
     assert aupr["correlation"] > aupr["random"]
     edges = pd.read_csv(out / results.set_index("method").loc["correlation", "edges_file"])
-    assert list(edges.columns) == ["regulator", "target", "score", "label"]
+    assert list(edges.columns) == ["regulator", "target", "score", "label", "pair_class"]
     assert edges["score"].is_monotonic_decreasing and len(edges) == results["n_test"].iloc[0]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 0 and manifest["dataset"]["hash"] == results["dataset_hash"].iloc[0]
