@@ -57,6 +57,11 @@ class RunProgress:
     def start(self, cached: int, to_run: int) -> None:
         if not self.enabled:
             return
+        if not sys.stderr.isatty():
+            # a log file or CI: no redrawn bar (each redraw would be a new line), only the task
+            # lines and the periodic "…" notes of long tasks
+            print(f"{cached + to_run} task(s): {cached} found in the cache, {to_run} to run", file=sys.stderr)
+            return
         self.bar = tqdm(total=cached + to_run, initial=0, desc="tasks", unit="task", file=sys.stderr,
                         dynamic_ncols=True, leave=True)
         if cached:
