@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from grnbench.dataset import duplicated_items
 from grnbench.errors import DataError
 
 REQUIRED = ("sample", "time")
@@ -74,12 +75,7 @@ class SampleLayout:
 
 def check_sample_names(names: Sequence[str], where: str | Path) -> None:
     """Sample names must be unique: a sheet assigns series by name, and repeated times hide replicates."""
-    seen: set[str] = set()
-    dups: list[str] = []
-    for name in names:
-        if name in seen and name not in dups:
-            dups.append(name)
-        seen.add(name)
+    dups = duplicated_items(names)
     if dups:
         numeric = all(_as_number(d) is not None for d in dups)
         hint = ("repeated times mean several series (replicates or conditions): " + SHEET_HINT

@@ -9,6 +9,7 @@ change to the numbers, genes, TFs or gold standard invalidates cached results.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -57,7 +58,7 @@ class Dataset:
             raise DataError(where, "times and series need one value per sample column")
         validate_matrix(expr, where, self.genes)
         if len(set(self.genes)) != len(self.genes):
-            raise DataError(where, f"duplicated gene identifiers: {', '.join(_duplicates(self.genes)[:5])}; make gene IDs unique")
+            raise DataError(where, f"duplicated gene identifiers: {', '.join(duplicated_items(self.genes)[:5])}; make gene IDs unique")
         gene_set = set(self.genes)
         missing_tfs = [t for t in self.tfs if t not in gene_set]
         if missing_tfs:
@@ -136,7 +137,8 @@ def validate_matrix(values: np.ndarray, where: str, genes: tuple[str, ...] | Non
         raise DataError(where, f"{int(bad.sum())} missing or infinite value(s), first at gene {gene}, sample {col + 1}; fill or drop them before loading")
 
 
-def _duplicates(items: tuple[str, ...]) -> list[str]:
+def duplicated_items(items: Sequence[str]) -> list[str]:
+    """The items that occur more than once, each once, in order of their second occurrence."""
     seen: set[str] = set()
     dups: list[str] = []
     for item in items:
