@@ -13,13 +13,13 @@ The dataset is sent as the result of a small task rather than ``scatter``-ed: th
 can recompute it when the workers holding it die, where scattered data would be lost with its
 dependants ("already forgotten").
 
-No starvation (the rule, measured in docs/running.md): priorities order the slots. Per-target
-methods (``uses_dask``) start before whole-model methods (priority 5 against 0); their inner
-per-target tasks come before both (priorities in (10, 11], falling with each method's share
-of its targets so that concurrent per-target methods advance together:
-``grnbench.per_target.inner_priority``); and a method gives
-its slot back only once the scheduler holds its targets, so a freed slot goes to the targets,
-never to a whole-model fit that would hold it for its whole training.
+No starvation (the rule, measured in docs/running.md): priorities order the slots. A
+per-target method (``uses_dask``) needs a slot only briefly, to submit its targets, so it
+starts first (priority 20); its inner per-target tasks come next (priorities in (10, 11],
+falling with each method's share of its targets so that concurrent per-target methods advance
+together: ``grnbench.per_target.inner_priority``); whole-model fits come last (0). A method
+gives its slot back only once the scheduler holds its targets, so a freed slot goes to the
+targets, never to a whole-model fit that would hold it for its whole training.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from grnbench.tasks import Task, TaskOutput, blank_record
 OnDone = Callable[[int, TaskOutput], None]
 
 #: priorities of the runner's tasks on Dask (higher runs first); per_target's inner tasks use (10, 11]
-PER_TARGET_PRIORITY = 5
+PER_TARGET_PRIORITY = 20
 WHOLE_MODEL_PRIORITY = 0
 #: times the runner resubmits a task the scheduler cancelled (not the task's own failure)
 RESUBMITS = 2

@@ -1,0 +1,45 @@
+"""The slot rule on Dask: per-target methods and their targets come before whole-model fits,
+and concurrent per-target methods advance together (grnbench.backends, grnbench.per_target)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from grnbench.per_target import inner_priority
+
+PLUGIN = str(Path(__file__).with_name("plugins_for_tests.py"))
+
+
+def test_inner_priorities_interleave_methods_by_their_share_of_targets():
+    big = [inner_priority(i, 1000) for i in range(1000)]
+    small = [inner_priority(i, 10) for i in range(10)]
+    assert big == sorted(big, reverse=True) and 10 < min(big) and max(big) == 11
+    # the small method's 2nd chunk (10 % done) runs before the big one's 101st target
+    assert small[1] > big[101] and small[1] < big[99]
+
+
+def test_a_whole_model_fit_listed_first_does_not_take_the_slot_a_per_target_method_needs(tmp_path):
+    from grnbench.backends import BackendOptions, TaskWatch
+    from grnbench.datasets import load_dataset
+    from grnbench.protocols import parse_protocols
+    from grnbench.registry import load_registry, parse_method_specs
+    from grnbench.runner import RunConfig, build_tasks, run_benchmark
+
+    registry = load_registry((PLUGIN,))
+    config = RunConfig(methods=parse_method_specs("slowcorr:sleep=5,genie3:n_estimators=10", registry),
+                       protocols=parse_protocols("standard"), plugins=(PLUGIN,), out_dir=tmp_path,
+                       use_cache=False, backend=BackendOptions(workers=1))
+    dataset = load_dataset("dream4-10-1")
+    tasks = build_tasks(config, dataset)
+    events: list[tuple[float, str, str]] = []
+    # start and progress events travel the same way (the worker's event log), in order
+    watch = TaskWatch(on_start=lambda i: events.append((time.monotonic(), "start", tasks[i].method.name)),
+                      on_progress=lambda i, e: events.append(
+                          (time.monotonic(), f"{e.done}/{e.total}", tasks[i].method.name)))
+    summary = run_benchmark(config, dataset, watch=watch)
+    assert all(r.status == "ok" for r in summary.records)
+    order = [(kind, name) for _, kind, name in sorted(events)]
+    # one slot: GENIE3 (priority 20) starts, and all its targets (10-11) run before the fit
+    # listed first (0) takes the slot
+    assert order.index(("10/10", "genie3")) < order.index(("start", "slowcorr")), order
