@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = build_parser()
     args = parser.parse_args(argv)
+    _stop_cleanly_on_sigterm()
     try:
         return COMMANDS[args.command](args)
     except UserError as exc:
@@ -85,6 +86,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("grnbench: interrupted; finished tasks are saved, re-run the same command to resume", file=sys.stderr)
         return 130
+
+
+def _stop_cleanly_on_sigterm() -> None:
+    """SIGTERM (a batch system's walltime, `kill`) stops a run like Ctrl-C: the cluster is
+    closed and every task process killed, instead of leaving orphaned workers behind."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, interrupt)
+    except (ValueError, OSError):
+        pass
 
 
 def cmd_list(args: argparse.Namespace) -> int:
