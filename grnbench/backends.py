@@ -118,8 +118,17 @@ def run_serial(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], opti
     return {"backend": "serial", "isolation": "one child process per task"}
 
 
-def _dataset_value(dataset: Dataset) -> Dataset:
-    """The dataset as a task result: recomputable by the scheduler if its holders die."""
+def _dataset_value(dataset: Dataset, gate: str) -> Dataset:
+    """The dataset as a task result: recomputable by the scheduler if its holders die.
+
+    It waits (once) for the runner to open ``gate`` after submitting every task, so all the
+    run's tasks become ready together: submitted one by one, the first ones found the dataset
+    already there, went to a worker before the rest existed, and bypassed the scheduler's
+    priority queue (Dask queues a task group only when it is larger than twice the threads).
+    """
+    from distributed import Event
+
+    Event(gate).wait(timeout=120)
     return dataset
 
 
@@ -216,7 +225,10 @@ def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], option
                                               "whole-model methods": WHOLE_MODEL_PRIORITY}}
     try:
         registry = load_registry(tasks[0][1].plugins if tasks else ())
-        dataset_futures = {name: client.submit(_dataset_value, ds, pure=False, priority=100,
+        from distributed import Event
+
+        gate = Event(f"grnbench-gate-{run_id}", client=client)
+        dataset_futures = {name: client.submit(_dataset_value, ds, gate.name, pure=False, priority=100,
                                                key=f"grnbench-dataset-{name}-{run_id}")
                            for name, ds in datasets.items() if any(t.dataset == name for _, t in tasks)}
         worker_threads = max(1, int(options.threads_per_worker))
@@ -232,6 +244,7 @@ def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], option
 
         by_index = dict(tasks)
         pending = {submit(i, t, 0): (i, 0) for i, t in tasks}
+        gate.set()
         while pending:
             try:
                 done, _ = wait(list(pending), timeout=0.5, return_when="FIRST_COMPLETED")

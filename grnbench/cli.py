@@ -164,6 +164,10 @@ def check_run_options(args: argparse.Namespace) -> None:
         raise UserError("--workers must be 0 (serial) or more")
     if args.threads_per_worker < 1:
         raise UserError(f"--threads-per-worker must be 1 or more, got {args.threads_per_worker}")
+    if args.scheduler_file and not Path(args.scheduler_file).is_file():
+        # Client(scheduler_file=...) would wait for the file to appear, for ever
+        raise UserError(f"--scheduler-file {args.scheduler_file}: no such file; start the scheduler first "
+                        f"(`dask scheduler --scheduler-file {args.scheduler_file}`)")
     text = str(args.memory_limit).strip().lower()
     if text != "auto":
         from dask.utils import parse_bytes
