@@ -39,7 +39,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "slot_sharing.json"))
     args = parser.parse_args()
     methods = (f"slowcorr:sleep={args.sleep},slowcorr:sleep={args.sleep + 1},correlation,"
-               "genie3:n_estimators=100,grnboost2")
+               "genie3:n_estimators=50,grnboost2")
     registry = load_registry((PLUGIN,))
     dataset = load_dataset(args.dataset)
     config = RunConfig(methods=parse_method_specs(methods, registry), protocols=parse_protocols("standard"),

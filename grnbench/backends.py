@@ -13,13 +13,13 @@ The dataset is sent as the result of a small task rather than ``scatter``-ed: th
 can recompute it when the workers holding it die, where scattered data would be lost with its
 dependants ("already forgotten").
 
-No starvation (the rule, measured in docs/running.md): priorities order the slots. Per-target
-methods (``uses_dask``) start before whole-model methods (priority 5 against 0); their inner
-per-target tasks come before both (priorities in (10, 11], falling with each method's share
-of its targets so that concurrent per-target methods advance together:
-``grnbench.per_target.inner_priority``); and a method gives
-its slot back only once the scheduler holds its targets, so a freed slot goes to the targets,
-never to a whole-model fit that would hold it for its whole training.
+No starvation (the rule, measured in docs/running.md): priorities order the slots. A
+per-target method (``uses_dask``) needs a slot only briefly, to submit its targets, so it
+starts first (priority 20); its inner per-target tasks come next (priorities in (10, 11],
+falling with each method's share of its targets so that concurrent per-target methods advance
+together: ``grnbench.per_target.inner_priority``); whole-model fits come last (0). A method
+gives its slot back only once the scheduler holds its targets, so a freed slot goes to the
+targets, never to a whole-model fit that would hold it for its whole training.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from grnbench.tasks import Task, TaskOutput, blank_record
 OnDone = Callable[[int, TaskOutput], None]
 
 #: priorities of the runner's tasks on Dask (higher runs first); per_target's inner tasks use (10, 11]
-PER_TARGET_PRIORITY = 5
+PER_TARGET_PRIORITY = 20
 WHOLE_MODEL_PRIORITY = 0
 #: times the runner resubmits a task the scheduler cancelled (not the task's own failure)
 RESUBMITS = 2
@@ -123,8 +123,17 @@ def run_serial(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], opti
     return {"backend": "serial", "isolation": "one child process per task", "threads_per_task": n_threads}
 
 
-def _dataset_value(dataset: Dataset) -> Dataset:
-    """The dataset as a task result: recomputable by the scheduler if its holders die."""
+def _dataset_value(dataset: Dataset, gate: str) -> Dataset:
+    """The dataset as a task result: recomputable by the scheduler if its holders die.
+
+    It waits (once) for the runner to open ``gate`` after submitting every task, so all the
+    run's tasks become ready together: submitted one by one, the first ones found the dataset
+    already there, went to a worker before the rest existed, and bypassed the scheduler's
+    priority queue (Dask queues a task group only when it is larger than twice the threads).
+    """
+    from distributed import Event
+
+    Event(gate).wait(timeout=120)
     return dataset
 
 
@@ -223,7 +232,10 @@ def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], option
     try:
         first = tasks[0][1] if tasks else None
         registry = load_registry(first.plugins if first else (), override=bool(first and first.plugin_override))
-        dataset_futures = {name: client.submit(_dataset_value, ds, pure=False, priority=100,
+        from distributed import Event
+
+        gate = Event(f"grnbench-gate-{run_id}", client=client)
+        dataset_futures = {name: client.submit(_dataset_value, ds, gate.name, pure=False, priority=100,
                                                key=f"grnbench-dataset-{name}-{run_id}")
                            for name, ds in datasets.items() if any(t.dataset == name for _, t in tasks)}
         worker_threads = max(1, int(options.threads_per_worker or 1))
@@ -239,6 +251,7 @@ def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], option
 
         by_index = dict(tasks)
         pending = {submit(i, t, 0): (i, 0) for i, t in tasks}
+        gate.set()
         while pending:
             try:
                 done, _ = wait(list(pending), timeout=0.5, return_when="FIRST_COMPLETED")

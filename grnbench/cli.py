@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = build_parser()
     args = parser.parse_args(argv)
+    _stop_cleanly_on_sigterm()
     try:
         return COMMANDS[args.command](args)
     except UserError as exc:
@@ -133,6 +134,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("grnbench: interrupted; finished tasks are saved, re-run the same command to resume", file=sys.stderr)
         return 130
+
+
+def _stop_cleanly_on_sigterm() -> None:
+    """SIGTERM (a batch system's walltime, `kill`) stops a run like Ctrl-C: the cluster is
+    closed and every task process killed, instead of leaving orphaned workers behind."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, interrupt)
+    except (ValueError, OSError):
+        pass
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -264,6 +283,10 @@ def check_run_options(args: argparse.Namespace) -> None:
         raise UserError("--workers must be 0 (serial) or more")
     if args.threads_per_worker is not None and args.threads_per_worker < 1:
         raise UserError(f"--threads-per-worker must be 1 or more, got {args.threads_per_worker}")
+    if args.scheduler_file and not Path(args.scheduler_file).is_file():
+        # Client(scheduler_file=...) would wait for the file to appear, for ever
+        raise UserError(f"--scheduler-file {args.scheduler_file}: no such file; start the scheduler first "
+                        f"(`dask scheduler --scheduler-file {args.scheduler_file}`)")
     text = str(args.memory_limit).strip().lower()
     if text != "auto":
         from dask.utils import parse_bytes
