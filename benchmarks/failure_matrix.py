@@ -71,7 +71,8 @@ def task_failures(m: Matrix, tmp: Path, workers: str) -> None:
     took = time.monotonic() - t
     found = rows(out) if (out / "results.csv").is_file() else {}
     where = "serial" if workers == "0" else "dask 2 workers"
-    clean = "Traceback" not in proc.stderr and finished(out) and innocent_ok(found)
+    # exit 1: some task failed, timed out or ran out of memory, every result still written
+    clean = "Traceback" not in proc.stderr and finished(out) and innocent_ok(found) and proc.returncode == 1
     tail = f"others ok, manifest+report, exit {proc.returncode}" if clean else f"stderr: {proc.stderr[-300:]!r}"
     for case, name, status in (("crash (os._exit)", "crashing", "failed"),
                                ("memory limit 400MB", "memoryhog:mb=4000", "oom"),
