@@ -72,7 +72,8 @@ class RunSummary:
     wall_s: float
 
 
-def build_tasks(config: RunConfig, datasets: list[Dataset]) -> list[Task]:
+def build_tasks(config: RunConfig, datasets: Dataset | list[Dataset]) -> list[Task]:
+    datasets = [datasets] if isinstance(datasets, Dataset) else list(datasets)
     seeds: tuple[int | None, ...] = config.init_seeds or (None,)
     return [
         Task(method=m, dataset=d.name, protocol=p, repeat=r, seed=config.seed,
