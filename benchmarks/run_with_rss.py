@@ -20,19 +20,7 @@ from pathlib import Path
 
 import psutil
 
-
-def tree_rss(root: psutil.Process) -> tuple[int, int]:
-    try:
-        procs = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0, 0
-    total = 0
-    for proc in procs:
-        try:
-            total += proc.memory_info().rss
-        except psutil.Error:
-            pass
-    return total, len(procs)
+from grnbench.resources import tree_rss
 
 
 def main(argv: list[str]) -> int:
@@ -45,7 +33,7 @@ def main(argv: list[str]) -> int:
     root = psutil.Process(proc.pid)
     peak, peak_at, most_procs, samples = 0, 0.0, 0, []
     while proc.poll() is None:
-        rss, n = tree_rss(root)
+        rss, n = tree_rss(root.pid)
         if rss > peak:
             peak, peak_at = rss, time.time() - started
         most_procs = max(most_procs, n)

@@ -51,3 +51,24 @@ class ResourceMeter:
         self._thread.join()
         self._peak = max(self._peak, self._process.memory_info().rss)
         self.result.peak_mb = (self._peak - self._start_rss) / 2**20
+
+
+def tree_rss(pid: int) -> tuple[int, int]:
+    """Resident bytes of a process and all its descendants, and how many processes that is.
+
+    Why a tree: a task's child process, Dask workers and their helpers are separate processes;
+    one process's RSS says nothing about what a task or a run costs. Pages shared between
+    processes (a forkserver's children) are counted once per process, so this overstates a
+    little. A process that is gone counts 0."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0, 0
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            pass
+    return total, len(procs)

@@ -43,6 +43,7 @@ from multiprocessing.connection import Connection
 import psutil
 
 from grnbench.dataset import Dataset
+from grnbench.resources import tree_rss
 from grnbench.task_progress import ProgressEvent
 from grnbench.tasks import Task, TaskOutput, blank_record, execute_task
 
@@ -195,18 +196,7 @@ class _Child:
         return self._code
 
     def tree_rss(self) -> int:
-        try:
-            root = psutil.Process(self.pid)
-            procs = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return 0
-        total = 0
-        for proc in procs:
-            try:
-                total += proc.memory_info().rss
-            except psutil.Error:
-                pass
-        return total
+        return tree_rss(self.pid)[0]
 
     def kill(self) -> None:
         """SIGKILL the child, its process group and any descendant that left the group."""
