@@ -191,7 +191,7 @@ def main() -> int:
     args = parser.parse_args()
     m = Matrix()
     header = (f"# failure matrix, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
-              f"load average at start {os.getloadavg()[0]:.1f} (machine shared)")
+              f"load average at start {os.getloadavg()[0]:.1f}")
     print(header, flush=True)
     with tempfile.TemporaryDirectory(prefix="grnbench-failures-") as tmp:
         tmp_path = Path(tmp)

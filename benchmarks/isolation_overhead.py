@@ -54,7 +54,7 @@ def main() -> int:
     dataset = load_dataset("dream4-10-1")
     work = tasks(args.tasks)
     lines = [f"# isolation overhead, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
-             f"load average {os.getloadavg()[0]:.1f} at start (machine shared), {len(work)} tasks of milliseconds"]
+             f"load average {os.getloadavg()[0]:.1f} at start, {len(work)} tasks of milliseconds"]
 
     inproc = timed(lambda t: execute_task(t, dataset), work)
     t = time.perf_counter()
