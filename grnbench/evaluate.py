@@ -10,6 +10,7 @@ its content hash changed since the run.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,10 @@ def evaluate_run(run_dir: Path) -> pd.DataFrame:
         values = compute_metrics(scored_pairs(edges, int(row["top_k"]) or DEFAULT_TOP_K, int(row["seed"])))
         for key, value in values.items():
             frame.at[i, key] = value
-    frame.to_csv(Path(run_dir) / "results.csv", index=False)
+    path = Path(run_dir) / "results.csv"
+    tmp = path.with_name(f".results.csv.{os.getpid()}.tmp")
+    frame.to_csv(tmp, index=False)
+    os.replace(tmp, path)  # atomic, like the runner's writes: a killed evaluate leaves the old file
     return frame
 
 
