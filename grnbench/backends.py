@@ -17,9 +17,10 @@ No starvation (the rule, measured in docs/running.md): priorities order the slot
 per-target method (``uses_dask``) needs a slot only briefly, to submit its targets, so it
 starts first (priority 20); its inner per-target tasks come next (priorities in (10, 11],
 falling with each method's share of its targets so that concurrent per-target methods advance
-together: ``grnbench.per_target.inner_priority``); whole-model fits come last (0). A method
-gives its slot back only once the scheduler holds its targets, so a freed slot goes to the
-targets, never to a whole-model fit that would hold it for its whole training.
+together: ``grnbench.per_target.inner_priority``); whole-model fits come last (0 to 1,
+the longest expected training first: ``task_priorities``). A method gives its slot back only
+once the scheduler holds its targets, so a freed slot goes to the targets, never to a
+whole-model fit that would hold it for its whole training.
 """
 
 from __future__ import annotations
@@ -103,6 +104,40 @@ class BackendOptions:
         if memory:
             memory = int(memory) // max(1, int(worker_threads or 1))
         return TaskLimits(self.timeout_for(method), memory or None)
+
+
+def task_priorities(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], registry,
+                    threads: int = 1) -> dict[int, float]:
+    """Each task's Dask priority (higher starts first).
+
+    Per-target methods: ``PER_TARGET_PRIORITY``. Whole-model fits: ``WHOLE_MODEL_PRIORITY``
+    plus up to 0.9 by expected training time (``grnbench.cost.expected_fit_s``), so the
+    longest start first and cheap ones (controls, methods without an estimate) fill the gaps
+    last. Submitted in the order given, a 3-hour DGRNS fit queued behind PSGRN would finish
+    alone on one core long after every other core went idle.
+    """
+    from grnbench.cost import expected_fit_s
+
+    expected: dict[int, float] = {}
+    priorities: dict[int, float] = {}
+    memo: dict[tuple, float] = {}
+    for index, task in tasks:
+        cls = registry.get(task.method.name)
+        if getattr(cls, "uses_dask", False):
+            priorities[index] = PER_TARGET_PRIORITY
+            continue
+        key = (task.method, task.dataset)
+        if key not in memo:
+            params = {**cls.parameters, **dict(task.method.params)}
+            try:
+                memo[key] = expected_fit_s(task.method.name, params, datasets[task.dataset], threads)
+            except Exception:  # noqa: BLE001 - an estimate only orders the queue; never fail a run on it
+                memo[key] = 0.0
+        expected[index] = memo[key]
+    longest = max(expected.values(), default=0.0) or 1.0
+    for index, seconds in expected.items():
+        priorities[index] = WHOLE_MODEL_PRIORITY + 0.9 * seconds / longest
+    return priorities
 
 
 def run_serial(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], options: BackendOptions,
@@ -228,7 +263,7 @@ def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], option
                                "threads_per_worker": options.threads_per_worker or 1,
                                "isolation": "one child process per task",
                                "priorities": {"per-target inner tasks": "10-11", "per-target methods": PER_TARGET_PRIORITY,
-                                              "whole-model methods": WHOLE_MODEL_PRIORITY}}
+                                              "whole-model methods": f"{WHOLE_MODEL_PRIORITY}-{WHOLE_MODEL_PRIORITY + 0.9:g}, longest expected training first"}}
     try:
         first = tasks[0][1] if tasks else None
         registry = load_registry(first.plugins if first else (), override=bool(first and first.plugin_override))
@@ -240,13 +275,13 @@ def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], option
                            for name, ds in datasets.items() if any(t.dataset == name for _, t in tasks)}
         worker_threads = max(1, int(options.threads_per_worker or 1))
         explicit_memory = options.memory_bytes() is not None
+        priorities = task_priorities(tasks, datasets, registry, worker_threads)
 
         def submit(index: int, task: Task, attempt: int):
             uses_dask = bool(getattr(registry.get(task.method.name), "uses_dask", False))
             limits = options.limits_for(task.method.name, worker_threads=worker_threads)
             return client.submit(_task_on_worker, index, task, dataset_futures[task.dataset], topic, worker_threads,
-                                 uses_dask, limits, not explicit_memory, pure=False,
-                                 priority=PER_TARGET_PRIORITY if uses_dask else WHOLE_MODEL_PRIORITY,
+                                 uses_dask, limits, not explicit_memory, pure=False, priority=priorities[index],
                                  key=f"grnbench-task-{index}-{attempt}-{run_id}")
 
         by_index = dict(tasks)

@@ -116,6 +116,17 @@ def estimate_fit(name: str, params: dict[str, Any], dataset: Any, threads: int) 
     return FitEstimate(base, train, low, high, per_epoch, max(1, threads))
 
 
+def expected_fit_s(name: str, params: dict[str, Any], dataset: Any, threads: int = 1) -> float:
+    """Middle of the estimated fit time in seconds; 0 for a method without a measured constant.
+
+    The Dask runner starts the whole-model fits with the longest expected training first
+    (longest-processing-time order): started last, a multi-hour fit would run alone on one
+    core at the end of the run while the other cores sit idle.
+    """
+    estimate = estimate_fit(name, params, dataset, threads)
+    return 0.0 if estimate is None else (estimate.low_s + estimate.high_s) / 2
+
+
 def estimate_lines(methods: list[tuple[str, dict[str, Any]]], dataset: Any, threads: int,
                    tasks_per_method: int = 1) -> list[str]:
     """The lines the CLI prints before a run (empty when no deep method takes part)."""

@@ -47,3 +47,28 @@ def test_a_whole_model_fit_listed_first_does_not_take_the_slot_a_per_target_meth
     # freed, GENIE3's remaining targets would wait for it and GENIE3 would end after it.
     assert order.index(("start", "genie3")) < order.index(("start", "slowcorr")), order
     assert order.index(("done", "genie3")) < order.index(("done", "slowcorr")), order
+
+
+def test_whole_model_fits_start_longest_expected_first():
+    """Longest-processing-time order among whole-model fits; per-target methods stay first."""
+    from grnbench.backends import PER_TARGET_PRIORITY, WHOLE_MODEL_PRIORITY, task_priorities
+    from grnbench.cost import expected_fit_s
+    from grnbench.datasets import load_dataset
+    from grnbench.protocols import ProtocolSpec
+    from grnbench.registry import load_registry, parse_method_specs
+    from grnbench.tasks import Task
+
+    registry = load_registry()
+    dataset = load_dataset("dream4-100-1")
+    specs = parse_method_specs("correlation,psgrn,genie3,cnnc,dgrns,cnnc:epochs=3", registry)
+    tasks = [(i, Task(spec, dataset.name, ProtocolSpec("standard"), 0, 0)) for i, spec in enumerate(specs)]
+    priorities = task_priorities(tasks, {dataset.name: dataset}, registry)
+    by_name = {spec.label: priorities[i] for i, spec in enumerate(specs)}
+    assert by_name["genie3"] == PER_TARGET_PRIORITY
+    assert by_name["correlation"] == WHOLE_MODEL_PRIORITY  # no estimate: fills the gaps last
+    whole = [(i, s) for i, s in enumerate(specs) if s.name != "genie3"]
+    expected = {s.label: expected_fit_s(s.name, {**registry.get(s.name).parameters, **dict(s.params)}, dataset)
+                for _, s in whole}
+    assert sorted(expected, key=expected.get) == sorted(expected, key=by_name.get)
+    assert by_name["cnnc"] > by_name["cnnc:epochs=3"] > WHOLE_MODEL_PRIORITY
+    assert max(by_name[label] for label in expected) == WHOLE_MODEL_PRIORITY + 0.9 < 10
