@@ -73,6 +73,10 @@ class Method(ABC):
     #: True for methods that submit per-target work to ``TrainingData.client``; the Dask
     #: runner hands them the worker's client; they secede only while waiting for their targets
     uses_dask: ClassVar[bool] = False
+    #: True for methods whose ``fit`` runs ``TrainingData.n_threads`` threads (the Keras
+    #: models): on its own LocalCluster the runner gives such tasks a share of every core
+    #: (``grnbench.deep.shared_task_threads``) instead of one worker thread each
+    uses_threads: ClassVar[bool] = False
     #: parameters that make the method fast enough for ``grnbench check`` (tiny models, few
     #: epochs); they must still train on real numbers
     test_parameters: ClassVar[dict[str, Any]] = {}

@@ -276,11 +276,19 @@ def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], option
         worker_threads = max(1, int(options.threads_per_worker or 1))
         explicit_memory = options.memory_bytes() is not None
         priorities = task_priorities(tasks, datasets, registry, worker_threads)
+        threaded = {i for i, t in tasks if getattr(registry.get(t.method.name), "uses_threads", False)}
+        threaded_share = worker_threads
+        if owned and not options.threads_per_worker:
+            from grnbench.deep import shared_task_threads
+
+            threaded_share = shared_task_threads(sum(client.nthreads().values()), len(threaded))
+        info["threads_per_threaded_task"] = threaded_share
 
         def submit(index: int, task: Task, attempt: int):
             uses_dask = bool(getattr(registry.get(task.method.name), "uses_dask", False))
             limits = options.limits_for(task.method.name, worker_threads=worker_threads)
-            return client.submit(_task_on_worker, index, task, dataset_futures[task.dataset], topic, worker_threads,
+            n_threads = threaded_share if index in threaded else worker_threads
+            return client.submit(_task_on_worker, index, task, dataset_futures[task.dataset], topic, n_threads,
                                  uses_dask, limits, not explicit_memory, pure=False, priority=priorities[index],
                                  key=f"grnbench-task-{index}-{attempt}-{run_id}")
 

@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "visible and `pip install -e '.[gpu]'` was done, else CPU (default auto)")
     g = p.add_argument_group("execution (dask.distributed)")
     g.add_argument("--workers", type=int, default=None, help="LocalCluster worker processes (default: one per core; 0 = serial, in this process)")
-    g.add_argument("--threads-per-worker", type=int, default=None, help="threads per worker, also each deep-learning task's thread budget (default 1 on Dask; with --workers 0 every core)")
+    g.add_argument("--threads-per-worker", type=int, default=None, help="threads per worker, also each deep-learning task's thread budget (default: 1 per worker, and the local cluster's cores shared among the run's deep-learning tasks; with --workers 0 every core)")
     g.add_argument("--memory-limit", default="auto", help="memory limit per LocalCluster worker, e.g. 4GB (default: auto)")
     g.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
     g.add_argument("--scheduler-file", metavar="FILE", help="run on the Dask cluster described by this scheduler file")
@@ -380,7 +380,7 @@ def _concurrent_tasks(backend) -> int:
 def _print_plan(config, registry, dataset, device, protocols) -> None:
     """Profile, device and the deep methods' estimated training time, before the run starts."""
     from grnbench.cost import estimate_lines
-    from grnbench.deep import task_threads
+    from grnbench.deep import shared_task_threads, task_threads
 
     if config.profile != "reference":
         caps = "; ".join(f"{m.split(':')[0]} " + ", ".join(f"{k}={v}" for k, v in c.items())
@@ -391,8 +391,13 @@ def _print_plan(config, registry, dataset, device, protocols) -> None:
     if deep:
         print(f"deep methods on {device.label} (Keras backend {device.keras_backend})", flush=True)
     if device.device == "cpu":
-        threads = task_threads(config.backend.threads_per_worker, config.backend.serial)
+        backend = config.backend
         repeats = sum(p.repeats for p in protocols)
+        threads = task_threads(backend.threads_per_worker, backend.serial)
+        if not (backend.serial or backend.threads_per_worker or backend.scheduler or backend.scheduler_file):
+            fits = repeats * len(config.init_seeds or (None,))
+            threaded = sum(fits for s in config.methods if getattr(registry.get(s.name), "uses_threads", False))
+            threads = shared_task_threads(_concurrent_tasks(backend), threaded)
         for line in estimate_lines(deep, dataset, threads, repeats):
             print(line, flush=True)
 

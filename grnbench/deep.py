@@ -78,6 +78,23 @@ def task_threads(threads_per_worker: int | None, serial: bool) -> int:
     return available_cores() if serial else 1
 
 
+def shared_task_threads(cluster_threads: int, threaded_tasks: int) -> int:
+    """Threads per multithreaded task (``Method.uses_threads``) on the runner's own cluster
+    when ``--threads-per-worker`` is not given: the cluster's threads (at most the cores)
+    shared among the run's multithreaded tasks, at least 1.
+
+    Such a task holds one worker slot but runs this many threads. Whole-model fits start only
+    as the per-target work runs out (``grnbench.backends`` priorities), so the cores they take
+    are the ones that work leaves: on 2 cores with PSGRN, CNNC and DGRNS each gets 1 thread
+    (as many fits as cores keep them all busy, and a second thread is worth only ~0.65 of
+    one); on 16 cores each gets 5 instead of 1 while 13 slots stay for everything else. The
+    count depends only on the run's configuration, never on what else happens to be running,
+    so the same run gives the same threads (and the same float rounding) again.
+    """
+    cores = max(1, min(int(cluster_threads), available_cores()))
+    return max(1, cores // max(1, int(threaded_tasks)))
+
+
 def uses_tensorflow_backend() -> bool:
     """Whether Keras runs on TensorFlow (the default). Read from ``KERAS_BACKEND`` without
     importing Keras, because importing it on the TensorFlow backend starts TensorFlow."""
@@ -343,6 +360,7 @@ class KerasPairClassifier(Method):
     supervised = True
     #: trains with Keras: runs on --device, reports it in results
     uses_keras = True
+    uses_threads = True
     #: pairs featurised at once when scoring, bounding memory on large pair sets
     score_chunk: int = 20_000
     #: build features batch by batch while training (``pair_batches``) instead of for all

@@ -79,6 +79,7 @@ class PSGRN(Method):
     min_time_points = 3
     #: trains with Keras: runs on --device, reports it in results
     uses_keras: ClassVar[bool] = True
+    uses_threads: ClassVar[bool] = True
     #: architecture, fixed per variant
     encoder: ClassVar[str] = "gru"
     backbone: ClassVar[str] = "densenet"

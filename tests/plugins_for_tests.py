@@ -81,3 +81,19 @@ class Chatty(Method):
 
     def score_edges(self, pairs):
         return pairs.targets.astype(float) / self._n
+
+
+class ThreadCount(Method):
+    name = "threadcount"
+    description = "test method: multithreaded (uses_threads); reports the threads it was given"
+    uses_threads = True
+
+    def fit(self, data):
+        if data.on_progress is not None:
+            from grnbench.task_progress import ProgressEvent
+
+            data.on_progress(ProgressEvent(1, 1, "steps", f"n_threads={data.n_threads}"))
+        self._n = data.dataset.n_genes
+
+    def score_edges(self, pairs):
+        return pairs.targets.astype(float) / self._n

@@ -72,3 +72,46 @@ def test_whole_model_fits_start_longest_expected_first():
     assert sorted(expected, key=expected.get) == sorted(expected, key=by_name.get)
     assert by_name["cnnc"] > by_name["cnnc:epochs=3"] > WHOLE_MODEL_PRIORITY
     assert max(by_name[label] for label in expected) == WHOLE_MODEL_PRIORITY + 0.9 < 10
+
+
+def test_deep_tasks_share_the_local_clusters_cores(monkeypatch):
+    import grnbench.deep as deep
+    from grnbench.registry import load_registry
+
+    monkeypatch.setattr(deep, "available_cores", lambda: 16)
+    assert deep.shared_task_threads(16, 3) == 5      # PSGRN, CNNC, DGRNS on 16 cores
+    assert deep.shared_task_threads(2, 3) == 1       # this project's 2-core machine
+    assert deep.shared_task_threads(64, 3) == 5      # never more than the cores
+    assert deep.shared_task_threads(16, 0) == 16
+    assert deep.shared_task_threads(16, 40) == 1     # many repeats: one thread each
+    registry = load_registry()
+    assert all(registry.get(n).uses_threads for n in ("psgrn", "cnnc", "dgrns", "psgrn-lstm-dn"))
+    assert not any(registry.get(n).uses_threads for n in ("genie3", "node", "correlation"))
+
+
+def _threads_given(tmp_path, backend) -> str:
+    from grnbench.datasets import load_dataset
+    from grnbench.protocols import parse_protocols
+    from grnbench.registry import load_registry, parse_method_specs
+    from grnbench.runner import RunConfig, run_benchmark
+    from grnbench.backends import TaskWatch
+
+    registry = load_registry((PLUGIN,))
+    config = RunConfig(methods=parse_method_specs("threadcount,correlation", registry),
+                       protocols=parse_protocols("standard"), plugins=(PLUGIN,), out_dir=tmp_path,
+                       use_cache=False, backend=backend)
+    notes: list[str] = []
+    watch = TaskWatch(on_progress=lambda i, event: notes.append(event.note))
+    summary = run_benchmark(config, load_dataset("dream4-10-1"), watch=watch)
+    assert all(r.status == "ok" for r in summary.records)
+    return next(n for n in notes if n.startswith("n_threads="))
+
+
+def test_a_deep_task_alone_gets_every_core_of_the_local_cluster_unless_told(tmp_path):
+    from grnbench.backends import BackendOptions
+    from grnbench.deep import available_cores
+
+    # real Dask workers and task processes: the child's TrainingData.n_threads is what it reports
+    share = min(2, available_cores())
+    assert _threads_given(tmp_path / "a", BackendOptions(workers=2)) == f"n_threads={share}"
+    assert _threads_given(tmp_path / "b", BackendOptions(workers=2, threads_per_worker=1)) == "n_threads=1"
