@@ -156,12 +156,7 @@ def repeat_spread(repeats: pd.DataFrame) -> str:
                     hue_order=protocols, ax=ax, fliersize=0, linewidth=0.8, palette="pastel")
         sns.stripplot(data=repeats, x="method", y="aupr", hue="protocol", order=methods,
                       hue_order=protocols, ax=ax, dodge=True, size=3, palette="dark", legend=False)
-        ax.set_xlabel("")
-        ax.set_ylabel("AUPR per repeat")
-        if len(methods) > 4:
-            ax.tick_params(axis="x", labelrotation=30)
-        ax.legend(title="protocol", fontsize=7, title_fontsize=8, frameon=False, loc="upper left",
-                  bbox_to_anchor=(1.02, 1))
+        _label_method_axes(ax, len(methods), "AUPR per repeat", "protocol")
         return figure_uri(fig)
 
 
@@ -242,6 +237,16 @@ def critical_difference(mean_rank: pd.Series, nemenyi: pd.DataFrame, cd: float, 
         return figure_uri(fig)
 
 
+def _label_method_axes(ax, n_methods: int, ylabel: str, legend_title: str) -> None:
+    """Method names on x (slanted when many), the y label, and the legend outside on the right."""
+    ax.set_xlabel("")
+    ax.set_ylabel(ylabel)
+    if n_methods > 4:
+        ax.tick_params(axis="x", labelrotation=30)
+    ax.legend(title=legend_title, fontsize=7, title_fontsize=8, frameon=False, loc="upper left",
+              bbox_to_anchor=(1.02, 1))
+
+
 def seed_spread(points: pd.DataFrame) -> str:
     """AUPR of each initialisation seed, per method (x) and dataset (colour), on one split: the
     spread a single draw hides. ``points`` has columns method, dataset, init_seed, aupr."""
@@ -252,10 +257,5 @@ def seed_spread(points: pd.DataFrame) -> str:
         ax = fig.subplots()
         sns.stripplot(data=points, x="method", y="aupr", hue="dataset", order=methods, hue_order=datasets,
                       dodge=len(datasets) > 1, jitter=0.15, size=4, ax=ax, palette="deep")
-        ax.set_xlabel("")
-        ax.set_ylabel("AUPR per initialisation seed")
-        if len(methods) > 4:
-            ax.tick_params(axis="x", labelrotation=30)
-        ax.legend(title="dataset", fontsize=7, title_fontsize=8, frameon=False, loc="upper left",
-                  bbox_to_anchor=(1.02, 1))
+        _label_method_axes(ax, len(methods), "AUPR per initialisation seed", "dataset")
         return figure_uri(fig)
