@@ -4,11 +4,18 @@ A dataset is immutable once built: expression (genes × samples, samples ordered
 within each series), the sample times and series ids, the TF list, the gold-standard edges,
 and optional steady-state measurements. Its ``content_hash`` keys every cache entry, so any
 change to the numbers, genes, TFs or gold standard invalidates cached results.
+
+A dataset is stored in one canonical order, whatever order its files were in: genes and TFs
+sorted by name (natural order: G2 before G10), and whole time series sorted by their content.
+The edge universe, every split and every seeded method read the dataset in that order, so
+the lines of a file, the columns of a matrix or the rows of a sample sheet given in another
+order give the same pairs, the same splits, the same hash and the same scores.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -74,6 +81,26 @@ class Dataset:
             if self.steady_state.ndim != 2 or self.steady_state.shape[0] != len(self.genes):
                 raise DataError(where, "steady-state data must be genes × conditions")
             validate_matrix(self.steady_state, where, self.genes)
+        self._canonicalise()
+
+    def _canonicalise(self) -> None:
+        """Put genes, TFs and series in the canonical order (see the module docstring)."""
+        set_ = object.__setattr__
+        genes = sorted(self.genes, key=natural_key)
+        if genes != list(self.genes):
+            rows = np.array([{g: i for i, g in enumerate(self.genes)}[g] for g in genes], dtype=np.int64)
+            set_(self, "genes", tuple(genes))
+            set_(self, "expression", np.ascontiguousarray(self.expression[rows]))
+            if self.steady_state is not None:
+                set_(self, "steady_state", np.ascontiguousarray(self.steady_state[rows]))
+        set_(self, "tfs", tuple(sorted(set(self.tfs), key=natural_key)))
+        set_(self, "gold_standard", frozenset(self.gold_standard))
+        order = series_order(self.expression, np.asarray(self.times, dtype=np.float64), np.asarray(self.series))
+        if order is not None:
+            columns, series = order
+            set_(self, "expression", np.ascontiguousarray(self.expression[:, columns]))
+            set_(self, "times", np.asarray(self.times)[columns])
+            set_(self, "series", series)
 
     @property
     def n_genes(self) -> int:
@@ -126,6 +153,37 @@ class Dataset:
             "licence": self.licence,
             "hash": self.content_hash,
         }
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key that orders embedded numbers by value (G2 < G10); the raw name breaks ties, so
+    distinct names never compare equal and the order is total."""
+    parts = re.split(r"(\d+)", name)
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p), name
+
+
+def series_order(expression: np.ndarray, times: np.ndarray, series: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Column order and series ids that sort whole series by content, or None if already so.
+
+    Series ids are given by a reader in order of first appearance, so a sample sheet listed in
+    another order would renumber them. Each series (its columns kept in their time order) is
+    keyed by its times and its values; series are sorted by that key and numbered 0, 1, …
+    Samples of one series at the same time (pseudotime ties) are ordered by their values.
+    """
+    ids = list(dict.fromkeys(series.tolist()))
+    blocks = [_time_order(np.flatnonzero(series == s), expression, times) for s in ids]
+    keys = [(len(b), times[b].tobytes(), np.ascontiguousarray(expression[:, b]).tobytes()) for b in blocks]
+    ranked = sorted(range(len(blocks)), key=lambda i: keys[i])
+    columns = np.concatenate([blocks[i] for i in ranked])
+    new_series = np.concatenate([np.full(len(blocks[i]), k, dtype=series.dtype) for k, i in enumerate(ranked)])
+    if np.array_equal(columns, np.arange(len(series))) and np.array_equal(new_series, series):
+        return None
+    return columns, new_series
+
+
+def _time_order(columns: np.ndarray, expression: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """``columns`` of one series in time order, ties ordered by their values (not file order)."""
+    return np.array(sorted(columns, key=lambda c: (times[c], expression[:, c].tobytes())), dtype=np.int64)
 
 
 def validate_matrix(values: np.ndarray, where: str, genes: tuple[str, ...] | None = None) -> None:

@@ -54,13 +54,19 @@ def test_missing_file_in_folder_is_one_line(folder, capsys):
     assert code == 2 and "\n" not in err and "has no refNetwork.csv" in err
 
 
-def test_pseudotime_ties_keep_file_order(folder):
-    pt = pd.read_csv(folder / "PseudoTime.csv")
+def test_pseudotime_ties_are_ordered_by_values_not_file_order(folder):
+    pt = pd.read_csv(folder / "PseudoTime.csv", index_col=0)
     pt.loc["c2", :] = [0.0, 0.0]  # c1 and c2 both at pseudotime 0
     pt.to_csv(folder / "PseudoTime.csv", na_rep="NA")
-    ds = load_beeline_dir(folder)
+    first = load_beeline_dir(folder)
+    pt.iloc[::-1].to_csv(folder / "PseudoTime.csv", na_rep="NA")  # the same cells, listed backwards
     cells = pd.read_csv(folder / "ExpressionData.csv", index_col=0)
-    np.testing.assert_array_equal(ds.expression[:, :2], cells[["c1", "c2"]].to_numpy())
+    cells[cells.columns[::-1]].to_csv(folder / "ExpressionData.csv")
+    second = load_beeline_dir(folder)
+    np.testing.assert_array_equal(first.expression, second.expression)
+    assert first.content_hash == second.content_hash
+    tied = cells[["c1", "c2"]].to_numpy()
+    assert {tuple(first.expression[:, 0]), tuple(first.expression[:, 1])} == {tuple(tied[:, 0]), tuple(tied[:, 1])}
 
 
 def test_round_trip_writes_ranked_edges_that_beeline_parses(tmp_path):
