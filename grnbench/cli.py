@@ -17,6 +17,7 @@ from pathlib import Path
 from grnbench import __version__
 from grnbench.errors import UserError
 from grnbench.metric_catalogue import rankable
+from grnbench.metrics import DEFAULT_TOP_K
 from grnbench.splits import SPLITS
 
 EXIT_STATUS = """exit status:
@@ -75,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "cross-part pairs dropped); see docs/shortcuts.md")
     p.add_argument("--seed", type=int, default=0, help="seed of the splits and protocols (default 0)")
     p.add_argument("--seeds", default=None, metavar="LIST", help="fit every method once per model-initialisation seed on the same split, e.g. 0,1,2 (default: one fit, seeded by the split seed)")
-    p.add_argument("--top-k", type=int, default=10_000, help="threshold rank for the confusion counts (default 10000)")
+    p.add_argument("--top-k", type=int, default=None, help="threshold rank for the confusion counts and network analysis (default: the number of positives among the scored pairs; the PSGRN paper used 10000)")
     p.add_argument("--out", default=None, help="run folder (default: grnbench-results/DATASET)")
     _plugin_options(p, "load methods from a local Python file (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
@@ -277,7 +278,7 @@ def check_run_options(args: argparse.Namespace) -> None:
     """Numbers and sizes a run needs, checked before a dataset loads or a cluster starts."""
     if args.seed < 0:
         raise UserError(f"--seed must be 0 or more, got {args.seed}")
-    if args.top_k < 1:
+    if args.top_k is not None and args.top_k < 1:
         raise UserError(f"--top-k must be 1 or more, got {args.top_k}")
     if args.workers is not None and args.workers < 0:
         raise UserError("--workers must be 0 (serial) or more")
@@ -333,7 +334,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     default_out = datasets[0].name if len(datasets) == 1 else args.dataset.replace(",", "+")
     out_dir = Path(args.out or Path("grnbench-results") / default_out)
     config = RunConfig(methods=methods, protocols=protocols, seed=args.seed, split=args.split,
-                       top_k=args.top_k, plugins=tuple(args.plugin), plugin_override=args.plugin_override,
+                       top_k=args.top_k or DEFAULT_TOP_K, plugins=tuple(args.plugin), plugin_override=args.plugin_override,
                        out_dir=out_dir, quiet=args.quiet,
                        dataset_files=_dataset_files(args), backend=backend,
                        cache_dir=Path(args.cache) if args.cache else None,

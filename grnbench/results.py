@@ -189,7 +189,9 @@ def write_edge_list(path: Path, regulators: np.ndarray, targets: np.ndarray, sco
     columns = {"regulator": regulators[order], "target": targets[order], "score": scores[order],
                "label": np.asarray(labels, dtype=np.int8)[order]}
     columns.update((name, np.asarray(values)[order]) for name, values in (extra or {}).items())
-    pd.DataFrame(columns).to_csv(path, index=False, float_format="%.10g")
+    # no float_format: pandas writes the shortest text that reads back as the same float64, so
+    # ``grnbench evaluate`` sees exactly the scores the run saw (near-ties stay untied)
+    pd.DataFrame(columns).to_csv(path, index=False)
 
 
 def read_edge_list(path: Path) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from grnbench.datasets.beeline import save_ranked_edges
 from grnbench.device import DeviceChoice
 from grnbench.errors import UserError
 from grnbench.manifest import build_manifest
-from grnbench.metrics import ScoredPairs
+from grnbench.metrics import DEFAULT_TOP_K, ScoredPairs
 from grnbench.protocols import ProtocolSpec, make_trial
 from grnbench.registry import MethodSpec, load_registry
 from grnbench.results import ResultRecord, write_edge_list, write_json, write_results
@@ -40,7 +40,7 @@ class RunConfig:
     protocols: list[ProtocolSpec]
     seed: int = 0
     split: str = "stratified"
-    top_k: int = 10_000
+    top_k: int = DEFAULT_TOP_K
     plugins: tuple[str, ...] = ()
     #: let plugin-file methods replace installed methods of the same name (--plugin-override)
     plugin_override: bool = False
@@ -149,8 +149,9 @@ def _run_locked(config: RunConfig, datasets: list[Dataset], out_dir: Path, start
         universe = universes[task.dataset]
         if output.metrics_stale:  # cached before a metric of the catalogue existed: compute it now
             trial = make_trial(universe, task.protocol, task.repeat, task.seed, task.split)
+            regs, tgts = universe.names(output.test_index)
             scored = ScoredPairs(universe.labels[output.test_index], output.scores, task.top_k, output.record.seed,
-                                 metric_catalogue.pair_columns(trial, universe))
+                                 {"regulator": regs, "target": tgts, **metric_catalogue.pair_columns(trial, universe)})
             output.record.set_metrics(metric_catalogue.compute_metrics(scored))
         if not output.record.cached:  # a cached record keeps the device it was computed on
             output.record.profile = config.profile

@@ -88,3 +88,11 @@ def test_metrics_are_invariant_under_monotone_transforms(rows, k):
     b = evaluate(labels, np.exp(scores / 5) * 3 + 1, k)
     for field in ("aupr", "auroc", "early_precision", "tp", "fp", "tn", "fn"):
         assert getattr(a, field) == pytest.approx(getattr(b, field), rel=1e-9), field
+
+
+def test_default_top_k_is_the_number_of_positives():
+    labels = np.array([1, 0, 1, 0, 0, 0, 1, 0])
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2])
+    m = evaluate(labels, scores)
+    assert m.top_k == 3 and m.tp == 2 and m.fp == 1
+    assert m.precision == pytest.approx(m.recall)
