@@ -48,6 +48,8 @@ def task_key_payload(task: Task, registry: Registry, dataset_hash: str) -> dict:
     }
     if task.init_seed is not None:  # only then: runs without --seeds keep their cache keys
         payload["init_seed"] = task.init_seed
+    if task.folds:
+        payload["folds"] = task.folds
     return payload
 
 

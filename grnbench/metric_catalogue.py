@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from grnbench.folds import FOLD_AUPR
 from grnbench.metrics import EDGE_RECOVERY, Column, MetricFamily, ScoredPairs
 from grnbench.pair_classes import PAIR_CLASS_AUPR
 from grnbench.statistics import BOOTSTRAP_INTERVALS
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from grnbench.universe import EdgeUniverse
 
 #: every family of score metrics, in column order
-FAMILIES: tuple[MetricFamily, ...] = (EDGE_RECOVERY, BOOTSTRAP_INTERVALS, PAIR_CLASS_AUPR)
+FAMILIES: tuple[MetricFamily, ...] = (EDGE_RECOVERY, BOOTSTRAP_INTERVALS, PAIR_CLASS_AUPR, FOLD_AUPR)
 
 #: costs a task measures (not recomputable from an edge list)
 MEASURED: tuple[Column, ...] = (

@@ -18,12 +18,17 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from grnbench.errors import UserError
+from grnbench.folds import make_folds, out_of_fold_split
 from grnbench.splits import SPLITS, Split, make_split
 from grnbench.universe import EdgeUniverse, PairSet
+
+if TYPE_CHECKING:
+    from grnbench.dataset import Dataset
 
 DEFAULTS: dict[str, dict[str, float | int]] = {
     "standard": {"repeats": 1},
@@ -60,6 +65,9 @@ class Trial:
     split: Split
     feature_pairs: PairSet
     corrupted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: cross-validation rotations (``grnbench.folds``); empty for one split. With folds,
+    #: ``split.test`` holds every tested pair and each rotation's model scores its own fold.
+    folds: tuple[Split, ...] = ()
 
 
 def parse_protocols(text: str) -> list[ProtocolSpec]:
@@ -109,7 +117,9 @@ def derive_seed(seed: int, protocol: str, repeat: int) -> int:
 
 
 def make_trial(universe: EdgeUniverse, spec: ProtocolSpec, repeat: int, run_seed: int,
-               split_kind: str = "stratified") -> Trial:
+               split_kind: str = "stratified", folds: int = 0) -> Trial:
+    """One repeat of ``spec``: a single split, or with ``folds`` a cross-validation whose
+    folds are dealt from the same seed."""
     seed = derive_seed(run_seed, spec.name, repeat)
     rng = np.random.default_rng(seed)
     feature_pairs = universe.pairs
@@ -127,6 +137,9 @@ def make_trial(universe: EdgeUniverse, spec: ProtocolSpec, repeat: int, run_seed
     elif spec.name == "subsample":
         pool = _stratified_sample(universe.labels, spec.get("fraction"), rng)
     split_seed = int(rng.integers(0, 2**31 - 1))
+    if folds:
+        rotations = make_folds(split_kind, universe, split_seed, int(folds), pool)
+        return Trial(spec.name, repeat, seed, out_of_fold_split(rotations), feature_pairs, corrupted, rotations)
     split = make_split(split_kind, universe, split_seed, pool)
     return Trial(spec.name, repeat, seed, split, feature_pairs, corrupted)
 
@@ -137,3 +150,19 @@ def _stratified_sample(labels: np.ndarray, fraction: float, rng: np.random.Gener
         idx = np.flatnonzero(labels == cls)
         keep.append(rng.choice(idx, size=int(round(fraction * len(idx))), replace=False))
     return np.sort(np.concatenate(keep))
+
+
+def check_split_feasible(dataset: Dataset, protocols: list[ProtocolSpec], run_seed: int, split_kind: str,
+                         folds: int = 0) -> None:
+    """Build the first trial of every protocol once, before the run: a split that cannot be
+    made (too few TFs for a disjoint kind, too many folds) or whose test part holds no positive
+    or no negative pair stops the run with one line, instead of failing or scoring NaN in
+    every task."""
+    universe = EdgeUniverse.from_dataset(dataset)
+    for spec in protocols:
+        trial = make_trial(universe, spec, 0, run_seed, split_kind, folds)
+        positives = int(universe.labels[trial.split.test].sum())
+        if positives == 0 or positives == len(trial.split.test):
+            what = "no positive" if positives == 0 else "no negative"
+            raise UserError(f"{dataset.name}: the test part of the {split_kind} split ({spec.name}) has {what} pair, "
+                            "so no ranking metric exists; use --split stratified, --folds 5 or another --seed")

@@ -21,6 +21,11 @@ class Measurement:
     cpu_s: float = 0.0
     peak_mb: float = 0.0
 
+    def __add__(self, other: Measurement) -> Measurement:
+        """Two steps one after the other (the fits of a cross-validation): times add up, the
+        peak is the larger one."""
+        return Measurement(self.wall_s + other.wall_s, self.cpu_s + other.cpu_s, max(self.peak_mb, other.peak_mb))
+
 
 class ResourceMeter:
     """Context manager filling a ``Measurement``."""

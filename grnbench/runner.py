@@ -26,11 +26,11 @@ from grnbench.device import DeviceChoice
 from grnbench.errors import UserError
 from grnbench.manifest import build_manifest
 from grnbench.metrics import DEFAULT_TOP_K, ScoredPairs
-from grnbench.protocols import ProtocolSpec, make_trial
+from grnbench.protocols import ProtocolSpec
 from grnbench.registry import MethodSpec, load_registry
 from grnbench.results import ResultRecord, write_edge_list, write_json, write_results
 from grnbench.run_folder import check_writable_dir, combination, earlier_rows, run_folder_lock
-from grnbench.tasks import Task, TaskOutput, blank_record
+from grnbench.tasks import Task, TaskOutput, blank_record, task_trial
 from grnbench.universe import EdgeUniverse
 
 
@@ -53,6 +53,8 @@ class RunConfig:
     cache_dir: Path | None = None  # default: OUT/cache
     use_cache: bool = True
     force: tuple[str, ...] = ()  # method names to recompute even when cached
+    #: cross-validation folds (``--folds``); 0: one split
+    folds: int = 0
     #: model-initialisation seeds (``--seeds``): each method is fitted once per seed on the same
     #: split; None: one fit with the trial's own seed
     init_seeds: tuple[int, ...] | None = None
@@ -78,7 +80,7 @@ def build_tasks(config: RunConfig, datasets: Dataset | list[Dataset]) -> list[Ta
     return [
         Task(method=m, dataset=d.name, protocol=p, repeat=r, seed=config.seed,
              split=config.split, top_k=config.top_k, plugins=config.plugins,
-             plugin_override=config.plugin_override, init_seed=s)
+             plugin_override=config.plugin_override, init_seed=s, folds=config.folds)
         for d in datasets for p in config.protocols for r in range(p.repeats)
         for m in config.methods for s in seeds
     ]
@@ -101,7 +103,7 @@ def save_edges(output: TaskOutput, task: Task, universe: EdgeUniverse, out_dir: 
     name = edges_filename(task)
     extra = {}
     if metric_catalogue.needs_pair_columns():  # rebuilt from the task: cached outputs hold no trial
-        trial = make_trial(universe, task.protocol, task.repeat, task.seed, task.split)
+        trial = task_trial(task, universe)
         extra = metric_catalogue.pair_columns(trial, universe)
     write_edge_list(edges_dir / name, regs, tgts, output.scores, universe.labels[output.test_index], extra)
     save_ranked_edges(out_dir, name, regs, tgts, output.scores)  # BEELINE's layout, for BLEval
@@ -148,7 +150,7 @@ def _run_locked(config: RunConfig, datasets: list[Dataset], out_dir: Path, start
         task = tasks[index]
         universe = universes[task.dataset]
         if output.metrics_stale:  # cached before a metric of the catalogue existed: compute it now
-            trial = make_trial(universe, task.protocol, task.repeat, task.seed, task.split)
+            trial = task_trial(task, universe)
             regs, tgts = universe.names(output.test_index)
             scored = ScoredPairs(universe.labels[output.test_index], output.scores, task.top_k, output.record.seed,
                                  {"regulator": regs, "target": tgts, **metric_catalogue.pair_columns(trial, universe)})

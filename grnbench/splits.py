@@ -108,23 +108,38 @@ def disjoint_split(universe: EdgeUniverse, seed: int, index: np.ndarray | None =
     """
     idx = np.arange(universe.n_pairs) if index is None else np.asarray(index)
     regs, tgts = universe.pairs.regulators[idx], universe.pairs.targets[idx]
+    shares = np.sqrt(np.asarray(ratios, dtype=float))
+    part_of_gene = deal_genes(universe, idx, shares, np.random.default_rng(seed), "a disjoint split")
+    part_of_pair = np.where(part_of_gene[regs] == part_of_gene[tgts], part_of_gene[regs], -1)
+    train, val, test = (np.sort(idx[part_of_pair == p]) for p in range(3))
+    _check_parts(universe.labels, train, val, test, check_labels=False)
+    return Split(train, val, test, "disjoint", dropped=int((part_of_pair < 0).sum()))
+
+
+def deal_genes(universe: EdgeUniverse, idx: np.ndarray, shares: np.ndarray, rng: np.random.Generator,
+               what: str) -> np.ndarray:
+    """The part of every gene (-1: in no pair at ``idx``): TFs and the other genes dealt
+    separately, each stratified by its gold-standard edges in either role."""
+    regs, tgts = universe.pairs.regulators[idx], universe.pairs.targets[idx]
     labels = universe.labels[idx].astype(np.int64)
     n_genes = len(universe.genes)
     degree = np.bincount(regs, labels, n_genes) + np.bincount(tgts, labels, n_genes)
     tfs = np.unique(regs)
     others = np.setdiff1d(np.unique(tgts), tfs)
-    if len(tfs) < 3:
-        raise UserError(f"a disjoint split needs at least 3 TFs, the dataset has {len(tfs)}; use the stratified split")
-    shares = np.sqrt(np.asarray(ratios, dtype=float))
-    rng = np.random.default_rng(seed)
+    if len(tfs) < len(shares):
+        raise UserError(f"{what} needs at least {len(shares)} TFs, the dataset has {len(tfs)}; use the stratified split")
     part_of_gene = np.full(n_genes, -1)
     for genes in (tfs, others):
         if len(genes):
-            part_of_gene[genes] = _deal(degree[genes], shares, rng)
-    part_of_pair = np.where(part_of_gene[regs] == part_of_gene[tgts], part_of_gene[regs], -1)
-    train, val, test = (np.sort(idx[part_of_pair == p]) for p in range(3))
-    _check_parts(universe.labels, train, val, test, check_labels=False)
-    return Split(train, val, test, "disjoint", dropped=int((part_of_pair < 0).sum()))
+            part_of_gene[genes] = deal(degree[genes], shares, rng)
+    return part_of_gene
+
+
+def group_keys(kind: str, universe: EdgeUniverse, idx: np.ndarray) -> tuple[np.ndarray, str]:
+    """The group of each pair at ``idx`` for a grouped split kind, and what the groups are."""
+    if kind == "tf-disjoint":
+        return universe.pairs.regulators[idx], "TFs"
+    return universe.pairs.targets[idx], "target genes"
 
 
 def _grouped_split(universe: EdgeUniverse, idx: np.ndarray, groups: np.ndarray, kind: str, what: str,
@@ -134,14 +149,14 @@ def _grouped_split(universe: EdgeUniverse, idx: np.ndarray, groups: np.ndarray, 
     if len(keys) < 3:
         raise UserError(f"a {kind} split needs at least 3 {what}, the dataset has {len(keys)}; use the stratified split")
     positives = np.bincount(inverse, universe.labels[idx].astype(np.int64), len(keys))
-    part_of_group = _deal(positives, np.asarray(ratios, dtype=float), np.random.default_rng(seed))
+    part_of_group = deal(positives, np.asarray(ratios, dtype=float), np.random.default_rng(seed))
     assignment = part_of_group[inverse]
     train, val, test = (np.sort(idx[assignment == p]) for p in range(3))
     _check_parts(universe.labels, train, val, test, check_labels=False)
     return Split(train, val, test, kind)
 
 
-def _deal(weights: np.ndarray, shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def deal(weights: np.ndarray, shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The part (0, 1, 2) of each item, dealt in proportion to ``shares`` and stratified by weight.
 
     Items are sorted by weight, heaviest first (equal weights in random order), and cut into

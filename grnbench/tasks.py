@@ -17,7 +17,7 @@ import numpy as np
 from grnbench.dataset import Dataset
 from grnbench.metrics import DEFAULT_TOP_K
 from grnbench.pair_classes import split_figures
-from grnbench.protocols import ProtocolSpec, make_trial
+from grnbench.protocols import ProtocolSpec, Trial, make_trial
 from grnbench.registry import MethodSpec, load_registry
 from grnbench.results import ResultRecord
 from grnbench.task_progress import ProgressCallback
@@ -39,6 +39,8 @@ class Task:
     plugin_override: bool = False
     #: model-initialisation seed given to ``fit`` (``--seeds``); None: the trial's own seed
     init_seed: int | None = None
+    #: cross-validation folds (``--folds``, ``grnbench.folds``); 0: one split
+    folds: int = 0
 
     @property
     def label(self) -> str:
@@ -54,6 +56,12 @@ class TaskOutput:
     scores: np.ndarray | None = None
     #: a cached entry stored before some metric of the catalogue existed: recompute its metrics
     metrics_stale: bool = False
+
+
+def task_trial(task: Task, universe: EdgeUniverse) -> Trial:
+    """The trial of ``task``: its protocol repeat, split kind, seed and folds (one definition
+    for the task, its saved edge list and a cached task's late metrics)."""
+    return make_trial(universe, task.protocol, task.repeat, task.seed, task.split, task.folds)
 
 
 def blank_record(task: Task, dataset: Dataset, method_params: dict | None = None) -> ResultRecord:
@@ -80,7 +88,7 @@ def execute_task(task: Task, dataset: Dataset, client: object = None, n_threads:
             record.status, record.error = "skipped", reason
             return TaskOutput(record)
         universe = EdgeUniverse.from_dataset(dataset)
-        trial = make_trial(universe, task.protocol, task.repeat, task.seed, task.split)
+        trial = task_trial(task, universe)
         record.seed = trial.seed
         record.init_seed = trial.seed if task.init_seed is None else task.init_seed
         record.set_metrics(split_figures(universe, trial.split))

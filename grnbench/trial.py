@@ -9,7 +9,7 @@ see is decided in one place (benchopt's ``run_one_solver``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -98,14 +98,23 @@ def fit_and_score(method: Method, dataset: Dataset, trial: Trial, *, universe: E
     """
     universe = universe if universe is not None else EdgeUniverse.from_dataset(dataset)
     view = DatasetView.of(dataset)
-    data = training_data(method, view, trial, universe, client=client, n_threads=n_threads,
-                         on_progress=on_progress, progress=progress, init_seed=init_seed)
     test = trial.split.test
-    with ResourceMeter() as fit_cost:
-        method.fit(data)
-    with ResourceMeter() as score_cost:
-        raw = method.score_edges(trial.feature_pairs.subset(test))
-    scores = check_scores(raw, len(test), method.name)
+    # one fit on the trial's split; under cross-validation one per rotation for a supervised
+    # method (each scores its own fold), one for an unsupervised method (it scores every pair)
+    rotations = trial.folds if (trial.folds and method.supervised) else (trial.split,)
+    scores = np.empty(len(test), dtype=np.float64)
+    fit_cost, score_cost = Measurement(), Measurement()
+    for number, rotation in enumerate(rotations):
+        model = method if number == 0 else type(method)(**method.params)
+        data = training_data(model, view, replace(trial, split=rotation, folds=()), universe, client=client,
+                             n_threads=n_threads, on_progress=on_progress, progress=progress, init_seed=init_seed)
+        scored = rotation.test if len(rotations) > 1 else test
+        with ResourceMeter() as fit_part:
+            model.fit(data)
+        with ResourceMeter() as score_part:
+            raw = model.score_edges(trial.feature_pairs.subset(scored))
+        scores[np.searchsorted(test, scored)] = check_scores(raw, len(scored), method.name)
+        fit_cost, score_cost = fit_cost + fit_part, score_cost + score_part
     regulators, targets = universe.names(test)
     columns = {"regulator": regulators, "target": targets, **pair_columns(trial, universe)}
     return TrialResult(method, trial, test, scores, np.asarray(universe.labels[test]), fit_cost, score_cost, columns)

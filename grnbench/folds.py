@@ -1,0 +1,124 @@
+"""Cross-validation: every candidate pair scored once, by a model that never saw it.
+
+One 3:1:1 split tests on a fifth of the pairs: on a small network that is two or three
+positives, too few to rank methods, and an unsupervised method's scores on the other 80% are
+thrown away. ``--folds K`` deals the pairs into K folds instead, with the stratification of
+``grnbench.splits`` (pairs by label; whole TFs, targets or genes for the disjoint kinds).
+Rotation f tests on fold f, takes fold f+1 (mod K) as its validation part and trains on the
+rest, so with K = 5 every model sees the standard protocol's 3:1:1 proportions, and the test
+parts of the K rotations together hold every pair once: its *out-of-fold* score.
+
+For ``disjoint`` the folds hold genes: rotation f tests the pairs whose two genes are both in
+fold f, validates on fold f+1's, and trains on every pair with neither gene in those two
+folds. Pairs whose genes fall in different folds are tested in no rotation (``dropped``).
+
+An unsupervised method does not learn from labels, so it is fitted once and scores every
+tested pair (``grnbench.trial.fit_and_score``). Metrics and bootstrap intervals are computed
+on all out-of-fold pairs; ``FOLD_AUPR`` adds the spread of AUPR over the folds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from grnbench.errors import UserError
+from grnbench.metrics import Column, MetricFamily, ScoredPairs, evaluate
+from grnbench.splits import SPLITS, Split, deal, deal_genes, group_keys
+from grnbench.universe import EdgeUniverse
+
+if TYPE_CHECKING:
+    from grnbench.protocols import Trial
+
+#: what ``--folds`` means when given: K = 5 gives each rotation the 3:1:1 proportions
+RECOMMENDED_FOLDS = 5
+
+
+def make_folds(kind: str, universe: EdgeUniverse, seed: int, k: int, index: np.ndarray | None = None) -> tuple[Split, ...]:
+    """The K rotations (train, validation, test) of a ``kind`` cross-validation over ``index``."""
+    if kind not in SPLITS:
+        raise UserError(f"unknown split {kind!r}; valid splits: {', '.join(SPLITS)}")
+    if k < 3:
+        raise UserError(f"--folds needs at least 3 folds (test, validation and training), got {k}")
+    idx = np.arange(universe.n_pairs) if index is None else np.asarray(index)
+    rng = np.random.default_rng(seed)
+    shares = np.ones(k)
+    regs, tgts = universe.pairs.regulators[idx], universe.pairs.targets[idx]
+    if kind == "disjoint":
+        fold_of_gene = deal_genes(universe, idx, shares, rng, f"{k}-fold disjoint cross-validation")
+        fold_reg, fold_tgt = fold_of_gene[regs], fold_of_gene[tgts]
+        fold = np.where(fold_reg == fold_tgt, fold_reg, -1)
+    elif kind == "stratified":
+        fold = deal(universe.labels[idx].astype(np.int64), shares, rng)
+    else:
+        groups, what = group_keys(kind, universe, idx)
+        keys, inverse = np.unique(groups, return_inverse=True)
+        if len(keys) < k:
+            raise UserError(f"{k}-fold {kind} cross-validation needs at least {k} {what}, the dataset has {len(keys)}; use fewer folds")
+        positives = np.bincount(inverse, universe.labels[idx].astype(np.int64), len(keys))
+        fold = deal(positives, shares, rng)[inverse]
+    rotations = []
+    dropped = int((fold < 0).sum())
+    for f in range(k):
+        v = (f + 1) % k
+        if kind == "disjoint":
+            train_mask = ~np.isin(fold_reg, (f, v)) & ~np.isin(fold_tgt, (f, v))
+        else:
+            train_mask = (fold != f) & (fold != v)
+        test, val, train = idx[fold == f], idx[fold == v], idx[train_mask]
+        _check_rotation(universe.labels, f, k, train, val, test)
+        rotations.append(Split(np.sort(train), np.sort(val), np.sort(test), kind, dropped))
+    return tuple(rotations)
+
+
+def _check_rotation(labels: np.ndarray, f: int, k: int, train: np.ndarray, val: np.ndarray, test: np.ndarray) -> None:
+    for name, part in (("training", train), ("validation", val), ("test", test)):
+        if len(part) == 0 or labels[part].sum() == 0:
+            raise UserError(f"fold {f + 1} of {k}: its {name} part has no positive pair; use fewer folds "
+                            "(--folds) or a less strict --split")
+
+
+def out_of_fold_split(rotations: tuple[Split, ...]) -> Split:
+    """The trial's split under cross-validation: every tested pair as ``test``, and the first
+    rotation's training and validation parts (what ``n_train``/``n_validation`` report: each
+    rotation's are the same size within a pair or a group)."""
+    test = np.sort(np.concatenate([r.test for r in rotations]))
+    first = rotations[0]
+    return Split(first.train, first.validation, test, first.kind, first.dropped)
+
+
+def fold_of_tested(trial: Trial) -> np.ndarray:
+    """The fold (0 … K-1) of each pair of ``trial.split.test``, which is sorted."""
+    fold = np.zeros(len(trial.split.test), dtype=np.int16)
+    for f, rotation in enumerate(trial.folds):
+        fold[np.searchsorted(trial.split.test, rotation.test)] = f
+    return fold
+
+
+def _fold_columns(trial: Trial, universe: EdgeUniverse) -> dict[str, np.ndarray]:
+    """Each tested pair's fold, saved in the edge lists as ``fold`` (cross-validation only)."""
+    return {"fold": fold_of_tested(trial)} if trial.folds else {}
+
+
+def fold_figures(scored: ScoredPairs) -> dict[str, float | int]:
+    """AUPR per fold, as its mean and sd over the folds that hold both classes."""
+    if "fold" not in scored.columns:
+        return {"n_folds": 0, "aupr_fold_mean": float("nan"), "aupr_fold_sd": float("nan")}
+    folds = np.asarray(scored.columns["fold"])
+    values = []
+    for f in np.unique(folds):
+        mask = folds == f
+        values.append(evaluate(scored.labels[mask], scored.scores[mask]).aupr)
+    finite = np.array([v for v in values if np.isfinite(v)])
+    return {"n_folds": len(values),
+            "aupr_fold_mean": float(finite.mean()) if len(finite) else float("nan"),
+            "aupr_fold_sd": float(finite.std(ddof=1)) if len(finite) > 1 else float("nan")}
+
+
+#: AUPR over the folds of a cross-validation, a family of the metric catalogue
+FOLD_AUPR = MetricFamily("folds", (
+    Column("n_folds", "folds", "cross-validation folds (0: one split)", None, "int", int),
+    Column("aupr_fold_mean", "AUPR fold mean", "mean of the per-fold AUPRs (cross-validation)", True),
+    Column("aupr_fold_sd", "AUPR fold sd", "sd of the per-fold AUPRs (cross-validation)", None),
+), fold_figures, pair_columns=_fold_columns)
