@@ -306,11 +306,10 @@ def check_run_options(args: argparse.Namespace) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from grnbench.backends import BackendOptions
     from grnbench.datasets.candidates import check_candidate_pairs
-    from grnbench.protocols import check_split_feasible
     from grnbench.device import apply_device, select_device
     from grnbench.profiles import apply_profile, capped_values
     from grnbench.progress import RunProgress
-    from grnbench.protocols import parse_protocols
+    from grnbench.protocols import check_split_feasible, parse_protocols
     from grnbench.registry import load_registry, parse_method_specs
     from grnbench.results import records_frame, summarise
     from grnbench.runner import RunConfig, build_tasks, run_benchmark

@@ -90,11 +90,11 @@ def test_deep_tasks_share_the_local_clusters_cores(monkeypatch):
 
 
 def _threads_given(tmp_path, backend) -> str:
+    from grnbench.backends import TaskWatch
     from grnbench.datasets import load_dataset
     from grnbench.protocols import parse_protocols
     from grnbench.registry import load_registry, parse_method_specs
     from grnbench.runner import RunConfig, run_benchmark
-    from grnbench.backends import TaskWatch
 
     registry = load_registry((PLUGIN,))
     config = RunConfig(methods=parse_method_specs("threadcount,correlation", registry),
