@@ -117,7 +117,7 @@ def write_ranked_edges(path: Path, regulators: np.ndarray, targets: np.ndarray, 
     scores = np.asarray(scores, dtype=np.float64)
     order = np.argsort(-scores, kind="stable")
     pd.DataFrame({"Gene1": np.asarray(regulators)[order], "Gene2": np.asarray(targets)[order],
-                  "EdgeWeight": scores[order]}).to_csv(path, sep="\t", index=False, float_format="%.10g")
+                  "EdgeWeight": scores[order]}).to_csv(path, sep="\t", index=False)  # full float64
     return path
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from grnbench.beeline_metrics import BEELINE_METRICS
 from grnbench.folds import FOLD_AUPR
 from grnbench.metrics import EDGE_RECOVERY, Column, MetricFamily, ScoredPairs
 from grnbench.pair_classes import PAIR_CLASS_AUPR
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from grnbench.universe import EdgeUniverse
 
 #: every family of score metrics, in column order
-FAMILIES: tuple[MetricFamily, ...] = (EDGE_RECOVERY, BOOTSTRAP_INTERVALS, PAIR_CLASS_AUPR, FOLD_AUPR)
+FAMILIES: tuple[MetricFamily, ...] = (EDGE_RECOVERY, BOOTSTRAP_INTERVALS, PAIR_CLASS_AUPR, FOLD_AUPR, BEELINE_METRICS)
 
 #: costs a task measures (not recomputable from an edge list)
 MEASURED: tuple[Column, ...] = (
