@@ -77,6 +77,10 @@ class Method(ABC):
     #: models): on its own LocalCluster the runner gives such tasks a share of every core
     #: (``grnbench.deep.shared_task_threads``) instead of one worker thread each
     uses_threads: ClassVar[bool] = False
+    #: True when ``fit`` and ``score_edges`` ignore ``TrainingData.seed`` (the same scores for
+    #: every model seed): under ``--seeds`` the runner fits such a method once, and the
+    #: comparisons set its one fit against the seed-mean of the others
+    deterministic: ClassVar[bool] = False
     #: parameters that make the method fast enough for ``grnbench check`` (tiny models, few
     #: epochs); they must still train on real numbers
     test_parameters: ClassVar[dict[str, Any]] = {}

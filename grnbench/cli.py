@@ -74,9 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how pairs are split 3:1:1: stratified over pairs; tf-/target-disjoint (no test TF/target "
                         "in training in that role); disjoint (no gene of a test pair in any training pair, "
                         "cross-part pairs dropped); see docs/shortcuts.md")
-    p.add_argument("--folds", type=int, default=0, metavar="K",
-                   help="K-fold cross-validation instead of one 3:1:1 split: every pair scored once out of fold "
-                        "(K=5 keeps 3:1:1 in each rotation; default 0 = one split; docs/evaluation.md)")
+    p.add_argument("--folds", default="auto", metavar="K",
+                   help="K-fold cross-validation: every pair scored once out of fold (K=5 keeps 3:1:1 in each "
+                        "rotation); 0 = one 3:1:1 split (the PSGRN paper's protocol); auto (default) = 5 folds "
+                        "where one split would test fewer than 30 positives (docs/evaluation.md)")
     p.add_argument("--seed", type=int, default=0, help="seed of the splits and protocols (default 0)")
     p.add_argument("--seeds", default=None, metavar="LIST", help="fit every method once per model-initialisation seed on the same split, e.g. 0,1,2 (default: one fit, seeded by the split seed)")
     p.add_argument("--top-k", type=int, default=None, help="threshold rank for the confusion counts and network analysis (default: the number of positives among the scored pairs; the PSGRN paper used 10000)")
@@ -307,6 +308,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from grnbench.backends import BackendOptions
     from grnbench.datasets.candidates import check_candidate_pairs
     from grnbench.device import apply_device, select_device
+    from grnbench.folds import parse_folds
     from grnbench.profiles import apply_profile, capped_values
     from grnbench.progress import RunProgress
     from grnbench.protocols import check_split_feasible, parse_protocols
@@ -332,14 +334,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     apply_device(device)
     init_seeds = parse_seeds(args.seeds)
     datasets = load_run_datasets(args)
+    folds = parse_folds(args.folds)
     for dataset in datasets:
         check_candidate_pairs(dataset, f"--tfs {args.tfs}" if args.tfs else None)
-        check_split_feasible(dataset, protocols, args.seed, args.split, args.folds)
+        check_split_feasible(dataset, protocols, args.seed, args.split, folds)
     default_out = datasets[0].name if len(datasets) == 1 else args.dataset.replace(",", "+")
     out_dir = Path(args.out or Path("grnbench-results") / default_out)
     config = RunConfig(methods=methods, protocols=protocols, seed=args.seed, split=args.split,
                        top_k=args.top_k or DEFAULT_TOP_K, plugins=tuple(args.plugin), plugin_override=args.plugin_override,
-                       out_dir=out_dir, quiet=args.quiet, folds=args.folds,
+                       out_dir=out_dir, quiet=args.quiet, folds=folds,
                        dataset_files=_dataset_files(args), backend=backend,
                        cache_dir=Path(args.cache) if args.cache else None,
                        use_cache=not args.no_cache, force=tuple(args.force), init_seeds=init_seeds,

@@ -251,9 +251,10 @@ def format_table(table: pd.DataFrame, fmt: str, metric: str = "aupr") -> str:
 # ---------------------------------------------------------------- how sure: paired tests and ranks
 
 #: what makes two tasks scored "on the same test pairs": one test set, one Holm family
-TEST_SET_KEYS = ["dataset", "protocol", "repeat", "split", "init_seed"]
-PAIRED_COLUMNS = TEST_SET_KEYS + ["method_a", "method_b", "aupr_a", "aupr_b", "difference", "ci_low",
-                                  "ci_high", "p_value", "p_holm", "resolved", "n_test", "n_positives"]
+#: what makes two tasks' test pairs the same test set; initialisation seeds are pooled inside it
+TEST_SET_KEYS = ["dataset", "protocol", "repeat", "split"]
+PAIRED_COLUMNS = TEST_SET_KEYS + ["method_a", "method_b", "seeds_a", "seeds_b", "aupr_a", "aupr_b", "difference",
+                                  "ci_low", "ci_high", "p_value", "p_holm", "resolved", "n_test", "n_positives"]
 
 
 def paired_frame(frame: pd.DataFrame, scored_pairs: Callable[[pd.Series], pd.DataFrame | None],
@@ -262,17 +263,19 @@ def paired_frame(frame: pd.DataFrame, scored_pairs: Callable[[pd.Series], pd.Dat
 
     ``scored_pairs(row)`` returns a finished task's test pairs (regulator, target, score,
     label), or None when they cannot be read. Tasks are compared only when they scored exactly
-    the same pairs; the bootstrap seed is the test set's split seed, so re-rendering a report
-    gives the same numbers."""
+    the same pairs. A method's fits under several initialisation seeds are pooled (its
+    seed-mean AUPR, ``statistics.paired_comparisons``), so each test set — each dataset, under
+    one protocol repeat — is one Holm family. The bootstrap seed is the test set's split seed,
+    so re-rendering a report gives the same numbers."""
     ok = frame[(frame["status"] == "ok") & (frame["edges_file"].astype(str) != "")]
     if protocol is not None:
         ok = ok[ok["protocol"] == protocol]
     rows = []
     for key, group in ok.groupby(TEST_SET_KEYS, sort=False):
-        scores: dict[str, np.ndarray] = {}
+        scores: dict[str, list[np.ndarray]] = {}
         labels = None
         pairs = None
-        for _, row in group.iterrows():
+        for _, row in group.sort_values("init_seed", kind="stable").iterrows():
             edges = scored_pairs(row)
             if edges is None:
                 continue
@@ -282,12 +285,13 @@ def paired_frame(frame: pd.DataFrame, scored_pairs: Callable[[pd.Series], pd.Dat
                 pairs, labels = these, edges["label"].to_numpy()
             elif these != pairs:
                 continue  # not the same test pairs: nothing paired to say
-            scores[str(row["method"])] = edges["score"].to_numpy(float)
+            scores.setdefault(str(row["method"]), []).append(edges["score"].to_numpy(float))
         if labels is None or len(scores) < 2:
             continue
         seed = int(group["seed"].iloc[0])
         for c in paired_comparisons(labels, scores, seed):
             rows.append({**dict(zip(TEST_SET_KEYS, key, strict=True)), "method_a": c.a, "method_b": c.b,
+                         "seeds_a": len(scores[c.a]), "seeds_b": len(scores[c.b]),
                          "aupr_a": c.aupr_a, "aupr_b": c.aupr_b, "difference": c.difference,
                          "ci_low": c.ci_low, "ci_high": c.ci_high, "p_value": c.p_value, "p_holm": c.p_holm,
                          "resolved": c.resolved, "n_test": len(labels), "n_positives": int(np.sum(labels))})

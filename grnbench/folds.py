@@ -31,8 +31,34 @@ from grnbench.universe import EdgeUniverse
 if TYPE_CHECKING:
     from grnbench.protocols import Trial
 
-#: what ``--folds`` means when given: K = 5 gives each rotation the 3:1:1 proportions
+#: K = 5 gives each rotation the standard protocol's 3:1:1 proportions
 RECOMMENDED_FOLDS = 5
+#: below this many positives in one split's test part (a fifth of the positives), ``--folds
+#: auto`` (the default) cross-validates: ``benchmarks/results/cv_vs_split.json`` has the
+#: measurement behind it
+AUTO_MIN_TEST_POSITIVES = 30
+
+
+def resolve_folds(requested: int | None, n_positives: int) -> int:
+    """The folds of a dataset: ``requested`` (0 = one 3:1:1 split, the PSGRN paper's protocol),
+    or for ``auto`` (None) 5-fold cross-validation when one split would test fewer than
+    ``AUTO_MIN_TEST_POSITIVES`` positives, else one split."""
+    if requested is not None:
+        return int(requested)
+    return RECOMMENDED_FOLDS if round(n_positives / 5) < AUTO_MIN_TEST_POSITIVES else 0
+
+
+def parse_folds(text: str) -> int | None:
+    """``--folds``: ``auto``, 0 (one split) or K ≥ 3."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        k = int(text)
+    except ValueError:
+        raise UserError(f"--folds must be auto, 0 (one split) or a number of folds ≥ 3, got {text!r}") from None
+    if k != 0 and k < 3:
+        raise UserError(f"--folds must be auto, 0 (one split) or a number of folds ≥ 3, got {k}")
+    return k
 
 
 def make_folds(kind: str, universe: EdgeUniverse, seed: int, k: int, index: np.ndarray | None = None) -> tuple[Split, ...]:

@@ -62,7 +62,7 @@ def build_manifest(config: RunConfig, dataset: Dataset, started: float, finished
         "command": " ".join(config.command),
         "seed": config.seed,
         "split": config.split,
-        "folds": config.folds,
+        "folds": "auto" if config.folds is None else config.folds,
         "top_k": config.top_k,
         "protocols": [{"name": p.name, **dict(p.params)} for p in config.protocols],
         "methods": methods,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from grnbench.errors import UserError
-from grnbench.folds import make_folds, out_of_fold_split
+from grnbench.folds import make_folds, out_of_fold_split, resolve_folds
 from grnbench.splits import SPLITS, Split, make_split
 from grnbench.universe import EdgeUniverse, PairSet
 
@@ -153,12 +153,13 @@ def _stratified_sample(labels: np.ndarray, fraction: float, rng: np.random.Gener
 
 
 def check_split_feasible(dataset: Dataset, protocols: list[ProtocolSpec], run_seed: int, split_kind: str,
-                         folds: int = 0) -> None:
+                         folds: int | None = 0) -> None:
     """Build the first trial of every protocol once, before the run: a split that cannot be
     made (too few TFs for a disjoint kind, too many folds) or whose test part holds no positive
     or no negative pair stops the run with one line, instead of failing or scoring NaN in
     every task."""
     universe = EdgeUniverse.from_dataset(dataset)
+    folds = resolve_folds(folds, universe.n_positives)
     for spec in protocols:
         trial = make_trial(universe, spec, 0, run_seed, split_kind, folds)
         positives = int(universe.labels[trial.split.test].sum())

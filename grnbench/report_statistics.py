@@ -78,6 +78,11 @@ def _interval(low: Any, high: Any, kind: str = "metric") -> str:
     return f"[{fmt(low, kind)}, {fmt(high, kind)}]"
 
 
+def _seeded(method: str, seeds: int) -> str:
+    """A method's name in a paired comparison, with how many seed fits its AUPR is the mean of."""
+    return f"{method} (mean of {seeds} seeds)" if seeds > 1 else method
+
+
 def _interval_cell(low: Any, high: Any, kind: str = "metric", title: str = "") -> Any:
     cell = txt(_interval(low, high, kind), title)
     cell.sort = repr(float(low)) if np.isfinite(low) else ""
@@ -139,20 +144,21 @@ def dataset_sections(run: RunData, stats: Statistics) -> list[dict[str, Any]]:
             + (["bootstrap: stratified bootstrap over the test pairs; t: Student-t over splits"] if show_kind else []),
             id=f"stats-{slug}")
         pairs = stats.paired[stats.paired["dataset"] == dataset]
-        several = pairs[["repeat", "init_seed"]].drop_duplicates().shape[0] > 1
+        several = pairs["repeat"].nunique() > 1
         prow = []
         for r in pairs.itertuples(index=False):
-            prow.append(([txt(f"r{r.repeat} s{r.init_seed}")] if several else []) + [
-                txt(r.method_a), txt(r.method_b), num(r.difference), _interval_cell(r.ci_low, r.ci_high),
+            prow.append(([txt(f"r{r.repeat}")] if several else []) + [
+                txt(_seeded(r.method_a, r.seeds_a)), txt(_seeded(r.method_b, r.seeds_b)), num(r.difference),
+                _interval_cell(r.ci_low, r.ci_high),
                 num(r.p_value), num(r.p_holm), txt("resolved" if r.resolved else "not resolved"),
                 num(r.n_test, "int"), num(r.n_positives, "int")])
         paired = None
         if prow:
-            paired = Table((["repeat/seed"] if several else []) + [
+            paired = Table((["repeat"] if several else []) + [
                 "method A", "method B", "ΔAUPR (A − B)", "95% CI", "p", "p (Holm)", "difference",
                 "test pairs", "positives"], prow,
                 ([False] if several else []) + [False, False, True, True, True, True, False, True, True],
-                ([ "protocol repeat and initialisation seed"] if several else []) + [
+                (["protocol repeat"] if several else []) + [
                     "", "", "AUPR of A minus AUPR of B on the same test pairs",
                     "paired stratified bootstrap, same resamples for both methods",
                     "two-sided bootstrap p-value of no difference",

@@ -24,6 +24,7 @@ from grnbench.dataset import Dataset
 from grnbench.datasets.beeline import save_ranked_edges
 from grnbench.device import DeviceChoice
 from grnbench.errors import UserError
+from grnbench.folds import resolve_folds
 from grnbench.manifest import build_manifest
 from grnbench.metrics import DEFAULT_TOP_K, ScoredPairs
 from grnbench.protocols import ProtocolSpec
@@ -53,8 +54,9 @@ class RunConfig:
     cache_dir: Path | None = None  # default: OUT/cache
     use_cache: bool = True
     force: tuple[str, ...] = ()  # method names to recompute even when cached
-    #: cross-validation folds (``--folds``); 0: one split
-    folds: int = 0
+    #: cross-validation folds (``--folds``); 0: one split; None: auto per dataset
+    #: (``grnbench.folds.resolve_folds``)
+    folds: int | None = None
     #: model-initialisation seeds (``--seeds``): each method is fitted once per seed on the same
     #: split; None: one fit with the trial's own seed
     init_seeds: tuple[int, ...] | None = None
@@ -77,12 +79,19 @@ class RunSummary:
 def build_tasks(config: RunConfig, datasets: Dataset | list[Dataset]) -> list[Task]:
     datasets = [datasets] if isinstance(datasets, Dataset) else list(datasets)
     seeds: tuple[int | None, ...] = config.init_seeds or (None,)
+    registry = load_registry(config.plugins, override=config.plugin_override)
+
+    def seeds_of(method: MethodSpec) -> tuple[int | None, ...]:
+        """A method that ignores the model seed is fitted once, under the first seed."""
+        return seeds[:1] if registry.get(method.name).deterministic else seeds
+
+    folds = {d.name: resolve_folds(config.folds, EdgeUniverse.from_dataset(d).n_positives) for d in datasets}
     return [
         Task(method=m, dataset=d.name, protocol=p, repeat=r, seed=config.seed,
              split=config.split, top_k=config.top_k, plugins=config.plugins,
-             plugin_override=config.plugin_override, init_seed=s, folds=config.folds)
+             plugin_override=config.plugin_override, init_seed=s, folds=folds[d.name])
         for d in datasets for p in config.protocols for r in range(p.repeats)
-        for m in config.methods for s in seeds
+        for m in config.methods for s in seeds_of(m)
     ]
 
 

@@ -300,24 +300,34 @@ def paired_resamples(n_pairs: int, minimum: int = N_RESAMPLES) -> int:
     return max(int(minimum), 100 * int(n_pairs))
 
 
-def paired_comparisons(labels: np.ndarray, scores: dict[str, np.ndarray], seed: int,
+def paired_comparisons(labels: np.ndarray, scores: dict[str, np.ndarray | list[np.ndarray]], seed: int,
                        n_resamples: int | None = None, level: float = LEVEL) -> list[PairedComparison]:
     """AUPR difference of every pair of methods scored on the same test pairs, each with a
     paired-bootstrap interval and p-value, Holm-adjusted across the pairs of this test set.
-    ``n_resamples`` defaults to ``paired_resamples`` of the number of pairs."""
+
+    A method may bring several score vectors (its fits under several initialisation seeds):
+    its AUPR, observed and on each resample, is then the mean over them, so a comparison is
+    pooled over seeds (one Holm family, not one per seed) and a method fitted once (it ignores
+    the seed) is compared with the seed-mean of one that is not. ``n_resamples`` defaults to
+    ``paired_resamples`` of the number of pairs."""
     names = list(scores)
     if len(names) < 2:
         return []
+    sets = {n: list(v) if isinstance(v, list | tuple) else [v] for n, v in scores.items()}
+    flat = [s for n in names for s in sets[n]]
+    owner = np.repeat(np.arange(len(names)), [len(sets[n]) for n in names])
     n_resamples = n_resamples or paired_resamples(len(names) * (len(names) - 1) // 2)
     labels = np.asarray(labels).astype(bool)
-    draws = resampled_metrics(labels, [scores[n] for n in names], seed, n_resamples)
-    observed = block_metrics(*_identity_counts(labels, [scores[n] for n in names]))["aupr"]
+    draws = resampled_metrics(labels, flat, seed, n_resamples)
+    observed_each = block_metrics(*_identity_counts(labels, flat))["aupr"]
+    per_method = [np.mean([draws[k]["aupr"] for k in np.flatnonzero(owner == i)], axis=0) for i in range(len(names))]
+    observed = [float(np.mean(observed_each[owner == i])) for i in range(len(names))]
     out = []
     for i, j in combinations(range(len(names)), 2):
-        diff = draws[i]["aupr"] - draws[j]["aupr"]
+        diff = per_method[i] - per_method[j]
         low, high = percentile_interval(diff, level)
-        out.append(PairedComparison(names[i], names[j], float(observed[i]), float(observed[j]),
-                                    float(observed[i] - observed[j]), low, high, bootstrap_p_value(diff)))
+        out.append(PairedComparison(names[i], names[j], observed[i], observed[j],
+                                    observed[i] - observed[j], low, high, bootstrap_p_value(diff)))
     adjusted = holm([c.p_value for c in out])
     return [PairedComparison(**{**c.__dict__, "p_holm": p}) for c, p in zip(out, adjusted, strict=True)]
 

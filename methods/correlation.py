@@ -16,6 +16,7 @@ class Correlation(Method):
     name = "correlation"
     description = "baseline: |Pearson correlation| of TF and target expression"
     min_time_points = 2
+    deterministic = True  # no random draw: the same scores for every seed
 
     def fit(self, data: TrainingData) -> None:
         x = data.dataset.expression

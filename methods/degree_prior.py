@@ -30,6 +30,7 @@ from grnbench.universe import PairSet
 class DegreePrior(Method):
     name = "degree-prior"
     supervised = True
+    deterministic = True  # no random draw: the same scores for every seed
     description = ("shortcut control (never reads expression): TF's + target's smoothed positive "
                    "rate among the training pairs")
     parameters = {"pseudocount": 2.0}

@@ -19,9 +19,10 @@ from grnbench.report import write_report
 
 @pytest.fixture(scope="module")
 def suite_run(tmp_path_factory) -> Path:
-    """random and correlation on three DREAM4 size-10 networks, two initialisation seeds."""
+    """random and correlation on three DREAM4 size-10 networks, two initialisation seeds, one
+    3:1:1 split each (``--folds 0``: the small test parts are what the report must warn about)."""
     root = tmp_path_factory.mktemp("suite-run")
-    return small_run(root / "run", "random,correlation", "standard", "--seeds", "0,1",
+    return small_run(root / "run", "random,correlation", "standard", "--seeds", "0,1", "--folds", "0",
                      dataset="dream4-10-1,dream4-10-2,dream4-10-3")
 
 
@@ -55,7 +56,8 @@ def test_datasets_list_names_the_suites(capsys) -> None:
 def test_one_folder_holds_every_dataset_and_seed(suite_run: Path) -> None:
     results = pd.read_csv(suite_run / "results.csv")
     assert list(dict.fromkeys(results["dataset"])) == ["dream4-10-1", "dream4-10-2", "dream4-10-3"]
-    assert len(results) == 3 * 2 * 2 and set(results["status"]) == {"ok"}
+    # random once per seed, correlation (deterministic) once
+    assert len(results) == 3 * (2 + 1) and set(results["status"]) == {"ok"}
     assert set(results["init_seed"]) == {0, 1}
     assert results["edges_file"].is_unique
     assert all((suite_run / f).is_file() for f in results["edges_file"])
@@ -75,7 +77,7 @@ def test_one_folder_holds_every_dataset_and_seed(suite_run: Path) -> None:
 
 def test_seeds_are_part_of_the_cache_key(suite_run: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "again"
-    args = ["run", "--methods", "random", "--dataset", "dream4-10-1", "--seeds", "0,1", "--workers", "0",
+    args = ["run", "--methods", "random", "--dataset", "dream4-10-1", "--seeds", "0,1", "--folds", "0", "--workers", "0",
             "--out", str(out), "--cache", str(suite_run / "cache")]
     assert main(args) == 0
     assert "0 task(s) computed, 2 from cache" in capsys.readouterr().out
@@ -92,7 +94,7 @@ def test_report_has_per_dataset_statistics_and_cross_dataset_ranks(suite_html: s
         table = as_frame(tables[f"stats-{dataset}"]).set_index("method")
         assert table.loc["correlation", "test pairs"] == "18" and table.loc["correlation", "positives"] == "3"
         paired = as_frame(tables[f"paired-{dataset}"])
-        assert len(paired) == 2  # one pair of methods × two seeds
+        assert len(paired) == 1  # one pair of methods, random's two seeds pooled
     assert "Fewer than 30 positives" in suite_html
     ranks = as_frame(tables["ranks"]).set_index("method")
     mean = results.groupby(["method", "dataset"])["aupr"].mean().unstack()
@@ -102,15 +104,15 @@ def test_report_has_per_dataset_statistics_and_cross_dataset_ranks(suite_html: s
     # two methods: mean ranks only, no Friedman test
     assert "no Friedman test" in suite_html
     seeds = as_frame(tables["seeds"])
-    assert set(seeds["seeds"]) == {"2"}
+    assert set(seeds["seeds"]) == {"1", "2"}  # correlation ignores the seed: fitted once
     comparisons = pd.read_csv(suite_run / "comparisons.csv")
-    assert len(comparisons) == 3 * 2 and set(comparisons["n_positives"]) == {3}
+    assert len(comparisons) == 3 and set(comparisons["n_positives"]) == {3}
 
 
 def test_random_and_correlation_are_not_resolved_on_dream4_10_1(tmp_path: Path) -> None:
     """The issue's own case: 18 test pairs, 3 positives. Neither the difference between random
     and correlation nor random's distance from chance can be resolved."""
-    run = small_run(tmp_path / "one", "random,correlation", "standard")
+    run = small_run(tmp_path / "one", "random,correlation", "standard", "--folds", "0")
     comparisons = pd.read_csv(run / "comparisons.csv")
     (row,) = comparisons.itertuples()
     assert (row.method_a, row.method_b) == ("random", "correlation")
