@@ -259,6 +259,8 @@ def parse_seeds(text: str | None) -> tuple[int, ...] | None:
         raise UserError(f"--seeds expects a comma list of integers such as 0,1,2, got {text!r}") from None
     if not seeds:
         raise UserError("--seeds is empty; give integers such as 0,1,2")
+    if min(seeds) < 0:
+        raise UserError(f"--seeds must be 0 or more, got {min(seeds)}")
     return seeds
 
 
@@ -278,6 +280,35 @@ def parse_timeouts(text: str | None) -> dict[str, float] | None:
     return limits
 
 
+#: below this, a LocalCluster worker pauses at start-up (its own footprint exceeds the limit)
+MIN_WORKER_MEMORY = 300 * 2**20
+
+
+def check_scheduler_file(path: Path) -> None:
+    """A scheduler file that exists and names a scheduler address (``Client(scheduler_file=)``
+    would wait for ever on a missing one and fail inside a task on an empty one)."""
+    import json
+
+    if not path.is_file():
+        raise UserError(f"--scheduler-file {path}: no such file; start the scheduler first "
+                        f"(`dask scheduler --scheduler-file {path}`)")
+    try:
+        address = json.loads(path.read_text() or "null").get("address")
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        address = None
+    if not address:
+        raise UserError(f"--scheduler-file {path} names no scheduler address (is it the file `dask scheduler "
+                        "--scheduler-file` wrote?); restart the scheduler with that option")
+
+
+def check_method_names(option: str, names: list[str], run_methods: list[str]) -> None:
+    """Method names given to ``--timeout``/``--force`` must be methods of this run."""
+    unknown = [n for n in names if n not in run_methods]
+    if unknown:
+        raise UserError(f"{option} names {', '.join(unknown)}, not a method of this run "
+                        f"({', '.join(run_methods)}); use one of those names")
+
+
 def check_run_options(args: argparse.Namespace) -> None:
     """Numbers and sizes a run needs, checked before a dataset loads or a cluster starts."""
     if args.seed < 0:
@@ -288,10 +319,8 @@ def check_run_options(args: argparse.Namespace) -> None:
         raise UserError("--workers must be 0 (serial) or more")
     if args.threads_per_worker is not None and args.threads_per_worker < 1:
         raise UserError(f"--threads-per-worker must be 1 or more, got {args.threads_per_worker}")
-    if args.scheduler_file and not Path(args.scheduler_file).is_file():
-        # Client(scheduler_file=...) would wait for the file to appear, for ever
-        raise UserError(f"--scheduler-file {args.scheduler_file}: no such file; start the scheduler first "
-                        f"(`dask scheduler --scheduler-file {args.scheduler_file}`)")
+    if args.scheduler_file:
+        check_scheduler_file(Path(args.scheduler_file))
     text = str(args.memory_limit).strip().lower()
     if text != "auto":
         from dask.utils import parse_bytes
@@ -300,8 +329,14 @@ def check_run_options(args: argparse.Namespace) -> None:
             size = parse_bytes(text)
         except (ValueError, TypeError):
             size = None
-        if not size or size <= 0:
+        if not text or not size or size <= 0:
             raise UserError(f"--memory-limit expects a size such as 4GB or 500MB (or auto), got {args.memory_limit!r}")
+        local_cluster = args.workers != 0 and not (args.scheduler or args.scheduler_file)
+        if local_cluster and size < MIN_WORKER_MEMORY:
+            # a Dask worker under its own memory limit at start-up pauses and never runs a task
+            raise UserError(f"--memory-limit {args.memory_limit} is below the ~{MIN_WORKER_MEMORY // 2**20} MB a Dask "
+                            "worker needs to start (it would pause for ever); give more, or --workers 0 to run "
+                            "tasks one at a time under that limit")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -319,13 +354,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     registry = load_registry(args.plugin, override=args.plugin_override)
     methods = apply_profile(parse_method_specs(args.methods, registry), args.profile, registry)
-    for name in args.force:
-        registry.get(name)
+    run_methods = list(dict.fromkeys(m.name for m in methods))
+    check_method_names("--force", list(args.force), run_methods)
     protocols = parse_protocols(args.protocol)
     check_run_options(args)
+    timeouts = parse_timeouts(args.timeout)
+    check_method_names("--timeout", [n for n in (timeouts or {}) if n != "*"], run_methods)
     backend = BackendOptions(workers=args.workers, threads_per_worker=args.threads_per_worker,
                              memory_limit=args.memory_limit, scheduler=args.scheduler,
-                             scheduler_file=args.scheduler_file, timeouts=parse_timeouts(args.timeout))
+                             scheduler_file=args.scheduler_file, timeouts=timeouts)
     # before anything imports Keras: workers and this process inherit the backend from the env
     device = select_device(args.device, _concurrent_tasks(backend))
     if device.device == "gpu" and (args.scheduler or args.scheduler_file):

@@ -134,6 +134,11 @@ def test_evaluate_names_a_missing_edge_list_in_one_line(tmp_path, capsys):
     ("--timeout", "psgrn=abc", "--timeout expects seconds"),
     ("--memory-limit", "lots", "--memory-limit expects a size"),
     ("--threads-per-worker", "0", "--threads-per-worker must be 1 or more"),
+    ("--seeds", "-1", "--seeds must be 0 or more"),
+    ("--timeout", "nosuch=5", "--timeout names nosuch, not a method of this run"),
+    ("--force", "nosuch", "--force names nosuch, not a method of this run"),
+    ("--memory-limit", "", "--memory-limit expects a size"),
+    ("--folds", "2", "--folds must be auto, 0"),
 ])
 def test_bad_numbers_are_refused_before_anything_runs(tmp_path, capsys, option, value, needle):
     one_line_error(capsys, run(tmp_path / "out", "--methods", "random", option, value), needle)
@@ -156,3 +161,21 @@ def test_a_missing_scheduler_file_fails_at_once_in_one_line(tmp_path, capsys):
     code = run(tmp_path, "--methods", "random", "--scheduler-file", str(tmp_path / "nope.json"))
     one_line_error(capsys, code, "no such file", "dask scheduler --scheduler-file")
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("content", ["", "{}", "not json"])
+def test_an_empty_scheduler_file_is_one_line_and_writes_no_row(tmp_path, capsys, content):
+    scheduler_file = tmp_path / "scheduler.json"
+    scheduler_file.write_text(content)
+    one_line_error(capsys, run(tmp_path / "out", "--methods", "random", "--scheduler-file", str(scheduler_file)),
+                   "names no scheduler address")
+    assert not (tmp_path / "out" / "results.csv").exists()
+
+
+@pytest.mark.parametrize("limit", ["100MB", "10B"])
+def test_a_memory_limit_a_dask_worker_cannot_start_under_is_refused(tmp_path, capsys, limit):
+    """A LocalCluster worker under ~250 MB pauses for ever; refused before the cluster starts."""
+    started = time.monotonic()
+    one_line_error(capsys, run(tmp_path / "out", "--methods", "random", "--workers", "1", "--memory-limit", limit),
+                   "below the ~300 MB a Dask worker needs")
+    assert time.monotonic() - started < 30 and not (tmp_path / "out").exists()
