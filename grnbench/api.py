@@ -55,6 +55,28 @@ class TrainingData:
             object.__setattr__(self, "dataset", DatasetView.of(self.dataset))
 
 
+@dataclass(frozen=True)
+class Reference:
+    """What the method's authors do for one parameter, and where that is written (a file and
+    line of their public code, or a paper section). ``grnbench show`` and the faithfulness
+    tables in docs/methods/ are printed from these, and tests pin the defaults to them."""
+
+    value: Any
+    source: str
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """A named, deliberate departure from the authors' method: what they do, what grnbench
+    does, why, and its measured effect (or "not measured")."""
+
+    aspect: str
+    reference: str
+    grnbench: str
+    why: str
+    effect: str = "not measured"
+
+
 class Method(ABC):
     """Base class of every GRN inference method.
 
@@ -81,6 +103,13 @@ class Method(ABC):
     #: every model seed): under ``--seeds`` the runner fits such a method once, and the
     #: comparisons set its one fit against the seed-mean of the others
     deterministic: ClassVar[bool] = False
+    #: the authors' publication and code, in one line (shown by ``grnbench show``)
+    reference_source: ClassVar[str] = ""
+    #: parameter → the authors' value and its source; a default that differs from it must be
+    #: explained by a ``Deviation`` whose aspect names the parameter
+    references: ClassVar[dict[str, Reference]] = {}
+    #: deliberate departures from the authors' method
+    deviations: ClassVar[tuple[Deviation, ...]] = ()
     #: parameters that make the method fast enough for ``grnbench check`` (tiny models, few
     #: epochs); they must still train on real numbers
     test_parameters: ClassVar[dict[str, Any]] = {}

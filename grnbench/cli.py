@@ -43,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list methods (with where each comes from) and datasets")
     _plugin_options(p, "also load methods from this Python file")
 
+    p = sub.add_parser("show", help="a method's parameters, its authors' settings with their sources, and "
+                                    "every deviation from them")
+    p.add_argument("name", metavar="METHOD")
+    p.add_argument("--format", choices=["text", "markdown"], default="text",
+                   help="markdown: the faithfulness table of docs/methods/")
+    _plugin_options(p, "also load methods from this Python file")
+
     p = sub.add_parser("check", help="check methods against the grnbench contract (for method authors)",
                        description="Fit each method a few times with its test_parameters on a small synthetic "
                                    "dataset and check the plugin contract (interface, entry-point key, finite and "
@@ -157,6 +164,19 @@ def _stop_cleanly_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, interrupt)
     except (ValueError, OSError):
         pass
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from grnbench.faithfulness import markdown_table, show_lines
+    from grnbench.profiles import quick_caps
+    from grnbench.registry import load_registry
+
+    cls = load_registry(args.plugin, override=args.plugin_override).get(args.name)
+    if args.format == "markdown":
+        sys.stdout.write(markdown_table(cls))
+    else:
+        print("\n".join(show_lines(cls, quick_caps(cls.name, cls))))
+    return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -505,4 +525,4 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"list": cmd_list, "check": cmd_check, "run": cmd_run, "evaluate": cmd_evaluate, "datasets": cmd_datasets}
-COMMANDS.update(report=cmd_report, table=cmd_table)
+COMMANDS.update(report=cmd_report, table=cmd_table, show=cmd_show)

@@ -193,6 +193,74 @@ def epoch_progress(keras, on_progress, epochs: int) -> list:
             report(on_progress, epoch + 1, int(epochs), "epochs", note)
 
     return [EpochProgress()]
+#: how a deep method's final weights are chosen (method parameter ``selection``)
+SELECTIONS = ("shared", "reference")
+
+
+def epoch_selection(keras, score_validation, labels: np.ndarray, patience: int, min_epochs: int = 0,
+                    progress_name: str | None = None):
+    """The one model-selection rule every supervised method with epochs uses (``selection=shared``).
+
+    After each epoch the validation pairs are scored and their AUPR (average precision, the
+    benchmark's headline metric, not Keras's interpolated PR-AUC) is recorded as ``val_aupr``;
+    the best epoch's weights are kept and restored when training ends, also when it runs to the
+    last epoch. ``patience`` > 0 stops after that many epochs without improvement (never before
+    ``min_epochs``); 0 trains the whole schedule. Why one rule: selecting CNNC and DGRNS on
+    class-weighted validation accuracy with last-epoch weights, and PSGRN on validation AUPR
+    with its best epoch restored, tilts a comparison towards the method selected on the metric
+    it is ranked by. Inactive (every epoch trained, last weights kept) without a positive and a
+    negative validation pair.
+
+    ``state()``/``restore_state()`` and ``best_weights`` hold everything the rule knows, so a
+    checkpointed fit can resume it.
+    """
+    labels = np.asarray(labels).astype(int)
+    from sklearn.metrics import average_precision_score
+
+    class EpochSelection(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.active = 0 < labels.sum() < len(labels)
+            self.best, self.best_epoch, self.wait = -np.inf, -1, 0
+            self.best_weights = None
+            self.history: list[dict[str, float]] = []
+
+        def state(self) -> dict:
+            return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
+                    "history": list(self.history)}
+
+        def restore_state(self, state: dict) -> None:
+            self.best, self.best_epoch = float(state["best"]), int(state["best_epoch"])
+            self.wait, self.history = int(state["wait"]), list(state["history"])
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs if logs is not None else {}
+            entry = {"epoch": epoch, "loss": float(logs.get("loss", np.nan))}
+            if self.active:
+                scores = np.asarray(score_validation(), dtype=np.float64).reshape(-1)
+                aupr = float(average_precision_score(labels, scores))
+                logs["val_aupr"] = entry["val_aupr"] = aupr
+                if aupr > self.best:
+                    self.best, self.best_epoch, self.wait = aupr, epoch, 0
+                    self.best_weights = self.model.get_weights()
+                else:
+                    self.wait += 1
+                    if patience and patience > 0 and self.wait >= patience and epoch + 1 >= min_epochs:
+                        self.model.stop_training = True
+            self.history.append(entry)
+            if progress_name:
+                import sys
+
+                print(f"{progress_name} epoch {epoch + 1}: " + ", ".join(
+                    f"{k} {v:.4f}" for k, v in entry.items() if k != "epoch"), file=sys.stderr, flush=True)
+
+        def on_train_end(self, logs=None):
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    return EpochSelection()
+
+
 def install_micro_batches(model, micro_batch: int) -> bool:
     """Make ``model.fit`` compute each batch's gradient as a sum over slices of ``micro_batch``
     pairs (TensorFlow backend; returns whether it was installed).
@@ -252,7 +320,7 @@ def _micro_batch_train_step(model, micro_batch: int, data):
 def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epochs: int,
                           batch_size: int, patience: int | None, class_weight: dict | None,
                           restore_best: bool = False, verbose: int = 0, on_progress=None,
-                          validation_batch_size: int | None = None):
+                          validation_batch_size: int | None = None, extra_callbacks: list | None = None):
     """Train a compiled-elsewhere sigmoid classifier with early stopping on validation.
 
     The model must be compiled with ``weighted_metrics=["accuracy"]``: the validation pairs
@@ -263,7 +331,7 @@ def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epoch
     ``validation_batch_size`` (default: ``batch_size``) only bounds the memory of the
     validation pass: inference has no batch-level layer, so it changes nothing.
     """
-    callbacks = []
+    callbacks = list(extra_callbacks or [])  # before the progress callback: it reports their logs
     if patience and patience > 0:
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor="val_accuracy", mode="max", patience=int(patience),
@@ -339,10 +407,12 @@ def prepare_labels(train, validation, balance: str, seed: int):
     if balance == "class_weight":
         return (np.arange(len(train.labels)), np.arange(len(validation.labels)),
                 balanced_class_weight(train.labels))
+    if balance == "none":  # the natural positive rate, unweighted (DGRNS's training script)
+        return np.arange(len(train.labels)), np.arange(len(validation.labels)), None
     if balance == "subsample":
         rng = np.random.default_rng(seed)
         return balance_pairs(train.labels, rng), balance_pairs(validation.labels, rng), None
-    raise UserError(f"balance must be class_weight or subsample, got {balance!r}")
+    raise UserError(f"balance must be none, class_weight or subsample, got {balance!r}")
 
 
 class KerasPairClassifier(Method):
@@ -412,11 +482,20 @@ class KerasPairClassifier(Method):
         keras.utils.set_random_seed(int(data.seed) % (2**32 - 1))
         self.model_ = self.compile_model(keras, self.build_model(keras))
         install_micro_batches(self.model_, int(p.get("micro_batch", 0) or 0))
+        selection = str(p.get("selection", "reference"))
+        if selection not in SELECTIONS:
+            raise UserError(f"{self.name}: selection must be one of {', '.join(SELECTIONS)}, got {selection!r}")
+        monitor = None
+        if selection == "shared":
+            val_pairs_scored = val_pairs
+            monitor = epoch_selection(keras, lambda: self.score_edges(val_pairs_scored), y_val if y_val is not None
+                                      else data.validation.labels[val_idx], int(p["patience"]))
         self.history_ = fit_binary_classifier(
             keras, self.model_, x_train, y_train, x_val, y_val, epochs=p["epochs"], batch_size=p["batch_size"],
-            patience=p["patience"], class_weight=class_weight, restore_best=bool(p["restore_best"]),
-            verbose=2 if data.progress else 0, on_progress=data.on_progress,
-            validation_batch_size=self._inference_batch()).history
+            patience=None if monitor else p["patience"], class_weight=class_weight,
+            restore_best=bool(p["restore_best"]), verbose=2 if data.progress else 0, on_progress=data.on_progress,
+            validation_batch_size=self._inference_batch(), extra_callbacks=[monitor] if monitor else []).history
+        self.best_epoch_ = monitor.best_epoch if monitor else None
 
     def _inference_batch(self) -> int:
         """Batch of the validation and scoring passes: the micro-batch when there is one (the

@@ -19,17 +19,12 @@ on all out-of-fold pairs; ``FOLD_AUPR`` adds the spread of AUPR over the folds.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from grnbench.errors import UserError
 from grnbench.metrics import Column, MetricFamily, ScoredPairs, evaluate
 from grnbench.splits import SPLITS, Split, deal, deal_genes, group_keys
 from grnbench.universe import EdgeUniverse
-
-if TYPE_CHECKING:
-    from grnbench.protocols import Trial
 
 #: K = 5 gives each rotation the standard protocol's 3:1:1 proportions
 RECOMMENDED_FOLDS = 5
@@ -114,19 +109,6 @@ def out_of_fold_split(rotations: tuple[Split, ...]) -> Split:
     return Split(first.train, first.validation, test, first.kind, first.dropped)
 
 
-def fold_of_tested(trial: Trial) -> np.ndarray:
-    """The fold (0 … K-1) of each pair of ``trial.split.test``, which is sorted."""
-    fold = np.zeros(len(trial.split.test), dtype=np.int16)
-    for f, rotation in enumerate(trial.folds):
-        fold[np.searchsorted(trial.split.test, rotation.test)] = f
-    return fold
-
-
-def _fold_columns(trial: Trial, universe: EdgeUniverse) -> dict[str, np.ndarray]:
-    """Each tested pair's fold, saved in the edge lists as ``fold`` (cross-validation only)."""
-    return {"fold": fold_of_tested(trial)} if trial.folds else {}
-
-
 def fold_figures(scored: ScoredPairs) -> dict[str, float | int]:
     """AUPR per fold, as its mean and sd over the folds that hold both classes."""
     if "fold" not in scored.columns:
@@ -147,4 +129,4 @@ FOLD_AUPR = MetricFamily("folds", (
     Column("n_folds", "folds", "cross-validation folds (0: one split)", None, "int", int),
     Column("aupr_fold_mean", "AUPR fold mean", "mean of the per-fold AUPRs (cross-validation)", True),
     Column("aupr_fold_sd", "AUPR fold sd", "sd of the per-fold AUPRs (cross-validation)", None),
-), fold_figures, pair_columns=_fold_columns)
+), fold_figures)  # the ``fold`` column comes with every CV edge list (metric_catalogue.pair_columns)

@@ -20,7 +20,7 @@ in ``ScoredPairs.columns``, at run time and in ``grnbench evaluate``. A family m
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -108,7 +108,26 @@ def compute_metrics(scored: ScoredPairs) -> dict[str, float | int]:
 
 
 def pair_columns(trial: Trial, universe: EdgeUniverse) -> dict[str, np.ndarray]:
-    """Every family's per-test-pair columns for ``trial`` (aligned with ``trial.split.test``)."""
+    """Every family's per-test-pair columns for ``trial`` (aligned with ``trial.split.test``).
+
+    Under cross-validation each pair's columns come from its own rotation (a family sees a
+    one-split trial, so it never needs to know about folds: "seen in training" means seen by
+    the model that scored the pair), and ``fold`` says which rotation that was."""
+    if not trial.folds:
+        return _family_columns(trial, universe)
+    test = trial.split.test
+    columns: dict[str, np.ndarray] = {"fold": np.zeros(len(test), dtype=np.int16)}
+    for f, rotation in enumerate(trial.folds):
+        at = np.searchsorted(test, rotation.test)
+        columns["fold"][at] = f
+        for name, values in _family_columns(replace(trial, split=rotation, folds=()), universe).items():
+            if name not in columns:
+                columns[name] = np.zeros(len(test), dtype=values.dtype)
+            columns[name][at] = values
+    return columns
+
+
+def _family_columns(trial: Trial, universe: EdgeUniverse) -> dict[str, np.ndarray]:
     columns: dict[str, np.ndarray] = {}
     for family in FAMILIES:
         if family.pair_columns is None:

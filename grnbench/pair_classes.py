@@ -64,14 +64,8 @@ def split_figures(universe: EdgeUniverse, split: Split) -> dict[str, float | int
 def _class_columns(trial: Trial, universe: EdgeUniverse) -> dict[str, np.ndarray]:
     """Each test pair's class (1, 2, 3), saved in the edge lists as ``pair_class``."""
     split = trial.split
-    if not trial.folds:
-        return {"pair_class": pair_classes(universe.pairs.subset(split.train), universe.pairs.subset(split.test),
-                                           len(universe.genes))}
-    classes = np.empty(len(split.test), dtype=np.int8)  # each pair against its own rotation's training
-    for rotation in trial.folds:
-        classes[np.searchsorted(split.test, rotation.test)] = pair_classes(
-            universe.pairs.subset(rotation.train), universe.pairs.subset(rotation.test), len(universe.genes))
-    return {"pair_class": classes}
+    return {"pair_class": pair_classes(universe.pairs.subset(split.train), universe.pairs.subset(split.test),
+                                       len(universe.genes))}
 
 
 def class_figures(scored: ScoredPairs) -> dict[str, float | int]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from grnbench.api import TrainingData
+from grnbench.api import Deviation, Reference, TrainingData
 from grnbench.dataset import Dataset
 from grnbench.deep import KerasPairClassifier
 from grnbench.errors import UserError
@@ -130,16 +130,14 @@ class CNNC(KerasPairClassifier):
       logarithm is undefined there. ``log="yes"`` / ``"no"`` force either way.
     - All samples of all series feed the histogram (CNNC ignores time); steady-state data are
       not used.
-    - Imbalance: the reference trains on 1:1 balanced pairs. grnbench's training part keeps the
-      gold standard's positive rate (DREAM4 size100: ~1.8%), so by default every training pair
-      is used with ``balanced_class_weight`` weights (``balance="class_weight"``);
-      ``balance="subsample"`` instead draws one random training negative per positive (seeded),
-      as the reference, and does the same for validation.
-    - Validation is grnbench's validation part (not Keras ``validation_split``'s last 20%), and
-      early stopping watches the class-balanced ``val_accuracy`` (the reference's ``val_acc``
-      callback, renamed in Keras 3) with patience 50 (the generic script's value; the two-label
-      script's patience of 200 equals its epoch count and never fires). As in the reference the
-      weights at the end of training are used (``restore_best=False``).
+    - Imbalance: the reference trains on supplied label lists with about one negative per
+      positive, unweighted; grnbench draws one random negative per positive from its training
+      and validation parts (``balance="subsample"``, seeded). ``class_weight`` (every pair,
+      balanced weights) is grnbench's alternative.
+    - Validation is grnbench's validation part (not Keras ``validation_split``'s last 20%). The
+      two-label TF script's EarlyStopping has patience 200 over 200 epochs and never fires, and
+      it predicts with the last weights (``selection="reference"``, ``patience=0``); by default
+      grnbench keeps the epoch with the best validation AUPR (``selection="shared"``).
     - Conv-block dropout 0.5, as the two-label script (the generic script uses 0.25).
     """
 
@@ -159,10 +157,39 @@ class CNNC(KerasPairClassifier):
         "momentum": 0.9,
         "epochs": 200,
         "batch_size": 1024,
-        "patience": 50,
+        "patience": 0,            # the TF script's patience 200 equals its epochs: never fires
         "restore_best": False,
-        "balance": "class_weight",
+        "balance": "subsample",   # ≈1:1 negatives, as the reference's label lists
+        "selection": "shared",    # grnbench's one rule; "reference": last-epoch weights
     }
+    reference_source = ("Yuan & Bar-Joseph 2019, PNAS 116:27151; code xiaoyeye/CNNC "
+                        "(train_new_model/train_with_labels_three_foldx_3fold_TF_two_labels.py, the TF script)")
+    references = {
+        "epochs": Reference(200, "TF script:27 epochs = 200"),
+        "batch_size": Reference(1024, "TF script:25 batch_size = 1024"),
+        "learning_rate": Reference(0.02, "TF script:118 SGD(lr=0.02, decay=1e-6, momentum=0.9, nesterov=True)"),
+        "decay": Reference(1e-6, "TF script:118"),
+        "momentum": Reference(0.9, "TF script:118"),
+        "patience": Reference(0, "TF script:126 EarlyStopping(monitor='val_acc', patience=200) over 200 epochs: "
+                                 "never fires"),
+        "restore_best": Reference(False, "TF script:134-148 predicts with the model after the last epoch"),
+        "conv_dropout": Reference(0.5, "TF script:93-107 Dropout(0.5) after each conv block"),
+        "balance": Reference("subsample", "TF script: trains on the supplied label lists, about one negative per "
+                                          "positive, no class_weight (134-137)"),
+        "selection": Reference("reference", "TF script:134-148 last-epoch weights"),
+    }
+    deviations = (
+        Deviation("selection", "last-epoch weights after 200 epochs",
+                  "the epoch with the best validation AUPR, restored (selection=shared)",
+                  "one model-selection rule for every deep method; selection=reference restores the authors' rule"),
+        Deviation("balance", "supplied ≈1:1 label lists", "one random negative per positive drawn from grnbench's "
+                  "training and validation parts (seeded)", "grnbench's parts keep the gold standard's positive rate"),
+        Deviation("validation", "Keras validation_split=0.2: the last 20% of the training lists",
+                  "grnbench's validation part", "every method is validated on the same pairs"),
+        Deviation("log", "log10(x + 0.01) before the histogram (get_xy_label_data_cnn_combine_from_database.py:124)",
+                  "skipped for data with negative values (log=auto)",
+                  "the logarithm is undefined there"),
+    )
     test_parameters = {"filters": 4, "dense_units": 16, "epochs": 1, "batch_size": 256}
 
     def skip(self, dataset: Dataset) -> str | None:

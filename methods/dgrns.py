@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from grnbench.api import TrainingData
+from grnbench.api import Deviation, Reference, TrainingData
 from grnbench.dataset import Dataset
 from grnbench.deep import KerasPairClassifier
 from grnbench.errors import UserError
@@ -260,12 +260,12 @@ class DGRNS(KerasPairClassifier):
     - the short-series rule above and the averaging over series (the reference has one
       pseudotime-ordered series of ≥ 847 cells);
     - ``log="auto"`` skips log10(x + 0.01) for data with negative values (as CNNC);
-    - imbalance: the reference trains on 1:1 balanced pairs; by default all training pairs
-      are used with ``balanced_class_weight`` weights, ``balance="subsample"`` draws one
-      random negative per positive as the reference (seeded; validation likewise);
-    - early stopping on grnbench's validation part: class-balanced ``val_accuracy`` with
-      patience 10 (the reference's EarlyStopping is commented out, so this is our choice);
-      the final weights are used, as in the reference (``restore_best=False``);
+    - imbalance: as the reference training script, the full TF × gene matrix at its natural
+      positive rate with no class weights (``balance="none"``); ``class_weight`` and
+      ``subsample`` (a random 1:1 draw) are grnbench's alternatives;
+    - model selection: the reference trains 50 epochs with no early stopping and predicts with
+      the last weights (``selection="reference"``); by default grnbench keeps the epoch with the
+      best validation AUPR (``selection="shared"``, the rule every deep method follows);
     - Pearson computed for all pairs at once (window dot products or running sums, see
       ``lagged_correlation_features``) instead of pandas ``Series.corr`` per entry: the same
       number up to float32 rounding.
@@ -296,10 +296,38 @@ class DGRNS(KerasPairClassifier):
         "epochs": 50,
         "batch_size": 1024,
         "micro_batch": 128,       # gradient of a batch summed over slices (memory, not the model)
-        "patience": 10,
+        "patience": 0,            # the training script's EarlyStopping is commented out
         "restore_best": False,
-        "balance": "class_weight",
+        "balance": "none",        # natural positive rate, no class weights, as the training script
+        "selection": "shared",    # grnbench's one rule; "reference": last-epoch weights
     }
+    reference_source = ("Zhao et al. 2022, Brief Bioinform 23:bbab568; code guofei-tju/DGRNS "
+                        "(DGRNS-master.zip: DGRNS_train.py)")
+    references = {
+        "learning_rate": Reference(0.02, "DGRNS_train.py:138 SGD(lr=0.02, decay=1e-6, momentum=0.9, nesterov=True)"),
+        "decay": Reference(1e-6, "DGRNS_train.py:138"),
+        "momentum": Reference(0.9, "DGRNS_train.py:138"),
+        "epochs": Reference(50, "DGRNS_train.py:43 epochs = 50"),
+        "batch_size": Reference(1024, "DGRNS_train.py:41 batch_size = 1024"),
+        "patience": Reference(0, "DGRNS_train.py:143 the EarlyStopping line is commented out (no early stopping)"),
+        "restore_best": Reference(False, "DGRNS_train.py:148-168 predicts with the model as it is after the last epoch"),
+        "balance": Reference("none", "DGRNS_train.py:148-157 model.fit without class_weight, on the full TF × gene "
+                                     "matrix at its natural positive rate"),
+        "selection": Reference("reference", "DGRNS_train.py:143-168 last-epoch weights"),
+    }
+    deviations = (
+        Deviation("selection", "last-epoch weights after 50 epochs",
+                  "the epoch with the best validation AUPR, restored (selection=shared)",
+                  "one model-selection rule for every deep method; selection=reference restores the authors' rule"),
+        Deviation("window", "one pseudotime-ordered series of ≥ 847 cells; window 441, lags 64",
+                  "window_geometry shrinks the window and lags to fit the shortest series and averages over series",
+                  "DREAM4 series have 21 points, maize 6-10: the reference window does not fit"),
+        Deviation("log", "log10(x + 0.01) of counts", "skipped for data with negative values (log=auto)",
+                  "the logarithm is undefined there"),
+        Deviation("micro_batch", "the whole 1,024-pair batch in one step",
+                  "the batch's gradient summed over 128-pair slices", "bounds activation memory; the same update "
+                  "up to float rounding, dropout drawn per slice"),
+    )
     test_parameters = {"gru_units": 8, "filters": 4, "dense_units": 16, "dense2_units": 8,
                        "epochs": 1, "batch_size": 256, "micro_batch": 64}
 

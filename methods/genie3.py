@@ -14,7 +14,7 @@ import numpy as np
 from arboreto.core import RF_KWARGS
 
 from grnbench import per_target
-from grnbench.api import Method, TrainingData
+from grnbench.api import Deviation, Method, Reference, TrainingData
 from grnbench.dataset import Dataset
 from grnbench.errors import UserError
 from grnbench.universe import PairSet
@@ -44,10 +44,10 @@ class GENIE3(Method):
 
     Variant (parameter ``variant``):
 
-    - ``"arboreto"`` (default): exactly ``arboreto.core.infer_partial_network('RF', RF_KWARGS,
+    - ``"arboreto"``: exactly ``arboreto.core.infer_partial_network('RF', RF_KWARGS,
       ...)``: raw target, sklearn ``feature_importances_`` (each target's importances **sum to
       1**). This is the GENIE3 of arboreto/pySCENIC, and what ``arboreto.algo.genie3`` returns.
-    - ``"genie3py"``: the conventions of vahuynh's GENIE3.py: the target is divided by its
+    - ``"genie3py"`` (default, the 2010 method): the conventions of vahuynh's GENIE3.py: the target is divided by its
       standard deviation and importances are the mean of the trees' **un-normalised** impurity
       decreases, so better-explained targets weigh more in the global ranking. The same forest
       (arboreto's ``fit_model``, same seed) is used; only scaling and read-out differ.
@@ -75,9 +75,21 @@ class GENIE3(Method):
     parameters: ClassVar[dict[str, Any]] = {
         "n_estimators": RF_KWARGS["n_estimators"],
         "max_features": RF_KWARGS["max_features"],
-        "variant": "arboreto",
+        "variant": "genie3py",  # Huynh-Thu et al. 2010 (GENIE3.py); "arboreto" is pySCENIC's
         "steady_state": False,
     }
+    reference_source = "Huynh-Thu et al. 2010, PLoS ONE 5:e12776; code vahuynh/GENIE3 (GENIE3_python/GENIE3.py)"
+    references: ClassVar[dict[str, Reference]] = {
+        "n_estimators": Reference(1000, "GENIE3.py:162 GENIE3(..., ntrees=1000)"),
+        "max_features": Reference("sqrt", "GENIE3.py:162 GENIE3(..., K='sqrt')"),
+        "variant": Reference("genie3py", "GENIE3.py:309 output / std(output); :9-13 un-normalised tree importances"),
+    }
+    deviations: ClassVar[tuple[Deviation, ...]] = (
+        Deviation("seed", "none set (GENIE3.py), seed=None (arboreto algo.py:49)",
+                  "every target's forest seeded from the task's seed", "reproducible scores"),
+        Deviation("max_features", "K='all' passes 'auto'", "'all' means sklearn None",
+                  "sklearn >= 1.3 rejects 'auto'"),
+    )
     test_parameters: ClassVar[dict[str, Any]] = {"n_estimators": 30}
 
     def __init__(self, **params: Any) -> None:

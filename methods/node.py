@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from grnbench import per_target
-from grnbench.api import Method, TrainingData
+from grnbench.api import Deviation, Method, Reference, TrainingData
 from grnbench.dataset import Dataset
 from grnbench.errors import UserError
 from grnbench.universe import PairSet
@@ -131,6 +131,14 @@ class NODE(Method):
         "reg_alpha": 0.0,
         "reg_lambda": 1.0,
     }
+    reference_source = ("Ma, Fang, Jiao 2020, Bioinformatics 36:4885; code lab319/GRNs_nonlinear_ODEs "
+                        "(xgbgrn.get_importances); settings as read in an earlier round, not re-checked against "
+                        "the code in this one")
+    references: ClassVar[dict[str, Reference]] = {}
+    deviations: ClassVar[tuple[Deviation, ...]] = (
+        Deviation("derivative", "finite differences over each time series", "never across series boundaries",
+                  "grnbench datasets hold several series"),
+    )
     test_parameters: ClassVar[dict[str, Any]] = {"n_estimators": 30, "learning_rate": 0.3}
 
     def __init__(self, **params: Any) -> None:

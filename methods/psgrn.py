@@ -11,12 +11,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from grnbench.api import Method, TrainingData
+from grnbench.api import Deviation, Method, Reference, TrainingData
 from grnbench.dataset import Dataset
 from grnbench.deep import (
     balanced_class_weight,
     configure_tensorflow,
     epoch_progress,
+    epoch_selection,
     uses_tensorflow_backend,
 )
 from grnbench.universe import PairSet
@@ -77,6 +78,24 @@ class PSGRN(Method):
     supervised = True
     description = "PSGRN: pseudo-Siamese GRU + DenseNet on time-lag difference matrices (supervised)"
     min_time_points = 3
+    reference_source = ("Wang, Guo, Chen, Duan 2023, BMC Bioinformatics 24:163 (the paper states data and code are available; the link is not in "
+                        "the text grnbench has, so no code was compared)")
+    references: ClassVar[dict[str, Reference]] = {
+        "tl": Reference(32, "paper, Methods: tl = 32 on 107 time points (74 × 32 matrices)"),
+        "hidden": Reference(128, "paper, Methods: two GRU branches, hidden 128, own weights"),
+    }
+    deviations: ClassVar[tuple[Deviation, ...]] = (
+        Deviation("DenseNet sizes", "not given in the paper", "dn_blocks=3, dn_layers=4, dn_growth=12, "
+                  "dn_compression=0.5, dense_units=64, dropout=0.2", "grnbench's choice, tuned on dream4-100-1 "
+                  "with one seed (benchmarks/results/psgrn_sweep.jsonl)"),
+        Deviation("schedule", "not given in the paper", "Adam 3e-4, batch 512, ≤ 40 epochs, patience 6, "
+                  "min_epochs 15", "grnbench's choice (one seed, DREAM4)"),
+        Deviation("class_weight", "not in the paper", "balanced class weights", "grnbench's choice; "
+                  "class_weight=none turns it off"),
+        Deviation("selection", "not given in the paper", "the epoch with the best validation AUPR, restored "
+                  "(the shared rule)", "the rule every deep method follows"),
+        Deviation("tl", "32", "min(tl, shortest series − 1 − min_steps)", "DREAM4 series have 21 points"),
+    )
     #: trains with Keras: runs on --device, reports it in results
     uses_keras: ClassVar[bool] = True
     uses_threads: ClassVar[bool] = True
@@ -142,15 +161,15 @@ class PSGRN(Method):
             raise ValueError(f"class_weight must be 'balanced' or 'none', got {p['class_weight']!r}")
         import keras
 
-        from .psgrn_model import BestValidationAUPR
-
         batch = int(p["batch_size"])
         steps = int(p["epochs"]) * -(-len(labels) // batch)
         if p["execution"] not in ("auto", "graph", "eager"):
             raise ValueError(f"execution must be auto, graph or eager, got {p['execution']!r}")
         model.run_eagerly = p["execution"] == "eager" or (p["execution"] == "auto" and steps <= EAGER_STEPS)
-        monitor = BestValidationAUPR(data.validation, int(p["patience"]), progress=data.progress,
-                                     min_epochs=int(p["min_epochs"]))
+        validation = data.validation.pairs
+        monitor = epoch_selection(keras, lambda: model.score_pairs(validation.regulators, validation.targets),
+                                  data.validation.labels, int(p["patience"]), int(p["min_epochs"]),
+                                  progress_name=self.name if data.progress else None)
         model.fit(x, y, batch_size=batch, epochs=int(p["epochs"]), shuffle=True,
                   class_weight=weights, callbacks=[monitor, *epoch_progress(keras, data.on_progress, int(p["epochs"]))],
                   verbose=0)

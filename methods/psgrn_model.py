@@ -26,12 +26,9 @@ impose one that does not exist (the paper does not say which it used).
 
 from __future__ import annotations
 
-import sys
-
 import keras
 import numpy as np
 from keras import ops
-from sklearn.metrics import average_precision_score
 
 layers = keras.layers
 _TENSORFLOW = keras.backend.backend() == "tensorflow"
@@ -235,50 +232,3 @@ class PairModel(keras.Model):
     @_graph
     def _naive_infer(self, regs, tgts):
         return self.call((regs, tgts), training=False)
-
-
-class BestValidationAUPR(keras.callbacks.Callback):
-    """Early stopping on the exact validation AUPR, restoring the best epoch's weights.
-
-    Written out rather than Keras's ``EarlyStopping`` so the monitored number is the benchmark's
-    own metric (average precision, not Keras's interpolated PR-AUC) and the restore always
-    happens, also when training runs to the last epoch. Adds ``val_aupr`` to Keras's logs.
-    Never stops before ``min_epochs`` epochs (a noisy early peak must not end training; the best
-    epoch is still chosen over all epochs). Inactive (all epochs trained) when there are no
-    validation pairs or no positive among them.
-    """
-
-    def __init__(self, validation, patience: int, progress: bool = False, min_epochs: int = 0):
-        super().__init__()
-        self.progress = progress
-        self.min_epochs = int(min_epochs)
-        self.validation = validation
-        self.patience = int(patience)
-        self.labels = None if validation is None else np.asarray(validation.labels).astype(int)
-        self.active = self.labels is not None and 0 < self.labels.sum() < len(self.labels)
-        self.best, self.best_epoch, self.best_weights, self.wait = -np.inf, -1, None, 0
-        self.history: list[dict[str, float]] = []
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs if logs is not None else {}
-        entry = {"epoch": epoch, "loss": float(logs.get("loss", np.nan))}
-        if self.active:
-            pairs = self.validation.pairs
-            scores = self.model.score_pairs(pairs.regulators, pairs.targets)
-            aupr = float(average_precision_score(self.labels, scores))
-            logs["val_aupr"] = entry["val_aupr"] = aupr
-            if aupr > self.best:
-                self.best, self.best_epoch, self.wait = aupr, epoch, 0
-                self.best_weights = self.model.get_weights()
-            else:
-                self.wait += 1
-                if self.wait >= self.patience and epoch + 1 >= self.min_epochs:
-                    self.model.stop_training = True
-        self.history.append(entry)
-        if self.progress:
-            print(f"psgrn epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4f}" for k, v in entry.items() if k != "epoch"),
-                  file=sys.stderr, flush=True)
-
-    def on_train_end(self, logs=None):
-        if self.best_weights is not None:
-            self.model.set_weights(self.best_weights)

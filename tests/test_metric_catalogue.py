@@ -103,6 +103,6 @@ def test_a_family_with_per_pair_columns_saves_them_in_the_edge_lists_and_evaluat
     assert disjoint["aupr_seen_tf"].isna().all()  # a TF-disjoint split: no test TF was seen in training
     pairs = pd.read_csv(out / "pairs" / "results.csv")
     edges = pd.read_csv(out / "pairs" / pairs["edges_file"].iloc[0])
-    assert list(edges.columns) == ["regulator", "target", "score", "label", "pair_class", "tf_seen"]
+    assert list(edges.columns) == ["regulator", "target", "score", "label", "fold", "pair_class", "tf_seen"]
     assert edges["tf_seen"].eq(1).all()  # a pair-level split on dream4-10-1 sees every TF
     assert pairs["aupr_seen_tf"].iloc[0] == pytest.approx(pairs["aupr"].iloc[0])

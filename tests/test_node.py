@@ -118,7 +118,7 @@ def test_skips_with_clear_reasons(lagged_dataset):
     assert NODE().skip(lagged_dataset) is None
     ds = make_lagged_dataset(n_times=5)
     unordered = Dataset(name="unordered", genes=ds.genes, expression=ds.expression,
-                        times=np.array([0.0, 2.0, 1.0, 3.0, 4.0]), series=ds.series, tfs=ds.tfs,
+                        times=np.array([0.0, 1.0, 1.0, 3.0, 4.0]), series=ds.series, tfs=ds.tfs,
                         gold_standard=ds.gold_standard)
     assert "strictly increasing" in NODE().skip(unordered)
 
