@@ -110,6 +110,16 @@ class Method(ABC):
     references: ClassVar[dict[str, Reference]] = {}
     #: deliberate departures from the authors' method
     deviations: ClassVar[tuple[Deviation, ...]] = ()
+    #: trains a Keras model (``grnbench.deep``): runs on ``--device`` and reports it in results
+    uses_keras: ClassVar[bool] = False
+    #: the quick profile's caps (``--profile quick``): fewer epochs or trees, the same model;
+    #: user-set values win
+    quick_parameters: ClassVar[dict[str, Any]] = {}
+    #: CPU seconds per training pair per epoch on one thread, measured at a feature size of
+    #: ``cost_reference_size`` (``cost_size``); the runner's training-time estimate and task
+    #: order come from it. None: no estimate (the method is not trained in epochs)
+    cpu_s_per_pair_epoch: ClassVar[float | None] = None
+    cost_reference_size: ClassVar[float] = 1.0
     #: parameters that make the method fast enough for ``grnbench check`` (tiny models, few
     #: epochs); they must still train on real numbers
     test_parameters: ClassVar[dict[str, Any]] = {}
@@ -123,6 +133,12 @@ class Method(ABC):
             valid = ", ".join(sorted(self.parameters)) or "none"
             raise UserError(f"method {self.name!r} has no parameter {', '.join(unknown)}; valid parameters: {valid}")
         self.params: dict[str, Any] = {**self.parameters, **params}
+
+    @classmethod
+    def cost_size(cls, dataset: Any, params: dict[str, Any]) -> float:
+        """The feature size a pair's training cost scales with on ``dataset`` (0: the method
+        cannot run there); compared with ``cost_reference_size``."""
+        return 1.0
 
     def skip(self, dataset: DatasetView) -> str | None:
         """Return a reason when this method cannot run on ``dataset`` (a label-free view), else None."""

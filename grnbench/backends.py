@@ -123,14 +123,14 @@ def task_priorities(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset],
     memo: dict[tuple, float] = {}
     for index, task in tasks:
         cls = registry.get(task.method.name)
-        if getattr(cls, "uses_dask", False):
+        if cls.uses_dask:
             priorities[index] = PER_TARGET_PRIORITY
             continue
         key = (task.method, task.dataset)
         if key not in memo:
             params = {**cls.parameters, **dict(task.method.params)}
             try:
-                memo[key] = expected_fit_s(task.method.name, params, datasets[task.dataset], threads)
+                memo[key] = expected_fit_s(cls, params, datasets[task.dataset], threads)
             except Exception:  # noqa: BLE001 - an estimate only orders the queue; never fail a run on it
                 memo[key] = 0.0
         expected[index] = memo[key]
@@ -276,7 +276,7 @@ def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], option
         worker_threads = max(1, int(options.threads_per_worker or 1))
         explicit_memory = options.memory_bytes() is not None
         priorities = task_priorities(tasks, datasets, registry, worker_threads)
-        threaded = {i for i, t in tasks if getattr(registry.get(t.method.name), "uses_threads", False)}
+        threaded = {i for i, t in tasks if registry.get(t.method.name).uses_threads}
         threaded_share = worker_threads
         if owned and not options.threads_per_worker:
             from grnbench.deep import shared_task_threads
@@ -285,7 +285,7 @@ def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], option
         info["threads_per_threaded_task"] = threaded_share
 
         def submit(index: int, task: Task, attempt: int):
-            uses_dask = bool(getattr(registry.get(task.method.name), "uses_dask", False))
+            uses_dask = registry.get(task.method.name).uses_dask
             limits = options.limits_for(task.method.name, worker_threads=worker_threads)
             n_threads = threaded_share if index in threaded else worker_threads
             return client.submit(_task_on_worker, index, task, dataset_futures[task.dataset], topic, n_threads,

@@ -175,7 +175,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.format == "markdown":
         sys.stdout.write(markdown_table(cls))
     else:
-        print("\n".join(show_lines(cls, quick_caps(cls.name, cls))))
+        print("\n".join(show_lines(cls, quick_caps(cls))))
     return 0
 
 
@@ -451,8 +451,8 @@ def _print_plan(config, registry, dataset, device, protocols) -> None:
         caps = "; ".join(f"{m.split(':')[0]} " + ", ".join(f"{k}={v}" for k, v in c.items())
                          for m, c in config.profile_caps.items())
         print(f"profile {config.profile}: NOT the reference schedule — capped: {caps}", flush=True)
-    deep = [(s.name, {**registry.get(s.name).parameters, **dict(s.params)}) for s in config.methods
-            if getattr(registry.get(s.name), "uses_keras", False)]
+    deep = [(registry.get(s.name), {**registry.get(s.name).parameters, **dict(s.params)}) for s in config.methods
+            if registry.get(s.name).uses_keras]
     if deep:
         print(f"deep methods on {device.label} (Keras backend {device.keras_backend})", flush=True)
     if device.device == "cpu":
@@ -461,7 +461,7 @@ def _print_plan(config, registry, dataset, device, protocols) -> None:
         threads = task_threads(backend.threads_per_worker, backend.serial)
         if not (backend.serial or backend.threads_per_worker or backend.scheduler or backend.scheduler_file):
             fits = repeats * len(config.init_seeds or (None,))
-            threaded = sum(fits for s in config.methods if getattr(registry.get(s.name), "uses_threads", False))
+            threaded = sum(fits for s in config.methods if registry.get(s.name).uses_threads)
             threads = shared_task_threads(_concurrent_tasks(backend), threaded)
         for line in estimate_lines(deep, dataset, threads, repeats):
             print(line, flush=True)

@@ -2,12 +2,14 @@
 the arithmetic of one training epoch (for the FLOP accounting in docs/deep-methods.md).
 
 The deep methods' schedules, not their code, set their CPU time: CNNC's reference schedule is
-up to 200 epochs with patience 50, and at maize scale one epoch is minutes. The runner prints
+200 epochs, and at maize scale one epoch is minutes. The runner prints
 this estimate first so the cost of the reference settings is visible before it is paid.
 
-Estimate = CPU seconds per training pair per epoch (measured on the issue-16 machine,
-``benchmarks/bench_deep_maize.py``, one thread, validation pass included), scaled by the
-dataset's feature size, × training pairs × epochs ÷ threads. The epoch count is a range:
+Estimate = the method's declared CPU seconds per training pair per epoch
+(``Method.cpu_s_per_pair_epoch``, measured with ``benchmarks/bench_deep_maize.py``, one
+thread, validation pass included), scaled by the dataset's feature size (``Method.cost_size``),
+× training pairs × epochs ÷ threads. Any method, a plugin's too, gets an estimate by declaring
+them; this module names no method. The epoch count is a range:
 early stopping decides where in it a run ends.
 """
 
@@ -19,12 +21,6 @@ from typing import Any
 
 #: standard protocol: train 3/5, validation 1/5 of the pairs
 TRAIN_SHARE, VALIDATION_SHARE = 0.6, 0.2
-#: CPU seconds per training pair per epoch on maize2-sim, 1 thread, float32, AMD EPYC (Zen 5),
-#: validation share included: DGRNS from benchmarks/results/deep_maize_before.json (215.6 s),
-#: PSGRN and CNNC from issue 16's table (≈ 50 s and ≈ 60 s per epoch on 1 thread)
-CPU_S_PER_PAIR_EPOCH = {"psgrn": 0.83e-3, "cnnc": 0.99e-3, "dgrns": 3.56e-3}
-#: the feature size those constants were measured at (maize2-sim: 107 points)
-REFERENCE_SIZE = {"psgrn": 74, "cnnc": 1, "dgrns": 41}
 #: share of each further thread that turns into speed. DGRNS on maize2-sim: 215.6 CPU s per
 #: epoch on 1 thread, 261.1 on 2 (both threads equally busy) → 1.65× if the two run in
 #: parallel undisturbed; CPU seconds, because the machine was shared (load 23–33)
@@ -66,42 +62,22 @@ def _fmt(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _size(name: str, dataset: Any, params: dict[str, Any]) -> float:
-    """The feature size that scales a pair's cost: DGRNS matrix rows, PSGRN lag-matrix rows."""
-    if name == "dgrns":
-        from grnbench.methods.dgrns import window_geometry
-
-        try:
-            g = window_geometry(dataset.min_series_length(), params["lags"], params["tf_step"],
-                                params["target_step"], params["window"], params["min_window"])
-        except ValueError:
-            return 0.0
-        return float(g.rows)
-    if name == "psgrn":
-        from grnbench.methods.psgrn_features import effective_time_lag
-
-        blocks = dataset.series_blocks()
-        tl = effective_time_lag(dataset.min_series_length(), params["tl"], params["min_steps"])
-        return float(sum(max(0, len(b) - tl - 1) for b in blocks))
-    return 1.0
-
-
-def epoch_range(name: str, params: dict[str, Any]) -> tuple[int, int]:
-    """Fewest and most epochs the method's early stopping allows."""
+def epoch_range(params: dict[str, Any]) -> tuple[int, int]:
+    """Fewest and most epochs the method's early stopping allows (``patience`` ≤ 0: all of
+    them; never fewer than ``min_epochs`` where the method has it)."""
     epochs = int(params["epochs"])
     patience = int(params.get("patience") or 0)
     low = epochs if patience <= 0 else min(epochs, patience + 1)
-    if name == "psgrn":
-        low = min(epochs, max(low, int(params.get("min_epochs", 0))))
+    low = min(epochs, max(low, int(params.get("min_epochs", 0) or 0)))
     return low, epochs
 
 
-def estimate_fit(name: str, params: dict[str, Any], dataset: Any, threads: int) -> FitEstimate | None:
-    """Estimated fit time of one task, or None for a method without a measured constant."""
-    base = name.split(":")[0]
-    if base not in CPU_S_PER_PAIR_EPOCH:
+def estimate_fit(cls: type, params: dict[str, Any], dataset: Any, threads: int) -> FitEstimate | None:
+    """Estimated fit time of one task, from the method's declared cost hooks
+    (``Method.cpu_s_per_pair_epoch``, ``cost_size``), or None without a measured constant."""
+    if cls.cpu_s_per_pair_epoch is None or "epochs" not in params:
         return None
-    size = _size(base, dataset, params)
+    size = cls.cost_size(dataset, params)
     if size <= 0:
         return None
     from grnbench.universe import EdgeUniverse
@@ -111,26 +87,26 @@ def estimate_fit(name: str, params: dict[str, Any], dataset: Any, threads: int) 
     if params.get("balance") == "subsample":
         train = min(train, 2 * int(universe.n_positives * TRAIN_SHARE))
     speed = 1 + (max(1, threads) - 1) * THREAD_EFFICIENCY
-    per_epoch = CPU_S_PER_PAIR_EPOCH[base] * size / REFERENCE_SIZE[base] * train / speed
-    low, high = epoch_range(base, params)
-    return FitEstimate(base, train, low, high, per_epoch, max(1, threads))
+    per_epoch = cls.cpu_s_per_pair_epoch * size / cls.cost_reference_size * train / speed
+    low, high = epoch_range(params)
+    return FitEstimate(cls.name, train, low, high, per_epoch, max(1, threads))
 
 
-def expected_fit_s(name: str, params: dict[str, Any], dataset: Any, threads: int = 1) -> float:
+def expected_fit_s(cls: type, params: dict[str, Any], dataset: Any, threads: int = 1) -> float:
     """Middle of the estimated fit time in seconds; 0 for a method without a measured constant.
 
     The Dask runner starts the whole-model fits with the longest expected training first
     (longest-processing-time order): started last, a multi-hour fit would run alone on one
     core at the end of the run while the other cores sit idle.
     """
-    estimate = estimate_fit(name, params, dataset, threads)
+    estimate = estimate_fit(cls, params, dataset, threads)
     return 0.0 if estimate is None else (estimate.low_s + estimate.high_s) / 2
 
 
-def estimate_lines(methods: list[tuple[str, dict[str, Any]]], dataset: Any, threads: int,
+def estimate_lines(methods: list[tuple[type, dict[str, Any]]], dataset: Any, threads: int,
                    tasks_per_method: int = 1) -> list[str]:
     """The lines the CLI prints before a run (empty when no deep method takes part)."""
-    found = [e for name, params in methods if (e := estimate_fit(name, params, dataset, threads))]
+    found = [e for cls, params in methods if (e := estimate_fit(cls, params, dataset, threads))]
     if not found:
         return []
     lines = [f"estimated training time per task on {threads} CPU thread(s) (an estimate from "

@@ -17,23 +17,9 @@ from grnbench.registry import MethodSpec, Registry
 
 PROFILES = ("reference", "quick")
 
-#: method name → parameter caps of the quick profile (why each: docs/deep-methods.md)
-QUICK: dict[str, dict[str, Any]] = {
-    # deep methods: a few epochs instead of early stopping over tens to hundreds
-    "psgrn": {"epochs": 2, "min_epochs": 1, "patience": 2},
-    "cnnc": {"epochs": 2, "patience": 2},
-    "dgrns": {"epochs": 2, "patience": 2},
-    # tree ensembles: a twentieth / a tenth of the trees; NODE keeps shrinkage × trees (5)
-    "genie3": {"n_estimators": 50},
-    "node": {"n_estimators": 50, "learning_rate": 0.1},
-    "grnboost2": {"n_estimators": 500},
-}
-
-
-def quick_caps(name: str, cls: type) -> dict[str, Any]:
-    """The quick caps of one method: the table above, or a plugin's own ``quick_parameters``."""
-    caps = dict(getattr(cls, "quick_parameters", None) or QUICK.get(name, {}))
-    return {k: v for k, v in caps.items() if k in getattr(cls, "parameters", {})}
+def quick_caps(cls: type) -> dict[str, Any]:
+    """The quick caps of one method (its declared ``quick_parameters``, on parameters it has)."""
+    return {k: v for k, v in cls.quick_parameters.items() if k in cls.parameters}
 
 
 def apply_profile(specs: list[MethodSpec], profile: str, registry: Registry) -> list[MethodSpec]:
@@ -44,7 +30,7 @@ def apply_profile(specs: list[MethodSpec], profile: str, registry: Registry) -> 
         return specs
     out = []
     for spec in specs:
-        caps = quick_caps(spec.name, registry.get(spec.name))
+        caps = quick_caps(registry.get(spec.name))
         params = {**caps, **dict(spec.params)}
         out.append(MethodSpec(spec.name, tuple(sorted(params.items()))))
     return out
@@ -56,7 +42,7 @@ def capped_values(specs: list[MethodSpec], profile: str, registry: Registry) -> 
         return {}
     result = {}
     for spec in specs:
-        caps = quick_caps(spec.name, registry.get(spec.name))
+        caps = quick_caps(registry.get(spec.name))
         user = dict(spec.params)
         taken = {k: v for k, v in caps.items() if user.get(k, v) == v}
         if taken:

@@ -166,7 +166,7 @@ def _run_locked(config: RunConfig, datasets: list[Dataset], out_dir: Path, start
             output.record.set_metrics(metric_catalogue.compute_metrics(scored))
         if not output.record.cached:  # a cached record keeps the device it was computed on
             output.record.profile = config.profile
-            deep = getattr(registry.methods.get(task.method.name), "uses_keras", False)
+            deep = registry.get(task.method.name).uses_keras
             output.record.device = config.device.label if deep and config.device else "cpu"
         save_edges(output, task, universe, out_dir)
         if cache is not None and not output.record.cached:

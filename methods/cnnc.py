@@ -190,6 +190,10 @@ class CNNC(KerasPairClassifier):
                   "skipped for data with negative values (log=auto)",
                   "the logarithm is undefined there"),
     )
+    quick_parameters = {"epochs": 2, "patience": 2}
+    #: maize2-sim, 1 thread, validation included (issue 16's table: ≈ 60 s per epoch)
+    cpu_s_per_pair_epoch = 0.99e-3
+
     test_parameters = {"filters": 4, "dense_units": 16, "epochs": 1, "batch_size": 256}
 
     def skip(self, dataset: Dataset) -> str | None:

@@ -328,6 +328,22 @@ class DGRNS(KerasPairClassifier):
                   "the batch's gradient summed over 128-pair slices", "bounds activation memory; the same update "
                   "up to float rounding, dropout drawn per slice"),
     )
+    quick_parameters = {"epochs": 2, "patience": 2}
+    #: maize2-sim, 1 thread, validation included (benchmarks/results/deep_maize_before.json), at
+    #: 41 matrix rows
+    cpu_s_per_pair_epoch = 3.56e-3
+    cost_reference_size = 41.0
+
+    @classmethod
+    def cost_size(cls, dataset: Any, params: dict[str, Any]) -> float:
+        """Rows of the pair's lag-correlation matrix."""
+        try:
+            g = window_geometry(dataset.min_series_length(), params["lags"], params["tf_step"],
+                                params["target_step"], params["window"], params["min_window"])
+        except ValueError:
+            return 0.0
+        return float(g.rows)
+
     test_parameters = {"gru_units": 8, "filters": 4, "dense_units": 16, "dense2_units": 8,
                        "epochs": 1, "batch_size": 256, "micro_batch": 64}
 

@@ -22,7 +22,7 @@ from grnbench.deep import (
 )
 from grnbench.universe import PairSet
 
-from .psgrn_features import lag_features, too_short_reason
+from .psgrn_features import effective_time_lag, lag_features, too_short_reason
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 #: with ``execution`` = auto, runs of at most this many training steps execute eagerly: tracing
@@ -98,6 +98,11 @@ class PSGRN(Method):
     )
     #: trains with Keras: runs on --device, reports it in results
     uses_keras: ClassVar[bool] = True
+    quick_parameters: ClassVar[dict[str, Any]] = {"epochs": 2, "min_epochs": 1, "patience": 2}
+    #: maize2-sim, 1 thread, validation included (issue 16's table: ≈ 50 s per epoch), at 74
+    #: lag-matrix rows
+    cpu_s_per_pair_epoch: ClassVar[float | None] = 0.83e-3
+    cost_reference_size: ClassVar[float] = 74.0
     uses_threads: ClassVar[bool] = True
     #: architecture, fixed per variant
     encoder: ClassVar[str] = "gru"
@@ -125,6 +130,12 @@ class PSGRN(Method):
         "execution": "auto",
     }
     test_parameters: ClassVar[dict[str, Any]] = TINY
+
+    @classmethod
+    def cost_size(cls, dataset: Any, params: dict[str, Any]) -> float:
+        """Rows of the lag matrices of all series (the GRU steps)."""
+        tl = effective_time_lag(dataset.min_series_length(), params["tl"], params["min_steps"])
+        return float(sum(max(0, len(b) - tl - 1) for b in dataset.series_blocks()))
 
     def skip(self, dataset: Dataset) -> str | None:
         return too_short_reason(dataset, self.params["tl"], self.params["min_steps"], self.name)

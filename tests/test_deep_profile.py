@@ -29,6 +29,32 @@ def test_quick_caps_every_method_that_has_a_schedule_and_user_values_win():
     assert "random" not in by_name
 
 
+def test_a_plugin_declares_its_own_caps_and_cost_and_gets_the_same_treatment(dream4_small):
+    """cost.py and profiles.py name no method: a third-party deep method's declared hooks give
+    it the same quick caps and training-time estimate as the built-ins."""
+    from grnbench.api import Method
+    from grnbench.cost import estimate_fit
+    from grnbench.profiles import quick_caps
+
+    class MyDeep(Method):
+        name = "my-deep"
+        supervised = True
+        uses_keras = True
+        parameters = {"epochs": 30, "patience": 0}
+        quick_parameters = {"epochs": 3, "no_such": 1}
+        cpu_s_per_pair_epoch = 1e-3
+
+        def fit(self, data):
+            pass
+
+        def score_edges(self, pairs):
+            return pairs.regulators * 0.0
+
+    assert quick_caps(MyDeep) == {"epochs": 3}
+    estimate = estimate_fit(MyDeep, MyDeep.parameters, dream4_small, threads=1)
+    assert estimate is not None and (estimate.epochs_low, estimate.epochs_high) == (30, 30)
+
+
 def test_reference_profile_changes_nothing_and_unknown_profiles_are_refused():
     registry = load_registry()
     specs = parse_method_specs("psgrn,genie3", registry)
@@ -38,14 +64,15 @@ def test_reference_profile_changes_nothing_and_unknown_profiles_are_refused():
 
 
 def test_early_stopping_bounds_the_epoch_range():
-    assert epoch_range("cnnc", {"epochs": 200, "patience": 50}) == (51, 200)
-    assert epoch_range("psgrn", {"epochs": 40, "patience": 6, "min_epochs": 15}) == (15, 40)
-    assert epoch_range("dgrns", {"epochs": 2, "patience": 2}) == (2, 2)
+    assert epoch_range({"epochs": 200, "patience": 50}) == (51, 200)
+    assert epoch_range({"epochs": 200, "patience": 0}) == (200, 200)
+    assert epoch_range({"epochs": 40, "patience": 6, "min_epochs": 15}) == (15, 40)
+    assert epoch_range({"epochs": 2, "patience": 2}) == (2, 2)
 
 
 def test_estimate_lines_name_the_deep_methods_and_say_they_are_estimates(dream4_small):
     registry = load_registry()
-    methods = [(n, registry.get(n).parameters) for n in ("psgrn", "cnnc", "dgrns", "genie3")]
+    methods = [(registry.get(n), registry.get(n).parameters) for n in ("psgrn", "cnnc", "dgrns", "genie3")]
     lines = estimate_lines(methods, dream4_small, threads=2)
     assert "an estimate" in lines[0]
     assert [ln.split()[0] for ln in lines[1:]] == ["psgrn", "cnnc", "dgrns"]

@@ -67,7 +67,7 @@ def test_whole_model_fits_start_longest_expected_first():
     assert by_name["genie3"] == PER_TARGET_PRIORITY
     assert by_name["correlation"] == WHOLE_MODEL_PRIORITY  # no estimate: fills the gaps last
     whole = [(i, s) for i, s in enumerate(specs) if s.name != "genie3"]
-    expected = {s.label: expected_fit_s(s.name, {**registry.get(s.name).parameters, **dict(s.params)}, dataset)
+    expected = {s.label: expected_fit_s(registry.get(s.name), {**registry.get(s.name).parameters, **dict(s.params)}, dataset)
                 for _, s in whole}
     assert sorted(expected, key=expected.get) == sorted(expected, key=by_name.get)
     assert by_name["cnnc"] > by_name["cnnc:epochs=3"] > WHOLE_MODEL_PRIORITY
