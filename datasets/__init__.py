@@ -13,6 +13,7 @@ from functools import partial
 
 from grnbench.dataset import Dataset
 from grnbench.errors import UserError
+from grnbench.universe import dataset_summary
 
 from .dream4 import NETWORKS, load_dream4
 from .ecoli import load_ecoli
@@ -129,7 +130,7 @@ def listing() -> list[str]:
                          f"(grnbench datasets show {name} says which files)")
             continue
         ds = entry.loader()
-        s = ds.summary()
+        s = dataset_summary(ds)
         lines.append(f"{name:<16} {s['genes']:>6} {s['tfs']:>5} {_time_points(ds):>15} {s['pairs']:>8} "
                      f"{s['positives']:>9}  {_short(ds.source)} / {_short(ds.licence)}")
     lines += ["", "suites (--dataset SUITE runs every member into one run folder and one report):"]
@@ -140,7 +141,7 @@ def listing() -> list[str]:
 def show_lines(name: str) -> list[str]:
     """``grnbench datasets show NAME``: every figure and the provenance of one dataset."""
     ds = load_dataset(name)
-    s = ds.summary()
+    s = dataset_summary(ds)
     rows = [("name", s["name"]), ("genes", s["genes"]), ("tfs", s["tfs"]),
             ("time points", _time_points(ds)), ("samples", s["samples"]), ("pairs", s["pairs"]),
             ("positives", f"{s['positives']} ({s['positives'] / s['pairs']:.2%})"),

@@ -20,8 +20,8 @@ import numpy as np
 
 from grnbench.errors import DataError
 
+from .files import ExpressionMatrix
 from .samples import ObsKeys, SampleLayout, layout_from_columns, layout_from_sheet
-from .tables import ExpressionMatrix
 
 _SPARSE = {"csr_matrix", "csc_matrix"}
 

@@ -34,8 +34,9 @@ import pandas as pd
 from grnbench.dataset import Dataset
 from grnbench.errors import DataError
 
+from .files import read_header_and_body
 from .samples import SampleLayout, layout_from_columns
-from .tables import build_dataset, read_expression_matrix, read_header_and_body
+from .tables import build_dataset, read_expression_matrix
 
 EXPRESSION = "ExpressionData.csv"
 PSEUDOTIME = "PseudoTime.csv"

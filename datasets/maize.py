@@ -45,9 +45,10 @@ import pandas as pd
 
 from grnbench.dataset import Dataset
 from grnbench.errors import DataError, UserError
+from grnbench.universe import dataset_summary
 
+from .files import numeric_block, read_table
 from .store import ensure_dir, user_data_dir
-from .tables import numeric_block, read_table
 
 MEAN_EXPRESSION_MIN = 1.0
 P_MAX = 0.01
@@ -314,7 +315,7 @@ def _store(build: MaizeBuild, samples: list[str], sources: dict, folder: Path) -
     gold = sorted(build.positives_p.items(), key=lambda kv: (kv[1], kv[0]))
     pd.DataFrame([(t, g, p) for (t, g), p in gold], columns=["tf", "target", "p"]).to_csv(
         folder / "gold_standard.tsv", sep="\t", index=False, float_format="%.6g")
-    summary = ds.summary()
+    summary = dataset_summary(ds)
     info = {
         "name": ds.name, "construction_version": CONSTRUCTION_VERSION,
         "top_relationships": build.top, "top_relationships_available": build.relationships_used,
@@ -360,7 +361,7 @@ def import_command(expression: str, grn: str, data_dir: str | None = None) -> in
           f"expressed genes; {stats['chipseq_tfs_expressed']} of {stats['chipseq_tfs']} ChIP-seq TFs expressed")
     print(f"{'dataset':<8} {'top':>5} {'genes':>6} {'TFs':>5} {'pairs':>8} {'positives':>9}")
     for b in builds:
-        s = b.dataset.summary()
+        s = dataset_summary(b.dataset)
         print(f"{s['name']:<8} {b.relationships_used:>5} {s['genes']:>6} {s['tfs']:>5} {s['pairs']:>8} {s['positives']:>9}")
         if b.relationships_used < b.top:
             print(f"  note: only {b.relationships_used} relationships pass the filters (asked for {b.top})")

@@ -28,6 +28,8 @@ import pandas as pd
 from grnbench.dataset import duplicated_items
 from grnbench.errors import DataError
 
+from .files import read_table
+
 REQUIRED = ("sample", "time")
 OPTIONAL = ("series", "condition", "replicate")
 SHEET_HINT = ("write a sample sheet with columns sample,time,series (one row per expression column, "
@@ -107,7 +109,6 @@ def layout_from_names(names: Sequence[str], where: str | Path) -> SampleLayout:
 
 def read_sample_sheet(path: str | Path) -> pd.DataFrame:
     """The sheet as strings with lower-case column names; one-line errors for missing columns."""
-    from .tables import read_table
 
     frame = read_table(path)
     frame.columns = [str(c).strip().lower() for c in frame.columns]

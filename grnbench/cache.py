@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from grnbench.manifest import package_versions
 from grnbench.metric_catalogue import score_columns
 from grnbench.registry import Registry
 from grnbench.results import ResultRecord
+from grnbench.source_hash import package_versions
 from grnbench.tasks import Task, TaskOutput
 
 KEY_PACKAGES = ("grnbench", "python", "numpy", "scikit-learn", "arboreto", "xgboost", "tensorflow",

@@ -19,6 +19,7 @@ from grnbench.errors import UserError
 from grnbench.metric_catalogue import rankable
 from grnbench.metrics import DEFAULT_TOP_K
 from grnbench.splits import SPLITS
+from grnbench.universe import dataset_summary
 
 EXIT_STATUS = """exit status:
   0  every task ok or skipped (check: every check passed)
@@ -407,7 +408,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                        profile_caps=capped_values(methods, args.profile, registry))
     if not args.quiet:
         for dataset in datasets:
-            s = dataset.summary()
+            s = dataset_summary(dataset)
             print(f"dataset {dataset.name}: {s['genes']} genes, {s['tfs']} TFs, {s['samples']} samples, "
                   f"{s['pairs']} pairs, {s['positives']} positives", flush=True)
             _print_plan(config, registry, dataset, device, protocols)

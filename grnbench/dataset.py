@@ -137,22 +137,6 @@ class Dataset:
             h.update(np.ascontiguousarray(self.steady_state, dtype=np.float64).tobytes())
         return h.hexdigest()[:16]
 
-    def summary(self) -> dict[str, object]:
-        from grnbench.universe import EdgeUniverse
-
-        universe = EdgeUniverse.from_dataset(self)
-        return {
-            "name": self.name,
-            "genes": self.n_genes,
-            "tfs": len(self.tfs),
-            "samples": self.n_samples,
-            "series": len(np.unique(self.series)),
-            "pairs": universe.n_pairs,
-            "positives": universe.n_positives,
-            "source": self.source,
-            "licence": self.licence,
-            "hash": self.content_hash,
-        }
 
 
 def natural_key(name: str) -> tuple:

@@ -14,7 +14,7 @@ folds. Pairs whose genes fall in different folds are tested in no rotation (``dr
 
 An unsupervised method does not learn from labels, so it is fitted once and scores every
 tested pair (``grnbench.trial.fit_and_score``). Metrics and bootstrap intervals are computed
-on all out-of-fold pairs; ``FOLD_AUPR`` adds the spread of AUPR over the folds.
+on all out-of-fold pairs; ``metrics.FOLD_AUPR`` adds the spread of AUPR over the folds.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import numpy as np
 
 from grnbench.errors import UserError
-from grnbench.metrics import Column, MetricFamily, ScoredPairs, evaluate
 from grnbench.splits import SPLITS, Split, deal, deal_genes, group_keys
 from grnbench.universe import EdgeUniverse
 
@@ -107,26 +106,3 @@ def out_of_fold_split(rotations: tuple[Split, ...]) -> Split:
     test = np.sort(np.concatenate([r.test for r in rotations]))
     first = rotations[0]
     return Split(first.train, first.validation, test, first.kind, first.dropped)
-
-
-def fold_figures(scored: ScoredPairs) -> dict[str, float | int]:
-    """AUPR per fold, as its mean and sd over the folds that hold both classes."""
-    if "fold" not in scored.columns:
-        return {"n_folds": 0, "aupr_fold_mean": float("nan"), "aupr_fold_sd": float("nan")}
-    folds = np.asarray(scored.columns["fold"])
-    values = []
-    for f in np.unique(folds):
-        mask = folds == f
-        values.append(evaluate(scored.labels[mask], scored.scores[mask]).aupr)
-    finite = np.array([v for v in values if np.isfinite(v)])
-    return {"n_folds": len(values),
-            "aupr_fold_mean": float(finite.mean()) if len(finite) else float("nan"),
-            "aupr_fold_sd": float(finite.std(ddof=1)) if len(finite) > 1 else float("nan")}
-
-
-#: AUPR over the folds of a cross-validation, a family of the metric catalogue
-FOLD_AUPR = MetricFamily("folds", (
-    Column("n_folds", "folds", "cross-validation folds (0: one split)", None, "int", int),
-    Column("aupr_fold_mean", "AUPR fold mean", "mean of the per-fold AUPRs (cross-validation)", True),
-    Column("aupr_fold_sd", "AUPR fold sd", "sd of the per-fold AUPRs (cross-validation)", None),
-), fold_figures)  # the ``fold`` column comes with every CV edge list (metric_catalogue.pair_columns)

@@ -7,30 +7,17 @@ from __future__ import annotations
 import os
 import platform
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 import psutil
 
 from grnbench import __version__
 from grnbench.dataset import Dataset
+from grnbench.source_hash import package_versions
+from grnbench.universe import dataset_summary
 
 if TYPE_CHECKING:
-    from grnbench.runner import RunConfig
-
-PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "dask", "distributed", "arboreto",
-            "tensorflow", "tensorflow-cpu", "keras", "xgboost", "matplotlib", "seaborn", "jinja2")
-
-
-def package_versions() -> dict[str, str]:
-    found = {"grnbench": __version__, "python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            pass
-    return found
-
+    from grnbench.run_config import RunConfig
 
 def machine() -> dict[str, Any]:
     return {
@@ -66,7 +53,7 @@ def build_manifest(config: RunConfig, dataset: Dataset, started: float, finished
         "top_k": config.top_k,
         "protocols": [{"name": p.name, **dict(p.params)} for p in config.protocols],
         "methods": methods,
-        "dataset": dataset.summary(),
+        "dataset": dataset_summary(dataset),
         "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
         "finished": datetime.fromtimestamp(finished, UTC).isoformat(timespec="seconds"),
         "duration_s": round(finished - started, 3),

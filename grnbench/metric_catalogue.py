@@ -27,8 +27,7 @@ import numpy as np
 import pandas as pd
 
 from grnbench.beeline_metrics import BEELINE_METRICS
-from grnbench.folds import FOLD_AUPR
-from grnbench.metrics import EDGE_RECOVERY, Column, MetricFamily, ScoredPairs
+from grnbench.metrics import EDGE_RECOVERY, FOLD_AUPR, Column, MetricFamily, ScoredPairs
 from grnbench.pair_classes import PAIR_CLASS_AUPR
 from grnbench.statistics import BOOTSTRAP_INTERVALS
 

@@ -264,3 +264,26 @@ assert list(_EDGE_COLUMNS) == [f.name for f in fields(EdgeMetrics)]
 
 #: AUPR, AUROC, early precision and the top-k confusion counts (``evaluate``)
 EDGE_RECOVERY = MetricFamily("edge recovery", tuple(_EDGE_COLUMNS.values()), _edge_recovery)
+
+
+def fold_figures(scored: ScoredPairs) -> dict[str, float | int]:
+    """AUPR per fold, as its mean and sd over the folds that hold both classes."""
+    if "fold" not in scored.columns:
+        return {"n_folds": 0, "aupr_fold_mean": float("nan"), "aupr_fold_sd": float("nan")}
+    folds = np.asarray(scored.columns["fold"])
+    values = []
+    for f in np.unique(folds):
+        mask = folds == f
+        values.append(evaluate(scored.labels[mask], scored.scores[mask]).aupr)
+    finite = np.array([v for v in values if np.isfinite(v)])
+    return {"n_folds": len(values),
+            "aupr_fold_mean": float(finite.mean()) if len(finite) else float("nan"),
+            "aupr_fold_sd": float(finite.std(ddof=1)) if len(finite) > 1 else float("nan")}
+
+
+#: AUPR over the folds of a cross-validation, a family of the metric catalogue
+FOLD_AUPR = MetricFamily("folds", (
+    Column("n_folds", "folds", "cross-validation folds (0: one split)", None, "int", int),
+    Column("aupr_fold_mean", "AUPR fold mean", "mean of the per-fold AUPRs (cross-validation)", True),
+    Column("aupr_fold_sd", "AUPR fold sd", "sd of the per-fold AUPRs (cross-validation)", None),
+), fold_figures)  # ``fold``: in every cross-validated edge list (metric_catalogue.pair_columns)

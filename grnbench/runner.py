@@ -11,14 +11,13 @@ the edge lists alone (``grnbench evaluate``).
 from __future__ import annotations
 
 import re
-import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from grnbench import metric_catalogue
-from grnbench.backends import BackendOptions, TaskWatch, run_dask, run_serial
+from grnbench.backends import TaskWatch, run_dask, run_serial
 from grnbench.cache import ResultCache, key_of, task_key_payload
 from grnbench.dataset import Dataset
 from grnbench.datasets.beeline import save_ranked_edges
@@ -26,46 +25,13 @@ from grnbench.device import DeviceChoice
 from grnbench.errors import UserError
 from grnbench.folds import resolve_folds
 from grnbench.manifest import build_manifest
-from grnbench.metrics import DEFAULT_TOP_K, ScoredPairs
-from grnbench.protocols import ProtocolSpec
+from grnbench.metrics import ScoredPairs
 from grnbench.registry import MethodSpec, load_registry
 from grnbench.results import ResultRecord, write_edge_list, write_json, write_results
+from grnbench.run_config import RunConfig
 from grnbench.run_folder import check_writable_dir, combination, earlier_rows, run_folder_lock
 from grnbench.tasks import Task, TaskOutput, blank_record, task_trial
-from grnbench.universe import EdgeUniverse
-
-
-@dataclass
-class RunConfig:
-    methods: list[MethodSpec]
-    protocols: list[ProtocolSpec]
-    seed: int = 0
-    split: str = "stratified"
-    top_k: int = DEFAULT_TOP_K
-    plugins: tuple[str, ...] = ()
-    #: let plugin-file methods replace installed methods of the same name (--plugin-override)
-    plugin_override: bool = False
-    out_dir: Path = Path("grnbench-results")
-    quiet: bool = False
-    command: list[str] = field(default_factory=lambda: list(sys.argv))
-    #: the user's files when the dataset came from --expression/--gold-standard
-    dataset_files: dict[str, str] | None = None
-    backend: BackendOptions = field(default_factory=BackendOptions)
-    cache_dir: Path | None = None  # default: OUT/cache
-    use_cache: bool = True
-    force: tuple[str, ...] = ()  # method names to recompute even when cached
-    #: cross-validation folds (``--folds``); 0: one split; None: auto per dataset
-    #: (``grnbench.folds.resolve_folds``)
-    folds: int | None = None
-    #: model-initialisation seeds (``--seeds``): each method is fitted once per seed on the same
-    #: split; None: one fit with the trial's own seed
-    init_seeds: tuple[int, ...] | None = None
-    #: where the deep methods run (grnbench.device.DeviceChoice; None: CPU, TensorFlow)
-    device: DeviceChoice | None = None
-    #: "reference" (the methods' own settings) or "quick" (capped: grnbench.profiles)
-    profile: str = "reference"
-    #: the caps the profile set, per method (for the manifest)
-    profile_caps: dict[str, dict] = field(default_factory=dict)
+from grnbench.universe import EdgeUniverse, dataset_summary
 
 
 @dataclass
@@ -207,7 +173,7 @@ def _run_locked(config: RunConfig, datasets: list[Dataset], out_dir: Path, start
     write_results(kept + records, out_dir)
     extra = {"dataset_files": config.dataset_files, "execution": info,
              "cache": {"hits": hits, "computed": len(to_run)}, "init_seeds": config.init_seeds,
-             "datasets": [d.summary() for d in datasets],
+             "datasets": [dataset_summary(d) for d in datasets],
              "device": (config.device or DeviceChoice("cpu", "cpu", "tensorflow")).as_dict(),
              "profile": {"name": config.profile, "reference_schedule": config.profile == "reference",
                          "caps": config.profile_caps}}

@@ -1,4 +1,5 @@
-"""The hash of the code behind a method's scores, part of every cache key.
+"""What identifies the code behind a result: the hash of a method's source, and the versions
+of the packages it ran on (both parts of every cache key, and of the manifest).
 
 Kept beside the cache's concerns, not in the plugin contract: a method author never calls
 it. It covers the module defining the class, the modules of its base classes, and every
@@ -10,6 +11,8 @@ cached results that depend on it.
 from __future__ import annotations
 
 import hashlib
+import platform
+from importlib.metadata import PackageNotFoundError, version
 
 
 def source_hash(cls: type) -> str:
@@ -78,5 +81,21 @@ def _is_package(name: str) -> bool:
     except (ImportError, ValueError):
         return False
     return bool(spec and spec.submodule_search_locations is not None)
+
+
+PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "dask", "distributed", "arboreto",
+            "tensorflow", "tensorflow-cpu", "keras", "xgboost", "matplotlib", "seaborn", "jinja2")
+
+
+def package_versions() -> dict[str, str]:
+    from grnbench import __version__
+
+    found = {"grnbench": __version__, "python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return found
 
 

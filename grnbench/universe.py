@@ -91,3 +91,21 @@ class EdgeUniverse:
 
     def labelled(self, index: np.ndarray) -> LabelledPairs:
         return LabelledPairs(self.pairs.subset(index), self.labels[index])
+
+
+def dataset_summary(dataset: Dataset) -> dict[str, object]:
+    """What ``grnbench datasets show``, the run's first lines and the manifest say of a dataset:
+    its sizes, its candidate pairs and positives (from the edge universe), provenance, hash."""
+    universe = EdgeUniverse.from_dataset(dataset)
+    return {
+        "name": dataset.name,
+        "genes": dataset.n_genes,
+        "tfs": len(dataset.tfs),
+        "samples": dataset.n_samples,
+        "series": len(np.unique(dataset.series)),
+        "pairs": universe.n_pairs,
+        "positives": universe.n_positives,
+        "source": dataset.source,
+        "licence": dataset.licence,
+        "hash": dataset.content_hash,
+    }

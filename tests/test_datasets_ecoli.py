@@ -11,6 +11,7 @@ import pytest
 
 from grnbench.datasets import load_dataset
 from grnbench.datasets.ecoli import data_dir
+from grnbench.universe import dataset_summary
 
 SHARED = Path("/work/shared/data/ecoli")
 
@@ -33,7 +34,7 @@ def test_three_replicate_series_of_eight_points(cold):
 
 
 def test_counts(cold, cold_full):
-    s, f = cold.summary(), cold_full.summary()
+    s, f = dataset_summary(cold), dataset_summary(cold_full)
     assert (s["genes"], s["tfs"], s["pairs"], s["positives"]) == (1034, 135, 135 * 1033, 1986)
     assert (f["genes"], f["tfs"], f["pairs"], f["positives"]) == (3959, 135, 135 * 3958, 1986)
     assert cold.gold_standard == cold_full.gold_standard

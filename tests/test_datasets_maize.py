@@ -15,7 +15,7 @@ from grnbench.cli import main
 from grnbench.datasets import load_dataset
 from grnbench.datasets import maize as mz
 from grnbench.errors import DataError, UserError
-from grnbench.universe import EdgeUniverse
+from grnbench.universe import EdgeUniverse, dataset_summary
 
 # Expression: 4 time points, columns deliberately out of order (sorted by the number in the name).
 EXPRESSION = {
@@ -114,7 +114,7 @@ def test_import_builds_hand_checked_pairs_and_labels(tmp_path, data_dir, monkeyp
         assert list(ds.times) == [0.0, 2.0, 4.0, 6.0]
         # columns re-ordered by time: G1 is 10, 20, 30, 40 at 4h, 0h, 2h, 6h
         assert ds.expression[ds.gene_index["G1"]].tolist() == [20.0, 30.0, 10.0, 40.0]
-        s = ds.summary()
+        s = dataset_summary(ds)
         assert (s["pairs"], s["positives"]) == (len(expected["labels"]), sum(expected["labels"].values()))
     assert (data_dir / "maize" / "maize1" / "info.json").is_file()
 
@@ -228,7 +228,7 @@ def test_real_cutoffs_500_and_1000(tmp_path, data_dir):
     for name, n_targets in (("maize1", 500), ("maize2", 1000)):
         ds = load_dataset(name)
         assert ds.n_genes == n_targets + 10 and len(ds.tfs) == 10 and ds.n_samples == 107
-        s = ds.summary()
+        s = dataset_summary(ds)
         assert s["pairs"] == 10 * (n_targets + 9)
         # top rows + TF0's extra targets not already its own top rows + TF2→TF3
         assert s["positives"] == n_targets + (n_targets - n_targets // 10) + 1

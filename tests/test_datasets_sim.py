@@ -10,7 +10,7 @@ import pytest
 from grnbench.datasets import load_dataset
 from grnbench.datasets import simulate as sim
 from grnbench.metrics import evaluate
-from grnbench.universe import EdgeUniverse
+from grnbench.universe import EdgeUniverse, dataset_summary
 
 SMALL = replace(sim.SimParams(), n_genes=120, n_tfs=20, n_masters=3, n_times=40, maize1_genes=60,
                 burn_in=10.0, substeps=10)
@@ -34,13 +34,13 @@ def test_generation_is_deterministic():
 def test_maize_shapes(sim_data):
     _, m1, m2 = sim_data
     for ds, genes in ((m1, 507), (m2, 1000)):
-        s = ds.summary()
+        s = dataset_summary(ds)
         assert (s["genes"], s["tfs"], s["samples"], s["series"]) == (genes, 101, 107, 1)
         assert s["pairs"] == 101 * (genes - 1)
         assert 0.17 < s["positives"] / s["pairs"] < 0.21          # paper's maize-1: 9,690 / 51,106 = 19%
         assert ds.expression.min() > 0 and ds.expression.mean(axis=1).min() >= 1.0   # passes the maize filter
         assert "SIMULATED" in ds.description
-    assert m1.summary()["pairs"] == 51_106
+    assert dataset_summary(m1)["pairs"] == 51_106
     assert set(m1.genes) <= set(m2.genes)
     rows = [m2.gene_index[g] for g in m1.genes]
     assert np.array_equal(m1.expression, m2.expression[rows])

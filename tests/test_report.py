@@ -23,6 +23,7 @@ FAILING_PLUGIN = '''
 from grnbench.api import Method
 
 
+
 class AlwaysFails(Method):
     name = "always-fails"
     description = "test plugin whose fit raises, so the report has a failure to show"
@@ -118,8 +119,9 @@ def test_sections_shown_when_their_data_exists(html: str) -> None:
 
 def test_run_section_describes_the_dataset_and_run(html: str, run_dir: Path) -> None:
     from grnbench.datasets import load_dataset
+    from grnbench.universe import dataset_summary
 
-    s = load_dataset("dream4-10-1").summary()
+    s = dataset_summary(load_dataset("dream4-10-1"))
     run = html.split('id="sec-run"')[1].split("</section>")[0]
     for label, value in (("genes", s["genes"]), ("TFs (candidate regulators)", s["tfs"]),
                          ("candidate pairs", s["pairs"]), ("positives (gold-standard edges)", s["positives"])):
