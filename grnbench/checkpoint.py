@@ -93,10 +93,15 @@ def load(path: Path | None) -> dict | None:
         return None
 
 
-def restore(state: dict, model, callbacks: list) -> int:
+def restore(state: dict, model, callbacks: list, sample_input=None) -> int:
     """Put ``state`` back into ``model``, its optimiser and ``callbacks``; returns the epoch to
-    continue with (Keras's ``initial_epoch``). Raises ValueError when the model's variables do
-    not match (another architecture under the same key cannot happen, but a file can lie)."""
+    continue with (Keras's ``initial_epoch``). A model whose layers create their variables on
+    first call (subclassed models such as PSGRN's) is first called on ``sample_input`` in
+    inference mode, which builds them without changing any state. Raises ValueError when the
+    variables do not match (another architecture under the same key cannot happen, but a file
+    can lie)."""
+    if len(model.variables) != len(state["model"]) and sample_input is not None:
+        model(sample_input, training=False)
     variables = model.variables
     if len(variables) != len(state["model"]) or len(callbacks) != len(state["callbacks"]):
         raise ValueError(f"checkpoint holds {len(state['model'])} variables and {len(state['callbacks'])} "

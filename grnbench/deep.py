@@ -416,7 +416,7 @@ def resumable_fit(keras, model, train, *, epochs: int, callbacks: list, checkpoi
         saved = checkpoint.load(path)
         if saved is not None:
             try:
-                initial_epoch = checkpoint.restore(saved, model, callbacks)
+                initial_epoch = checkpoint.restore(saved, model, callbacks, sample_input=train[0][0])
             except (ValueError, KeyError, TypeError) as exc:
                 import sys
 
