@@ -46,7 +46,8 @@ MISSING = {"", "NA", "NaN", "nan", "NULL"}
 
 
 def load_beeline_dir(folder: str | Path, tfs: str | Path | None = None, name: str | None = None,
-                     gold_standard: str | Path | None = None, gold_header: bool | None = None) -> Dataset:
+                     gold_standard: str | Path | None = None, gold_header: bool | None = None,
+                     steady_state: tuple[str, ...] = ()) -> Dataset:
     """The dataset of a BEELINE input folder (``gold_standard`` replaces ``refNetwork.csv``)."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -61,7 +62,7 @@ def load_beeline_dir(folder: str | Path, tfs: str | Path | None = None, name: st
     matrix = read_expression_matrix(expression)
     layout = pseudotime_layout(folder / PSEUDOTIME, matrix.samples)
     return build_dataset(matrix.genes, matrix.values, layout, gold, tfs, name or folder.name,
-                         f"BEELINE input folder {folder}", str(expression), gold_header)
+                         f"BEELINE input folder {folder}", str(expression), gold_header, steady_state=steady_state)
 
 
 def pseudotime_layout(path: Path, cells: tuple[str, ...]) -> SampleLayout:

@@ -131,13 +131,40 @@ def dataset_name(path: str | Path) -> str:
     return path.stem
 
 
+def read_steady_state(path: str | Path, genes: Sequence[str]) -> np.ndarray:
+    """A steady-state table (knockouts, knockdowns, …) as genes × conditions in ``genes``' order.
+
+    Either layout is read: gene IDs as the header row (one row per condition, as DREAM4's
+    ``_knockouts.tsv``), or gene IDs in the first column (one column per condition). Every gene
+    of the expression matrix must have a value.
+    """
+    header, body = read_header_and_body(path)
+    wanted = set(genes)
+    names = [h.strip().strip('"') for h in header]
+    if wanted <= set(names):
+        block = body.copy()
+        block.columns = names
+        values = numeric_block(block[list(genes)].T.reset_index(drop=True), path, list(genes))
+        return values
+    first = [str(v).strip().strip('"') for v in body.iloc[:, 0]]
+    if wanted <= set(first):
+        block = body.iloc[:, 1:].copy()
+        block.columns = names[1:] if len(names) == body.shape[1] else [f"c{i}" for i in range(block.shape[1])]
+        block.index = first
+        return numeric_block(block.loc[list(genes)].reset_index(drop=True), path, list(genes))
+    raise DataError(path, "no layout with every gene of the expression matrix: give gene IDs as the header row "
+                          "(one row per condition) or as the first column (one column per condition)")
+
+
 def build_dataset(genes: Sequence[str], values: np.ndarray, layout: SampleLayout,
                   gold_standard: str | Path, tfs: str | Path | None, name: str, source: str,
                   origin: str, gold_header: bool | None = None,
-                  edges: list[tuple[str, str]] | None = None) -> Dataset:
+                  edges: list[tuple[str, str]] | None = None,
+                  steady_state: Sequence[str | Path] = ()) -> Dataset:
     """The ``Dataset`` of user inputs, shared by every input kind (tables, h5ad, BEELINE).
 
-    Without a TF list, the TFs are the regulators of the gold standard.
+    Without a TF list, the TFs are the regulators of the gold standard. ``steady_state`` files
+    (knockouts, knockdowns, …) are read in the order given and their conditions stacked.
     """
     gene_set = set(genes)
     if edges is None:
@@ -153,9 +180,11 @@ def build_dataset(genes: Sequence[str], values: np.ndarray, layout: SampleLayout
     missing = [t for t in tf_list if t not in gene_set]
     if missing:
         raise DataError(tfs or gold_standard, f"{len(missing)} TF(s) not in {origin}, e.g. {', '.join(missing[:5])}")
+    steady = [read_steady_state(f, genes) for f in steady_state]
     return Dataset(
         name=name, genes=tuple(genes), expression=np.ascontiguousarray(values[:, layout.order]),
         times=layout.times, series=layout.series, tfs=tuple(tf_list), gold_standard=frozenset(edges),
+        steady_state=np.hstack(steady) if steady else None,
         source=source, licence="user data", description=f"user data: {layout.describe()}", origin=origin,
     )
 
@@ -163,7 +192,7 @@ def build_dataset(genes: Sequence[str], values: np.ndarray, layout: SampleLayout
 def load_table_dataset(expression: str | Path, gold_standard: str | Path,
                        tfs: str | Path | None = None, name: str | None = None, *,
                        samples: str | Path | None = None, gold_header: bool | None = None,
-                       obs_keys: ObsKeys | None = None) -> Dataset:
+                       obs_keys: ObsKeys | None = None, steady_state: Sequence[str | Path] = ()) -> Dataset:
     """A dataset from an expression file, an edge list, an optional TF list and sample sheet.
 
     ``expression`` is a genes × samples table (CSV/TSV/xlsx, optionally compressed) or an
@@ -181,4 +210,4 @@ def load_table_dataset(expression: str | Path, gold_standard: str | Path,
     files = ", ".join(str(f) for f in (expression, gold_standard, samples) if f)
     return build_dataset(matrix.genes, matrix.values, layout, gold_standard, tfs,
                          name or dataset_name(expression), f"user files {files}", str(expression),
-                         gold_header)
+                         gold_header, steady_state=steady_state)

@@ -28,6 +28,8 @@ class UserInputs:
     time_key: str | None = None
     series_key: str | None = None
     layer: str | None = None
+    #: steady-state tables (knockouts, knockdowns, …), stacked in this order
+    steady_state: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.beeline_dir:
@@ -53,11 +55,13 @@ class UserInputs:
         if self.beeline_dir:
             from .beeline import load_beeline_dir
 
-            return load_beeline_dir(self.beeline_dir, self.tfs, name, self.gold_standard, self.gold_header)
+            return load_beeline_dir(self.beeline_dir, self.tfs, name, self.gold_standard, self.gold_header,
+                                    steady_state=self.steady_state)
         from .tables import load_table_dataset
 
         return load_table_dataset(self.expression, self.gold_standard, self.tfs, name, samples=self.samples,
-                                  gold_header=self.gold_header, obs_keys=self.obs_keys())
+                                  gold_header=self.gold_header, obs_keys=self.obs_keys(),
+                                  steady_state=self.steady_state)
 
     def tfs_source(self) -> str | None:
         return f"--tfs {self.tfs}" if self.tfs else None
@@ -69,6 +73,8 @@ class UserInputs:
             value = getattr(self, key)
             if value:
                 out[key] = str(Path(value).resolve())
+        if self.steady_state:
+            out["steady_state"] = [str(Path(f).resolve()) for f in self.steady_state]
         for key in ("gold_header", "time_key", "series_key", "layer"):
             value = getattr(self, key)
             if value is not None:
@@ -78,6 +84,8 @@ class UserInputs:
     @classmethod
     def from_files(cls, files: dict[str, object]) -> UserInputs:
         known = {k: v for k, v in files.items() if k in cls.__dataclass_fields__}
+        if "steady_state" in known:
+            known["steady_state"] = tuple(known["steady_state"])
         return cls(**known)  # type: ignore[arg-type]
 
 

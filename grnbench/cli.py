@@ -67,11 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=formatter)
     p.add_argument("--methods", default="all", help="'all' or a comma list, e.g. genie3,psgrn:epochs=5,tl=8 (default: all)")
     p.add_argument("--dataset", default=None, help="dataset name, comma list or suite from `grnbench datasets list`, e.g. dream4-10,real (default: dream4-100-1)")
-    p.add_argument("--expression", metavar="FILE", help="your own genes × samples matrix (CSV/TSV/xlsx) instead of --dataset")
+    p.add_argument("--expression", metavar="FILE", help="your own genes × samples matrix (CSV/TSV/xlsx, plain or compressed) or AnnData .h5ad (samples × genes) instead of --dataset")
     p.add_argument("--gold-standard", metavar="FILE", help="edge list 'regulator target [label]' for --expression")
     p.add_argument("--tfs", metavar="FILE", help="TF list for --expression (default: the regulators of the gold standard)")
     i = p.add_argument_group("your own data (docs/inputs.md: one worked example per kind)")
     i.add_argument("--samples", metavar="FILE", help="sample sheet: columns sample,time,series[,condition,replicate]; one row per expression column")
+    i.add_argument("--steady-state", action="append", default=[], metavar="FILE",
+                   help="steady-state measurements (knockouts, knockdowns, …) for methods that use them (NODE); "
+                        "gene IDs as header row or first column; repeatable, stacked in the order given")
     i.add_argument("--gold-header", choices=["yes", "no"], help="whether the gold standard's first row is a header (default: detected by content)")
     i.add_argument("--beeline-dir", metavar="DIR", help="BEELINE input folder: ExpressionData.csv, PseudoTime.csv (one series per column), refNetwork.csv")
     i.add_argument("--time-key", metavar="COLUMN", help=".h5ad: obs column of each sample's time (default: time)")
@@ -257,7 +260,7 @@ def user_inputs(args: argparse.Namespace):
     from grnbench.datasets.user_files import UserInputs
 
     given = [args.expression, args.gold_standard, args.beeline_dir, args.samples, args.tfs, args.time_key,
-             args.series_key, args.layer, args.gold_header]
+             args.series_key, args.layer, args.gold_header, args.steady_state]
     if not any(given):
         return None
     if args.dataset:
@@ -265,7 +268,8 @@ def user_inputs(args: argparse.Namespace):
     header = None if args.gold_header is None else args.gold_header == "yes"
     return UserInputs(expression=args.expression, gold_standard=args.gold_standard, tfs=args.tfs,
                       samples=args.samples, beeline_dir=args.beeline_dir, gold_header=header,
-                      time_key=args.time_key, series_key=args.series_key, layer=args.layer)
+                      time_key=args.time_key, series_key=args.series_key, layer=args.layer,
+                      steady_state=tuple(args.steady_state))
 
 
 def load_run_datasets(args: argparse.Namespace) -> list:
