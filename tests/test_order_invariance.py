@@ -64,21 +64,43 @@ def test_permuted_user_files_give_identical_results(tmp_path, seed):
         assert a.read_bytes() == b.read_bytes(), a.name
 
 
+BEELINE = Path(__file__).parent / "data" / "inputs" / "beeline"
+
+
+def _shuffled_beeline(copy: Path) -> Path:
+    """The BEELINE example folder with every file's rows (and the expression's columns) shuffled."""
+    rng = np.random.default_rng(0)
+    copy.mkdir(parents=True)
+    expr = pd.read_csv(BEELINE / "ExpressionData.csv", index_col=0)
+    expr.iloc[rng.permutation(len(expr)), rng.permutation(expr.shape[1])].to_csv(copy / "ExpressionData.csv")
+    pt = pd.read_csv(BEELINE / "PseudoTime.csv", index_col=0)
+    pt.iloc[rng.permutation(len(pt))].to_csv(copy / "PseudoTime.csv", na_rep="NA")
+    ref = pd.read_csv(BEELINE / "refNetwork.csv")
+    ref.iloc[rng.permutation(len(ref))].to_csv(copy / "refNetwork.csv", index=False)
+    return copy
+
+
 def test_permuted_beeline_folder_gives_the_same_hash_and_test_pairs(tmp_path):
     from grnbench.datasets.beeline import load_beeline_dir
 
-    source = Path(__file__).parent / "data" / "inputs" / "beeline"
-    rng = np.random.default_rng(0)
-    copy = tmp_path / "shuffled"
-    copy.mkdir()
-    expr = pd.read_csv(source / "ExpressionData.csv", index_col=0)
-    expr.iloc[rng.permutation(len(expr)), rng.permutation(expr.shape[1])].to_csv(copy / "ExpressionData.csv")
-    pt = pd.read_csv(source / "PseudoTime.csv", index_col=0)
-    pt.iloc[rng.permutation(len(pt))].to_csv(copy / "PseudoTime.csv", na_rep="NA")
-    ref = pd.read_csv(source / "refNetwork.csv")
-    ref.iloc[rng.permutation(len(ref))].to_csv(copy / "refNetwork.csv", index=False)
-    a, b = load_beeline_dir(source), load_beeline_dir(copy)
+    a, b = load_beeline_dir(BEELINE), load_beeline_dir(_shuffled_beeline(tmp_path / "shuffled"))
     assert a.content_hash == b.content_hash
     assert a.genes == b.genes and a.tfs == b.tfs
     np.testing.assert_array_equal(a.expression, b.expression)
     np.testing.assert_array_equal(a.series, b.series)
+
+
+@pytest.mark.slow
+def test_permuted_beeline_folder_gives_identical_results_through_the_cli(tmp_path):
+    """The whole run on a grouped split with several seeds (4 TFs: ``--folds auto`` takes 4 folds)."""
+    shuffled = _shuffled_beeline(tmp_path / "shuffled" / "beeline")  # same folder name, same dataset name
+    frames = []
+    for source, out in ((BEELINE, tmp_path / "run_a"), (shuffled, tmp_path / "run_b")):
+        assert main(["run", "--quiet", "--workers", "0", "--methods", METHODS, "--split", "tf-disjoint",
+                     "--seeds", "0,1", "--beeline-dir", str(source), "--out", str(out)]) == 0
+        frame = pd.read_csv(out / "results.csv")
+        frames.append(frame.drop(columns=[c for c in frame.columns if c in TIMING]).sort_values(["method", "seed"]))
+    pd.testing.assert_frame_equal(*(f.reset_index(drop=True) for f in frames))
+    assert (frames[0]["status"] == "ok").all() and set(frames[0]["n_folds"]) == {4}
+    for edges in sorted((tmp_path / "run_a" / "edges").iterdir()):
+        assert edges.read_bytes() == (tmp_path / "run_b" / "edges" / edges.name).read_bytes(), edges.name
