@@ -1,4 +1,4 @@
-"""Time the vectorised stratified bootstrap (grnbench.statistics) against resampling pairs.
+"""Time the vectorised stratified bootstrap (grnbench.evaluation.statistics) against resampling pairs.
 
     python benchmarks/bench_bootstrap.py --pairs 1000,10000,100000 --resamples 1000
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import average_precision_score
 
-from grnbench.statistics import bootstrap_intervals, paired_comparisons
+from grnbench.evaluation.statistics import bootstrap_intervals, paired_comparisons
 
 
 def timed(fn):

@@ -77,8 +77,8 @@ def _synthetic(n_genes: int, n_points: int, seed: int = 0) -> np.ndarray:
 
 
 def features(args) -> None:
+    from grnbench.data.universe import EdgeUniverse
     from grnbench.datasets import load_dataset
-    from grnbench.universe import EdgeUniverse
 
     cnnc, dgrns = _load("tensorflow")
     rng = np.random.default_rng(0)
@@ -145,11 +145,11 @@ def _format(r) -> str:
 
 def aupr(args) -> None:
     cnnc, dgrns = _load(args.backend)
+    from grnbench.data.universe import EdgeUniverse
     from grnbench.datasets import load_dataset
-    from grnbench.metrics import evaluate
+    from grnbench.evaluation.metrics import evaluate
     from grnbench.registry import parse_parameter_value
     from grnbench.trial import fit_and_score, standard_trial
-    from grnbench.universe import EdgeUniverse
 
     classes = {"cnnc": cnnc.CNNC, "dgrns": dgrns.DGRNS}
     overrides = dict(item.split("=", 1) for item in args.set)

@@ -35,10 +35,10 @@ def main() -> None:
     from sklearn.metrics import average_precision_score
 
     from grnbench.api import TrainingData
+    from grnbench.data.protocols import make_trial, parse_protocols
+    from grnbench.data.universe import EdgeUniverse
     from grnbench.datasets import load_dataset
     from grnbench.methods.dgrns import DGRNS
-    from grnbench.protocols import make_trial, parse_protocols
-    from grnbench.universe import EdgeUniverse
 
     dataset = load_dataset("maize2-sim")
     universe = EdgeUniverse.from_dataset(dataset)

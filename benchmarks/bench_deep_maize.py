@@ -15,7 +15,7 @@ whole-batch step), "after" the defaults now (every core; DGRNS's micro-batched s
 
 Reported per configuration: wall and CPU seconds per epoch, CPU/wall (threads kept busy),
 CPU seconds per thread, peak RSS, forward FLOPs per pair counted from the layer shapes
-(``grnbench.cost.layer_flops``), training FLOPs per epoch (3 × forward per training pair +
+(``grnbench.execution.cost.layer_flops``), training FLOPs per epoch (3 × forward per training pair +
 forward per validation pair) and the achieved rate against this machine's peak, measured in
 the same script as the best of a 4096² float32 ``tf.matmul`` on 1 and 2 threads. The machine
 may be shared: the 1-minute load is recorded with every figure; CPU seconds are the figure
@@ -90,12 +90,12 @@ def child(config: str, steps: int) -> dict:
 
     method_name, threads, params = CONFIGS[config]
     from grnbench.api import TrainingData
-    from grnbench.cost import layer_flops, training_flops
+    from grnbench.data.protocols import make_trial, parse_protocols
+    from grnbench.data.universe import EdgeUniverse
     from grnbench.datasets import load_dataset
     from grnbench.deep import configure_tensorflow, install_micro_batches
-    from grnbench.protocols import make_trial, parse_protocols
+    from grnbench.execution.cost import layer_flops, training_flops
     from grnbench.registry import load_registry
-    from grnbench.universe import EdgeUniverse
 
     dataset = load_dataset("maize2-sim")
     universe = EdgeUniverse.from_dataset(dataset)

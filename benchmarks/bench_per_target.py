@@ -62,7 +62,7 @@ def serial_run(name: str, method, dataset, seed: int) -> np.ndarray:
 
 
 def dense(method, n: int) -> np.ndarray:
-    from grnbench.universe import PairSet
+    from grnbench.data.universe import PairSet
 
     regs, tgts = np.divmod(np.arange(n * n), n)
     return method.score_edges(PairSet(regs, tgts)).reshape(n, n)

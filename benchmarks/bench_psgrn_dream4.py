@@ -31,9 +31,9 @@ ALL_MODELS = ("psgrn,psgrn-fm-dn,psgrn-rnn-dn,psgrn-lstm-dn,psgrn-fm-gru,psgrn-g
 
 
 def run_one(cls, params: dict, dataset, seed: int, n_threads: int) -> dict:
-    from grnbench.metrics import evaluate
+    from grnbench.data.universe import EdgeUniverse
+    from grnbench.evaluation.metrics import evaluate
     from grnbench.trial import fit_and_score, standard_trial
-    from grnbench.universe import EdgeUniverse
 
     universe = EdgeUniverse.from_dataset(dataset)
     method = cls(**params)

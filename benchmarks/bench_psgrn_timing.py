@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from grnbench.dataset_view import DatasetView
+from grnbench.data.universe import EdgeUniverse
+from grnbench.data.view import DatasetView
 from grnbench.datasets import load_dataset
 from grnbench.trial import standard_trial, training_data
-from grnbench.universe import EdgeUniverse
 
 from grnbench.methods.psgrn import PSGRN  # isort: skip
 

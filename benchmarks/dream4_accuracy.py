@@ -41,13 +41,13 @@ def main() -> None:
 
     from distributed import Client, LocalCluster
 
+    from grnbench.data.universe import EdgeUniverse
     from grnbench.datasets import load_dataset
+    from grnbench.evaluation.metrics import evaluate
     from grnbench.methods.genie3 import GENIE3
     from grnbench.methods.grnboost2 import GRNBoost2
     from grnbench.methods.node import NODE
-    from grnbench.metrics import evaluate
     from grnbench.trial import fit_and_score, standard_trial
-    from grnbench.universe import EdgeUniverse
 
     classes = {"genie3": GENIE3, "grnboost2": GRNBoost2, "node": NODE}
     wanted = set(args.configs.split(","))

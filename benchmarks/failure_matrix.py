@@ -115,7 +115,7 @@ def worker_killed(m: Matrix, tmp: Path) -> None:
         deadline = time.monotonic() + 300
         while victim is None and time.monotonic() < deadline and run.poll() is None:
             for p in psutil.process_iter(["cmdline"]):
-                if "grnbench.task_process" in " ".join(p.info["cmdline"] or []):
+                if "grnbench.execution.task_process" in " ".join(p.info["cmdline"] or []):
                     try:  # only a worker of this case's cluster (its nanny names our scheduler file)
                         worker = p.parent()
                         if str(sched) in " ".join(worker.parent().cmdline()):

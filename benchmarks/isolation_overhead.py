@@ -1,11 +1,11 @@
-"""What running each task in its own process costs (grnbench.task_process).
+"""What running each task in its own process costs (grnbench.execution.task_process).
 
 Usage: python benchmarks/isolation_overhead.py [--tasks 10] [--out benchmarks/results/isolation_overhead.txt]
 
 Times the same millisecond tasks (correlation and random on dream4-10-1, noise repeats) three
 ways: in this process (``execute_task``, what ``--workers 0`` did before), in a forkserver
 child (serial runner and grnbench's LocalCluster workers; the server's one-off start is
-reported separately), and in a fresh ``python -m grnbench.task_process`` (the path inside
+reported separately), and in a fresh ``python -m grnbench.execution.task_process`` (the path inside
 daemonic ``dask worker`` processes). The tasks themselves take milliseconds, so the
 difference per task is the isolation's overhead. Prints and saves one line per way.
 """
@@ -19,11 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-from grnbench import task_process
+from grnbench.data.protocols import parse_protocols
 from grnbench.datasets import load_dataset
-from grnbench.protocols import parse_protocols
+from grnbench.execution import task_process
+from grnbench.execution.tasks import Task, execute_task
 from grnbench.registry import load_registry, parse_method_specs
-from grnbench.tasks import Task, execute_task
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,7 +70,7 @@ def main() -> int:
 
     lines += [line("in this process (no isolation)", inproc),
               line("forkserver child", forked, f"  (server start, once per process: {server_start:.1f} s)"),
-              line("python -m grnbench.task_process", fresh),
+              line("python -m grnbench.execution.task_process", fresh),
               f"# load average at end {os.getloadavg()[0]:.1f}"]
     print("\n".join(lines))
     Path(args.out).write_text("\n".join(lines) + "\n")

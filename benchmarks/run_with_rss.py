@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psutil
 
-from grnbench.resources import tree_rss
+from grnbench.execution.resources import tree_rss
 
 
 def main(argv: list[str]) -> int:

@@ -21,11 +21,11 @@ import sys
 import time
 from pathlib import Path
 
-from grnbench.backends import BackendOptions, TaskWatch
+from grnbench.data.protocols import parse_protocols
 from grnbench.datasets import load_dataset
-from grnbench.protocols import parse_protocols
+from grnbench.execution.backends import BackendOptions, TaskWatch
+from grnbench.execution.runner import RunConfig, build_tasks, run_benchmark
 from grnbench.registry import load_registry, parse_method_specs
-from grnbench.runner import RunConfig, build_tasks, run_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN = str(ROOT / "tests" / "plugins_for_tests.py")

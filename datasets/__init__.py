@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
+from grnbench.data.universe import dataset_summary
 from grnbench.errors import UserError
-from grnbench.universe import dataset_summary
 
 from .dream4 import NETWORKS, load_dream4
 from .ecoli import load_ecoli

@@ -65,7 +65,7 @@ def read_h5ad(path: str | Path, keys: ObsKeys,
         raise DataError(path, f"duplicated gene names in var: {', '.join(dups[:5])}; make var_names unique "
                               "(adata.var_names_make_unique())")
     values = np.ascontiguousarray(x.T, dtype=np.float64)
-    from grnbench.dataset import validate_matrix
+    from grnbench.data.dataset import validate_matrix
 
     validate_matrix(values, str(path), tuple(genes))
     return ExpressionMatrix(tuple(genes), values, tuple(obs_names), str(path)), layout

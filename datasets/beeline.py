@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
 from grnbench.errors import DataError
 
 from .files import read_header_and_body

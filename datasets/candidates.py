@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
 from grnbench.errors import UserError
 
 MIN_PER_CLASS = 5  # sum of the 3:1:1 split ratios

@@ -14,7 +14,7 @@ from importlib.resources import files
 import numpy as np
 import pandas as pd
 
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
 
 from .tables import read_edge_list
 

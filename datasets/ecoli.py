@@ -27,7 +27,7 @@ from importlib.resources import files
 import numpy as np
 import pandas as pd
 
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
 
 SOURCE = ("E. coli cold stress time course, Jozefczuk et al. 2010 Mol Syst Biol 6:364 (GEO GSE20305), "
           "as prepared by lab319/GRNs_nonlinear_ODEs; gold standard DREAM5 network 3 (Marbach et al. 2012, "

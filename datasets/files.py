@@ -20,7 +20,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from grnbench.dataset import validate_matrix
+from grnbench.data.dataset import validate_matrix
 from grnbench.errors import DataError
 
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}

@@ -43,9 +43,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
+from grnbench.data.universe import dataset_summary
 from grnbench.errors import DataError, UserError
-from grnbench.universe import dataset_summary
 
 from .files import numeric_block, read_table
 from .store import ensure_dir, user_data_dir

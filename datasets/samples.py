@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from grnbench.dataset import duplicated_items
+from grnbench.data.dataset import duplicated_items
 from grnbench.errors import DataError
 
 from .files import read_table

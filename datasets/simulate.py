@@ -52,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
 from grnbench.errors import DataError
 
 from .store import ensure_dir, user_data_dir

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
 from grnbench.errors import DataError
 
 from .files import ExpressionMatrix, compression_of, numeric_block, read_header_and_body, read_table

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
 from grnbench.errors import UserError
 
 from .samples import ObsKeys

@@ -17,10 +17,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from grnbench.dataset_view import DatasetView
+from grnbench.data.universe import LabelledPairs, PairSet
+from grnbench.data.view import DatasetView
 from grnbench.errors import UserError
-from grnbench.task_progress import ProgressEvent
-from grnbench.universe import LabelledPairs, PairSet
+from grnbench.execution.task_progress import ProgressEvent
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class TrainingData:
     per-target work submit their inner tasks to it instead of starting a cluster of their own.
     ``n_threads`` is this task's share of the cores (deep-learning methods size their thread
     pools from it so that concurrent tasks do not oversubscribe the machine).
-    ``on_progress`` receives ``grnbench.task_progress.ProgressEvent`` s (targets done, epochs)
+    ``on_progress`` receives ``grnbench.execution.task_progress.ProgressEvent`` s (targets done, epochs)
     that the runner shows beside the task's elapsed time; None when nobody listens.
     """
 
@@ -158,7 +158,7 @@ class Method(ABC):
 
     @classmethod
     def source_hash(cls) -> str:
-        """Hash of the code that computes this method's scores (see ``grnbench.source_hash``)."""
-        from grnbench.source_hash import source_hash
+        """Hash of the code that computes this method's scores (see ``grnbench.execution.source_hash``)."""
+        from grnbench.execution.source_hash import source_hash
 
         return source_hash(cls)

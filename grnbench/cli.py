@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 
 from grnbench import __version__
+from grnbench.data.splits import SPLITS
+from grnbench.data.universe import dataset_summary
 from grnbench.errors import UserError
-from grnbench.metric_catalogue import rankable
-from grnbench.metrics import DEFAULT_TOP_K
-from grnbench.splits import SPLITS
-from grnbench.universe import dataset_summary
+from grnbench.evaluation.catalogue import rankable
+from grnbench.evaluation.metrics import DEFAULT_TOP_K
 
 EXIT_STATUS = """exit status:
   0  every task ok or skipped (check: every check passed)
@@ -148,6 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("grnbench: interrupted; finished tasks are saved, re-run the same command to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`grnbench list | head`): not an error of ours; keep Python from
+        # complaining again when it flushes stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _stop_cleanly_on_sigterm() -> None:
@@ -169,8 +174,8 @@ def _stop_cleanly_on_sigterm() -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from grnbench.execution.profiles import quick_caps
     from grnbench.faithfulness import markdown_table, show_lines
-    from grnbench.profiles import quick_caps
     from grnbench.registry import load_registry
 
     cls = load_registry(args.plugin, override=args.plugin_override).get(args.name)
@@ -362,17 +367,17 @@ def check_run_options(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from grnbench.backends import BackendOptions
+    from grnbench.data.folds import parse_folds
+    from grnbench.data.protocols import check_split_feasible, parse_protocols
     from grnbench.datasets.candidates import check_candidate_pairs
-    from grnbench.device import apply_device, select_device
-    from grnbench.folds import parse_folds
-    from grnbench.profiles import apply_profile, capped_values
-    from grnbench.progress import RunProgress
-    from grnbench.protocols import check_split_feasible, parse_protocols
+    from grnbench.execution.backends import BackendOptions
+    from grnbench.execution.device import apply_device, select_device
+    from grnbench.execution.profiles import apply_profile, capped_values
+    from grnbench.execution.progress import RunProgress
+    from grnbench.execution.runner import RunConfig, build_tasks, run_benchmark
     from grnbench.registry import load_registry, parse_method_specs
-    from grnbench.results import records_frame, summarise
-    from grnbench.runner import RunConfig, build_tasks, run_benchmark
-    from grnbench.table import format_summary
+    from grnbench.results.records import records_frame, summarise
+    from grnbench.results.summary import format_summary
 
     registry = load_registry(args.plugin, override=args.plugin_override)
     methods = apply_profile(parse_method_specs(args.methods, registry), args.profile, registry)
@@ -446,8 +451,8 @@ def _concurrent_tasks(backend) -> int:
 
 def _print_plan(config, registry, dataset, device, protocols) -> None:
     """Profile, device and the deep methods' estimated training time, before the run starts."""
-    from grnbench.cost import estimate_lines
     from grnbench.deep import shared_task_threads, task_threads
+    from grnbench.execution.cost import estimate_lines
 
     if config.profile != "reference":
         caps = "; ".join(f"{m.split(':')[0]} " + ", ".join(f"{k}={v}" for k, v in c.items())
@@ -471,7 +476,7 @@ def _print_plan(config, registry, dataset, device, protocols) -> None:
 
 def _write_report_safely(out_dir: Path) -> Path | None:
     """The results are already saved; a report that fails to render must not fail the run."""
-    from grnbench.report import write_report
+    from grnbench.report.render import write_report
 
     try:
         return write_report(out_dir)
@@ -487,10 +492,10 @@ def _dataset_files(args: argparse.Namespace) -> dict[str, object] | None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from grnbench.evaluate import evaluate_run
-    from grnbench.results import read_results, summarise
-    from grnbench.run_folder import run_folder_lock
-    from grnbench.table import format_summary
+    from grnbench.execution.run_folder import run_folder_lock
+    from grnbench.results.evaluate import evaluate_run
+    from grnbench.results.records import read_results, summarise
+    from grnbench.results.summary import format_summary
 
     read_results(Path(args.run_dir))  # a missing or damaged results.csv: one line, nothing written
     with run_folder_lock(Path(args.run_dir)):  # never beside a run writing the same folder
@@ -501,14 +506,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from grnbench.report import write_report
+    from grnbench.report.render import write_report
 
     print(f"report written to {write_report(Path(args.run_dir))}")
     return 0
 
 
 def cmd_table(args: argparse.Namespace) -> int:
-    from grnbench.comparison import format_table, load_runs, method_dataset_table
+    from grnbench.results.comparison import format_table, load_runs, method_dataset_table
 
     table = method_dataset_table(load_runs([Path(d) for d in args.run_dirs]), args.metric, args.protocol)
     sys.stdout.write(format_table(table, args.format, args.metric))

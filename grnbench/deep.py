@@ -21,7 +21,7 @@ from abc import abstractmethod
 import numpy as np
 
 from grnbench.api import Method, TrainingData
-from grnbench.universe import PairSet
+from grnbench.data.universe import PairSet
 
 _threads_set: int | None = None
 
@@ -84,7 +84,7 @@ def shared_task_threads(cluster_threads: int, threaded_tasks: int) -> int:
     shared among the run's multithreaded tasks, at least 1.
 
     Such a task holds one worker slot but runs this many threads. Whole-model fits start only
-    as the per-target work runs out (``grnbench.backends`` priorities), so the cores they take
+    as the per-target work runs out (``grnbench.execution.backends`` priorities), so the cores they take
     are the ones that work leaves: on 2 cores with PSGRN, CNNC and DGRNS each gets 1 thread
     (as many fits as cores keep them all busy, and a second thread is worth only ~0.65 of
     one); on 16 cores each gets 5 instead of 1 while 13 slots stay for everything else. The
@@ -180,7 +180,7 @@ def epoch_progress(keras, on_progress, epochs: int) -> list:
     """
     if on_progress is None:
         return []
-    from grnbench.task_progress import report
+    from grnbench.execution.task_progress import report
 
     class EpochProgress(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from grnbench.task_progress import ProgressCallback, report
+from grnbench.execution.task_progress import ProgressCallback, report
 
 #: ``fn(shared, target, seed) -> scores``: the scores of every gene as a regulator of
 #: ``target`` (length ``n_genes``; zeros for genes that are not candidate regulators).
@@ -76,7 +76,7 @@ def chunk_targets(targets: Sequence[int], chunk_size: int | None = None,
     return [targets[i:i + chunk_size] for i in range(0, len(targets), chunk_size)]
 
 
-#: priority band of per-target inner tasks, above every benchmark task (grnbench.backends)
+#: priority band of per-target inner tasks, above every benchmark task (grnbench.execution.backends)
 INNER_PRIORITY = 10
 
 
@@ -212,7 +212,7 @@ def _give_back_slot() -> bool:
     our behalf and never rejoins; in a task running directly on a worker thread we secede
     ourselves and rejoin before returning; elsewhere there is no slot to give.
     """
-    from grnbench.task_process import release_parent_slot
+    from grnbench.execution.task_process import release_parent_slot
 
     if release_parent_slot():
         return False

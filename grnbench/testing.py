@@ -35,11 +35,11 @@ from typing import Any
 import numpy as np
 
 from grnbench.api import Method, TrainingData
-from grnbench.dataset import Dataset
-from grnbench.dataset_view import DatasetView
-from grnbench.protocols import Trial
+from grnbench.data.dataset import Dataset
+from grnbench.data.protocols import Trial
+from grnbench.data.universe import EdgeUniverse, PairSet
+from grnbench.data.view import DatasetView
 from grnbench.trial import TrialResult, fit_and_score, skip_reason, standard_trial
-from grnbench.universe import EdgeUniverse, PairSet
 
 #: largest difference between two score vectors that still counts as "the same scores"
 ATOL = 1e-6

@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 
 from grnbench.api import Method, TrainingData
-from grnbench.dataset import Dataset
-from grnbench.dataset_view import DatasetView
-from grnbench.metric_catalogue import compute_metrics, pair_columns
-from grnbench.metrics import DEFAULT_TOP_K, ScoredPairs, check_scores
-from grnbench.protocols import ProtocolSpec, Trial, make_trial
-from grnbench.resources import Measurement, ResourceMeter
-from grnbench.universe import EdgeUniverse, LabelledPairs, PairSet
+from grnbench.data.dataset import Dataset
+from grnbench.data.protocols import ProtocolSpec, Trial, make_trial
+from grnbench.data.universe import EdgeUniverse, LabelledPairs, PairSet
+from grnbench.data.view import DatasetView
+from grnbench.evaluation.catalogue import compute_metrics, pair_columns
+from grnbench.evaluation.metrics import DEFAULT_TOP_K, ScoredPairs, check_scores
+from grnbench.execution.resources import Measurement, ResourceMeter
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from arboreto.core import clean, fit_model, infer_partial_network
 
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 
 from grnbench.api import Deviation, Reference, TrainingData
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
+from grnbench.data.universe import PairSet
 from grnbench.deep import KerasPairClassifier
 from grnbench.errors import UserError
-from grnbench.universe import PairSet
 
 #: smallest histogram side that survives three (conv 'valid' + 2×2 pool) blocks
 MIN_BINS = 22

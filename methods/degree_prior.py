@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from grnbench.api import Method, TrainingData
+from grnbench.data.universe import PairSet
 from grnbench.errors import UserError
-from grnbench.universe import PairSet
 
 
 class DegreePrior(Method):

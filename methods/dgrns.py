@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from grnbench.api import Deviation, Reference, TrainingData
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
+from grnbench.data.universe import PairSet
 from grnbench.deep import KerasPairClassifier
 from grnbench.errors import UserError
 from grnbench.methods.cnnc import log_expression
-from grnbench.universe import PairSet
 
 #: the conv 'valid' + 2×2 pooling head needs at least 4 rows
 MIN_ROWS = 4

@@ -15,9 +15,9 @@ from arboreto.core import RF_KWARGS
 
 from grnbench import per_target
 from grnbench.api import Deviation, Method, Reference, TrainingData
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
+from grnbench.data.universe import PairSet
 from grnbench.errors import UserError
-from grnbench.universe import PairSet
 
 from . import _arboreto
 

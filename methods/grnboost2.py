@@ -14,8 +14,8 @@ from arboreto.core import EARLY_STOP_WINDOW_LENGTH, SGBM_KWARGS
 
 from grnbench import per_target
 from grnbench.api import Deviation, Method, Reference, TrainingData
-from grnbench.dataset import Dataset
-from grnbench.universe import PairSet
+from grnbench.data.dataset import Dataset
+from grnbench.data.universe import PairSet
 
 from . import _arboreto
 from .genie3 import parse_max_features

@@ -19,9 +19,9 @@ import numpy as np
 
 from grnbench import per_target
 from grnbench.api import Deviation, Method, Reference, TrainingData
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
+from grnbench.data.universe import PairSet
 from grnbench.errors import UserError
-from grnbench.universe import PairSet
 
 IMPORTANCE_TYPES = ("weight", "gain", "cover", "total_gain", "total_cover")
 

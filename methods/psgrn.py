@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from grnbench.api import Deviation, Method, Reference, TrainingData
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
+from grnbench.data.universe import PairSet
 from grnbench.deep import (
     balanced_class_weight,
     configure_tensorflow,
@@ -20,7 +21,6 @@ from grnbench.deep import (
     epoch_selection,
     uses_tensorflow_backend,
 )
-from grnbench.universe import PairSet
 
 from .psgrn_features import effective_time_lag, lag_features, too_short_reason
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
 
 
 def effective_time_lag(shortest_series: int, tl: int, min_steps: int) -> int:

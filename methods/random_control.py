@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from grnbench.api import Method, TrainingData
-from grnbench.universe import PairSet
+from grnbench.data.universe import PairSet
 
 
 class RandomControl(Method):

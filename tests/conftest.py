@@ -9,7 +9,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from grnbench.dataset import Dataset  # noqa: E402
+from grnbench.data.dataset import Dataset  # noqa: E402
 from grnbench.datasets import load_dataset  # noqa: E402
 from grnbench.testing import make_lagged_dataset  # noqa: E402,F401  (tests import it from here)
 
@@ -27,9 +27,9 @@ def lagged_dataset() -> Dataset:
 def standard_training_data(dataset: Dataset, seed: int = 0):
     """The universe, the standard-protocol split and the TrainingData a supervised method gets
     (built by ``grnbench.trial.training_data``, the code the runner uses)."""
-    from grnbench.dataset_view import DatasetView
+    from grnbench.data.universe import EdgeUniverse
+    from grnbench.data.view import DatasetView
     from grnbench.trial import standard_trial, training_data
-    from grnbench.universe import EdgeUniverse
 
     class _Supervised:
         supervised = True
@@ -42,8 +42,8 @@ def standard_training_data(dataset: Dataset, seed: int = 0):
 
 def fit_and_score_standard(method, dataset: Dataset, seed: int = 0, **kwargs):
     """``grnbench.trial.fit_and_score`` on the standard protocol's trial for ``seed``."""
+    from grnbench.data.universe import EdgeUniverse
     from grnbench.trial import fit_and_score, standard_trial
-    from grnbench.universe import EdgeUniverse
 
     universe = EdgeUniverse.from_dataset(dataset)
     return fit_and_score(method, dataset, standard_trial(universe, seed), universe=universe, **kwargs)

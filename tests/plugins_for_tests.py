@@ -74,7 +74,7 @@ class Chatty(Method):
         for step in range(int(self.params["steps"])):
             time.sleep(float(self.params["every"]))
             if data.on_progress is not None:
-                from grnbench.task_progress import ProgressEvent
+                from grnbench.execution.task_progress import ProgressEvent
 
                 data.on_progress(ProgressEvent(step + 1, int(self.params["steps"]), "steps", "note"))
         self._n = data.dataset.n_genes
@@ -90,7 +90,7 @@ class ThreadCount(Method):
 
     def fit(self, data):
         if data.on_progress is not None:
-            from grnbench.task_progress import ProgressEvent
+            from grnbench.execution.task_progress import ProgressEvent
 
             data.on_progress(ProgressEvent(1, 1, "steps", f"n_threads={data.n_threads}"))
         self._n = data.dataset.n_genes

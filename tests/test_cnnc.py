@@ -8,6 +8,7 @@ import pytest
 from conftest import make_lagged_dataset, standard_training_data
 
 from grnbench.deep import balance_pairs, configure_tensorflow, keras2_sgd
+from grnbench.evaluation.metrics import evaluate
 from grnbench.methods.cnnc import (
     CNNC,
     gene_bins,
@@ -15,7 +16,6 @@ from grnbench.methods.cnnc import (
     nepdf_images,
     nepdf_images_loop,
 )
-from grnbench.metrics import evaluate
 
 
 def _value(count: int, n: int) -> float:

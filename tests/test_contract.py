@@ -23,8 +23,8 @@ import pytest
 from grnbench import registry as registry_module
 from grnbench.api import TrainingData
 from grnbench.cli import main
-from grnbench.dataset import Dataset
-from grnbench.dataset_view import DatasetView
+from grnbench.data.dataset import Dataset
+from grnbench.data.view import DatasetView
 from grnbench.errors import UserError
 from grnbench.registry import load_registry
 from grnbench.testing import check_method, make_lagged_dataset
@@ -60,7 +60,7 @@ STACK_LEAK_PLUGIN = '''
 import inspect
 import numpy as np
 from grnbench.api import Method
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
 
 
 class StackLeak(Method):
@@ -290,7 +290,7 @@ def test_two_installed_methods_with_one_name_are_an_error_naming_both(tmp_path, 
 
 
 def test_a_plugin_file_runs_once_per_process_not_once_per_task(tmp_path):
-    """Each task runs in its own isolated process (grnbench.task_process), so the file is
+    """Each task runs in its own isolated process (grnbench.execution.task_process), so the file is
     executed once in the CLI and once in each task process — never twice in one process."""
     counter = tmp_path / "imports.txt"
     plugin = write(tmp_path, "counted.py", f"import os; open({str(counter)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from test_report import small_run, tables_of
 
-from grnbench.report import render_report
+from grnbench.report.render import render_report
 
 SUPERVISED_PLUGIN = '''
 import numpy as np

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from grnbench.data.universe import dataset_summary
 from grnbench.datasets import load_dataset
 from grnbench.datasets.ecoli import data_dir
-from grnbench.universe import dataset_summary
 
 SHARED = Path("/work/shared/data/ecoli")
 

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from grnbench.cli import main
+from grnbench.data.universe import EdgeUniverse, dataset_summary
 from grnbench.datasets import load_dataset
 from grnbench.datasets import maize as mz
 from grnbench.errors import DataError, UserError
-from grnbench.universe import EdgeUniverse, dataset_summary
 
 # Expression: 4 time points, columns deliberately out of order (sorted by the number in the name).
 EXPRESSION = {

@@ -7,10 +7,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from grnbench.data.universe import EdgeUniverse, dataset_summary
 from grnbench.datasets import load_dataset
 from grnbench.datasets import simulate as sim
-from grnbench.metrics import evaluate
-from grnbench.universe import EdgeUniverse, dataset_summary
+from grnbench.evaluation.metrics import evaluate
 
 SMALL = replace(sim.SimParams(), n_genes=120, n_tfs=20, n_masters=3, n_times=40, maize1_genes=60,
                 burn_in=10.0, substeps=10)

@@ -8,9 +8,9 @@ import threading
 
 import numpy as np
 
-from grnbench.protocols import parse_protocols
+from grnbench.data.protocols import parse_protocols
+from grnbench.execution.tasks import Task, execute_task
 from grnbench.registry import load_registry, parse_method_specs
-from grnbench.tasks import Task, execute_task
 
 
 def _scores(dataset, spec: str) -> np.ndarray:

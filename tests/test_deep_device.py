@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from grnbench.device import DeviceChoice, apply_device, select_device
 from grnbench.errors import UserError
+from grnbench.execution.device import DeviceChoice, apply_device, select_device
 
 
 def test_auto_without_gpu_runs_on_cpu_with_tensorflow():

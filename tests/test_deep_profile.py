@@ -8,9 +8,9 @@ import json
 import pandas as pd
 import pytest
 
-from grnbench.cost import epoch_range, estimate_lines
 from grnbench.errors import UserError
-from grnbench.profiles import apply_profile, capped_values
+from grnbench.execution.cost import epoch_range, estimate_lines
+from grnbench.execution.profiles import apply_profile, capped_values
 from grnbench.registry import load_registry, parse_method_specs
 
 
@@ -33,8 +33,8 @@ def test_a_plugin_declares_its_own_caps_and_cost_and_gets_the_same_treatment(dre
     """cost.py and profiles.py name no method: a third-party deep method's declared hooks give
     it the same quick caps and training-time estimate as the built-ins."""
     from grnbench.api import Method
-    from grnbench.cost import estimate_fit
-    from grnbench.profiles import quick_caps
+    from grnbench.execution.cost import estimate_fit
+    from grnbench.execution.profiles import quick_caps
 
     class MyDeep(Method):
         name = "my-deep"

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from grnbench.api import TrainingData
+from grnbench.data.protocols import make_trial, parse_protocols
+from grnbench.data.universe import EdgeUniverse, LabelledPairs, PairSet
 from grnbench.datasets import load_dataset
 from grnbench.errors import UserError
+from grnbench.evaluation.metrics import evaluate
 from grnbench.methods.degree_prior import DegreePrior
-from grnbench.metrics import evaluate
-from grnbench.protocols import make_trial, parse_protocols
 from grnbench.registry import GROUP
-from grnbench.universe import EdgeUniverse, LabelledPairs, PairSet
 
 
 def fitted(dataset, split_kind: str = "stratified", seed: int = 0, **params):

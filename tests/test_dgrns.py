@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import make_lagged_dataset, standard_training_data
 
+from grnbench.evaluation.metrics import evaluate
 from grnbench.methods.dgrns import (
     DGRNS,
     _by_running_sums,
@@ -18,7 +19,6 @@ from grnbench.methods.dgrns import (
     lagged_correlation_loop,
     window_geometry,
 )
-from grnbench.metrics import evaluate
 
 
 @pytest.mark.parametrize("n, window", [(889, 259), (1071, 441), (847, 217)])

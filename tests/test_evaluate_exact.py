@@ -9,7 +9,7 @@ import shutil
 import pandas as pd
 
 from grnbench.cli import main
-from grnbench.metric_catalogue import score_columns
+from grnbench.evaluation.catalogue import score_columns
 
 
 def test_evaluate_reproduces_a_multi_dataset_multi_seed_run(tmp_path):

@@ -53,11 +53,11 @@ def test_time_limit_counts_running_time_not_time_queued(tmp_path):
 
 @pytest.mark.parametrize("workers", ["0", "1"], ids=["serial", "dask"])
 def test_progress_events_reach_the_run_from_the_task_process(tmp_path, workers):
-    from grnbench.backends import BackendOptions, TaskWatch
+    from grnbench.data.protocols import parse_protocols
     from grnbench.datasets import load_dataset
-    from grnbench.protocols import parse_protocols
+    from grnbench.execution.backends import BackendOptions, TaskWatch
+    from grnbench.execution.runner import RunConfig, run_benchmark
     from grnbench.registry import load_registry, parse_method_specs
-    from grnbench.runner import RunConfig, run_benchmark
 
     registry = load_registry((PLUGIN,))
     config = RunConfig(methods=parse_method_specs("chatty:steps=3,every=0.3", registry),

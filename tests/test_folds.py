@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from grnbench.cli import main
+from grnbench.data.folds import make_folds
+from grnbench.data.protocols import make_trial, parse_protocols
+from grnbench.data.splits import SPLITS
+from grnbench.data.universe import EdgeUniverse
 from grnbench.errors import UserError
-from grnbench.folds import make_folds
-from grnbench.protocols import make_trial, parse_protocols
-from grnbench.splits import SPLITS
-from grnbench.universe import EdgeUniverse
 
 
 @pytest.mark.parametrize("kind", SPLITS)

@@ -11,11 +11,11 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.metrics import average_precision_score
 
 from grnbench.api import TrainingData
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
+from grnbench.data.universe import EdgeUniverse, PairSet
 from grnbench.errors import UserError
 from grnbench.methods._arboreto import serial_reference_loop as arboreto_serial_loop
 from grnbench.methods.genie3 import GENIE3, parse_max_features
-from grnbench.universe import EdgeUniverse, PairSet
 
 N_TREES = 15
 SEED = 5

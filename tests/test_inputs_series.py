@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from grnbench.dataset import Dataset
-from grnbench.universe import EdgeUniverse
+from grnbench.data.dataset import Dataset
+from grnbench.data.universe import EdgeUniverse
 
 
 def two_series() -> Dataset:

@@ -11,14 +11,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from grnbench import metric_catalogue
-from grnbench.results import RECORD_COLUMNS
+from grnbench.evaluation import catalogue as metric_catalogue
+from grnbench.results.records import RECORD_COLUMNS
 
 ADD_A_FAMILY_AND_RUN = textwrap.dedent('''
     import sys
     import numpy as np
-    from grnbench import metric_catalogue
-    from grnbench.metrics import Column, MetricFamily
+    from grnbench.evaluation import catalogue as metric_catalogue
+    from grnbench.evaluation.metrics import Column, MetricFamily
 
     def top_pair(scored):
         best = int(np.argmax(scored.scores))
@@ -66,8 +66,8 @@ ADD_A_PER_PAIR_FAMILY_AND_RUN = textwrap.dedent('''
     import sys
     import numpy as np
     from sklearn.metrics import average_precision_score
-    from grnbench import metric_catalogue
-    from grnbench.metrics import Column, MetricFamily
+    from grnbench.evaluation import catalogue as metric_catalogue
+    from grnbench.evaluation.metrics import Column, MetricFamily
 
     def tf_seen(trial, universe):
         """1 where the test pair's TF has a pair among the training pairs."""

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grnbench.metrics import early_precision, evaluate, top_k_overlap
+from grnbench.evaluation.metrics import early_precision, evaluate, top_k_overlap
 
 
 def test_average_precision_matches_hand_computation():

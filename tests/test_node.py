@@ -9,10 +9,10 @@ from sklearn.metrics import average_precision_score
 from xgboost import XGBRegressor
 
 from grnbench.api import TrainingData
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
+from grnbench.data.universe import EdgeUniverse, PairSet
 from grnbench.errors import UserError
 from grnbench.methods.node import NODE, decay_from_data
-from grnbench.universe import EdgeUniverse, PairSet
 
 # DREAM4 derivatives are ~1e-3 while base_score is 0.5: trees only split once the boosted
 # prediction has come close to the target, so a fast test setting needs a high learning rate.

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from grnbench.data.protocols import make_trial, parse_protocols
+from grnbench.data.splits import make_split
+from grnbench.data.universe import EdgeUniverse, PairSet
 from grnbench.datasets import load_dataset
-from grnbench.metrics import ScoredPairs, evaluate
-from grnbench.pair_classes import class_figures, pair_classes, split_figures
-from grnbench.protocols import make_trial, parse_protocols
-from grnbench.splits import make_split
-from grnbench.universe import EdgeUniverse, PairSet
+from grnbench.evaluation.metrics import ScoredPairs, evaluate
+from grnbench.evaluation.pair_classes import class_figures, pair_classes, split_figures
 
 
 def shortcut_figures(universe, split, scores):
@@ -79,7 +79,7 @@ def test_a_class_without_positives_has_nan_aupr_and_keeps_its_size():
     genes = tuple(f"g{i}" for i in range(4))
     pairs = PairSet(np.array([0, 0, 1, 1, 2, 3]), np.array([1, 2, 2, 3, 3, 0]))
     universe = EdgeUniverse(genes, pairs, np.array([1, 0, 1, 0, 0, 1], dtype=np.int8), 0)
-    from grnbench.splits import Split
+    from grnbench.data.splits import Split
 
     split = Split(np.array([0, 2]), np.array([5]), np.array([1, 3, 4]), "hand-made")
     # test (0,2): C1 positive? no: label 0; (1,3): TF 1 seen, 3 unseen as target → C2; (2,3): C3

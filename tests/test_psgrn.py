@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import make_lagged_dataset, standard_training_data
 
-from grnbench.dataset import Dataset
-from grnbench.metrics import evaluate
+from grnbench.data.dataset import Dataset
+from grnbench.evaluation.metrics import evaluate
 
 from grnbench.methods.psgrn import TINY, VARIANTS, PSGRN  # isort: skip
 from grnbench.methods.psgrn_features import (  # isort: skip

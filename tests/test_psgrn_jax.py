@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, sys.argv[1])
 from conftest import make_lagged_dataset, standard_training_data
 import keras
-from grnbench.metrics import evaluate
+from grnbench.evaluation.metrics import evaluate
 from grnbench.methods.psgrn import PSGRN, PSGRN_FM_GRU
 
 assert keras.backend.backend() == "jax"

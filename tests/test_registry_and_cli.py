@@ -102,7 +102,7 @@ def test_evaluate_recomputes_the_same_metrics(tmp_path, capsys):
 
 
 def test_source_hash_covers_helper_modules_imported_lazily_or_at_the_top():
-    from grnbench.source_hash import code_sources as _code_sources
+    from grnbench.execution.source_hash import code_sources as _code_sources
 
     registry = load_registry()
     genie3 = _code_sources(registry.methods["genie3"])

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from grnbench.cli import build_parser, main
-from grnbench.report import render_report, write_report
+from grnbench.report.render import render_report, write_report
 
 FAILING_PLUGIN = '''
 from grnbench.api import Method
@@ -118,8 +118,8 @@ def test_sections_shown_when_their_data_exists(html: str) -> None:
 
 
 def test_run_section_describes_the_dataset_and_run(html: str, run_dir: Path) -> None:
+    from grnbench.data.universe import dataset_summary
     from grnbench.datasets import load_dataset
-    from grnbench.universe import dataset_summary
 
     s = dataset_summary(load_dataset("dream4-10-1"))
     run = html.split('id="sec-run"')[1].split("</section>")[0]
@@ -257,7 +257,7 @@ def test_report_of_an_old_run_says_why_curves_are_missing_when_the_dataset_chang
 def test_ablation_section_groups_variants_by_their_ablation_of_attribute(run_dir: Path, tmp_path: Path) -> None:
     """Presentation only: the real run's rows are relabelled as PSGRN and one variant so the
     section's selection and its change-vs-full column can be checked without training PSGRN."""
-    from grnbench import report_sections as sections
+    from grnbench.report import sections
 
     frame = pd.read_csv(run_dir / "results.csv", keep_default_na=False, na_values=[""])
     frame["method"] = frame["method"].replace({"correlation": "psgrn", "random": "psgrn-fm-dn:epochs=1"})

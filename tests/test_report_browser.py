@@ -185,7 +185,7 @@ def test_report_in_headless_chromium(tmp_path: Path) -> None:
         pytest.skip("no Chromium/Chrome installed (apt-get install chromium)")
     from test_report import small_run
 
-    from grnbench.report import write_report
+    from grnbench.report.render import write_report
 
     report = write_report(small_run(tmp_path / "run", "random,correlation", "standard,noise:repeats=2"))
     screenshot = tmp_path / "report.png"
@@ -212,7 +212,7 @@ def test_multi_dataset_report_with_statistics_in_headless_chromium(tmp_path: Pat
         pytest.skip("no Chromium/Chrome installed (apt-get install chromium)")
     from test_report import small_run
 
-    from grnbench.report import write_report
+    from grnbench.report.render import write_report
 
     run = small_run(tmp_path / "run", "random,correlation,grnboost2:n_estimators=60,learning_rate=0.1",
                     "standard", "--seeds", "0,1", dataset="dream4-10-1,dream4-10-2,dream4-10-3")

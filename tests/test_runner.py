@@ -129,13 +129,13 @@ def test_runs_on_a_scheduler_file_cluster_and_survives_a_worker_killed_mid_task(
                    "--protocol", "standard,noise:repeats=2", "--scheduler-file", str(sched_file)]
         run_proc = subprocess.Popen(run_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         # the worker hosting slowcorr's task process (a `dask worker` runs tasks as `python -m
-        # grnbench.task_process`); SIGKILL it mid-task: its nanny starts a fresh worker
+        # grnbench.execution.task_process`); SIGKILL it mid-task: its nanny starts a fresh worker
         victim = None
         for _ in range(3000):
             for proc in psutil.Process(procs[1].pid).children(recursive=True) + \
                     psutil.Process(procs[2].pid).children(recursive=True):
                 try:
-                    if "grnbench.task_process" in " ".join(proc.cmdline()) and proc.create_time() < time.time() - 3:
+                    if "grnbench.execution.task_process" in " ".join(proc.cmdline()) and proc.create_time() < time.time() - 3:
                         victim = proc.parent()
                 except psutil.Error:
                     continue

@@ -1,5 +1,5 @@
 """The slot rule on Dask: per-target methods and their targets come before whole-model fits,
-and concurrent per-target methods advance together (grnbench.backends, grnbench.per_target)."""
+and concurrent per-target methods advance together (grnbench.execution.backends, grnbench.per_target)."""
 
 from __future__ import annotations
 
@@ -20,11 +20,11 @@ def test_inner_priorities_interleave_methods_by_their_share_of_targets():
 
 
 def test_a_whole_model_fit_listed_first_does_not_take_the_slot_a_per_target_method_needs(tmp_path):
-    from grnbench.backends import BackendOptions, TaskWatch
+    from grnbench.data.protocols import parse_protocols
     from grnbench.datasets import load_dataset
-    from grnbench.protocols import parse_protocols
+    from grnbench.execution.backends import BackendOptions, TaskWatch
+    from grnbench.execution.runner import RunConfig, build_tasks, run_benchmark
     from grnbench.registry import load_registry, parse_method_specs
-    from grnbench.runner import RunConfig, build_tasks, run_benchmark
 
     registry = load_registry((PLUGIN,))
     # three tasks on one thread: more than twice the threads, so the scheduler queues them
@@ -51,12 +51,16 @@ def test_a_whole_model_fit_listed_first_does_not_take_the_slot_a_per_target_meth
 
 def test_whole_model_fits_start_longest_expected_first():
     """Longest-processing-time order among whole-model fits; per-target methods stay first."""
-    from grnbench.backends import PER_TARGET_PRIORITY, WHOLE_MODEL_PRIORITY, task_priorities
-    from grnbench.cost import expected_fit_s
+    from grnbench.data.protocols import ProtocolSpec
     from grnbench.datasets import load_dataset
-    from grnbench.protocols import ProtocolSpec
+    from grnbench.execution.backends import (
+        PER_TARGET_PRIORITY,
+        WHOLE_MODEL_PRIORITY,
+        task_priorities,
+    )
+    from grnbench.execution.cost import expected_fit_s
+    from grnbench.execution.tasks import Task
     from grnbench.registry import load_registry, parse_method_specs
-    from grnbench.tasks import Task
 
     registry = load_registry()
     dataset = load_dataset("dream4-100-1")
@@ -90,11 +94,11 @@ def test_deep_tasks_share_the_local_clusters_cores(monkeypatch):
 
 
 def _threads_given(tmp_path, backend) -> str:
-    from grnbench.backends import TaskWatch
+    from grnbench.data.protocols import parse_protocols
     from grnbench.datasets import load_dataset
-    from grnbench.protocols import parse_protocols
+    from grnbench.execution.backends import TaskWatch
+    from grnbench.execution.runner import RunConfig, run_benchmark
     from grnbench.registry import load_registry, parse_method_specs
-    from grnbench.runner import RunConfig, run_benchmark
 
     registry = load_registry((PLUGIN,))
     config = RunConfig(methods=parse_method_specs("threadcount,correlation", registry),
@@ -108,8 +112,8 @@ def _threads_given(tmp_path, backend) -> str:
 
 
 def test_a_deep_task_alone_gets_every_core_of_the_local_cluster_unless_told(tmp_path):
-    from grnbench.backends import BackendOptions
     from grnbench.deep import available_cores
+    from grnbench.execution.backends import BackendOptions
 
     # real Dask workers and task processes: the child's TrainingData.n_threads is what it reports
     share = min(2, available_cores())

@@ -8,11 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grnbench.cli import build_parser, main
+from grnbench.data.protocols import make_trial, parse_protocols
+from grnbench.data.splits import SPLITS, make_split
+from grnbench.data.universe import EdgeUniverse, PairSet
 from grnbench.datasets import load_dataset
 from grnbench.errors import UserError
-from grnbench.protocols import make_trial, parse_protocols
-from grnbench.splits import SPLITS, make_split
-from grnbench.universe import EdgeUniverse, PairSet
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ import pytest
 from scipy import stats
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from grnbench import statistics as st
-from grnbench.metrics import early_precision, evaluate
+from grnbench.evaluation import statistics as st
+from grnbench.evaluation.metrics import early_precision, evaluate
 
 
 def population_aupr(mu: float, rate: float) -> float:

@@ -14,7 +14,7 @@ from test_report import as_frame, small_run, tables_of
 from grnbench.cli import main
 from grnbench.datasets import SUITES, expand_datasets
 from grnbench.errors import UserError
-from grnbench.report import write_report
+from grnbench.report.render import write_report
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,13 @@ import pytest
 from test_report import small_run
 
 from grnbench.cli import main
-from grnbench.comparison import format_table, load_runs, method_dataset_table, select_protocol
 from grnbench.errors import UserError
+from grnbench.results.comparison import (
+    format_table,
+    load_runs,
+    method_dataset_table,
+    select_protocol,
+)
 
 
 @pytest.fixture(scope="module")

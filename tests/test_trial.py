@@ -7,13 +7,13 @@ import pytest
 from conftest import fit_and_score_standard
 
 from grnbench.api import Method, TrainingData
-from grnbench.dataset import Dataset
-from grnbench.dataset_view import DatasetView
-from grnbench.protocols import make_trial, parse_protocols
+from grnbench.data.dataset import Dataset
+from grnbench.data.protocols import make_trial, parse_protocols
+from grnbench.data.universe import EdgeUniverse, PairSet
+from grnbench.data.view import DatasetView
+from grnbench.execution.tasks import Task, execute_task
 from grnbench.registry import MethodSpec
-from grnbench.tasks import Task, execute_task
 from grnbench.trial import fit_and_score, standard_trial
-from grnbench.universe import EdgeUniverse, PairSet
 
 
 class Spy(Method):

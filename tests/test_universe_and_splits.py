@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from grnbench.data.protocols import derive_seed, make_trial, parse_protocols
+from grnbench.data.splits import stratified_split, tf_disjoint_split
+from grnbench.data.universe import EdgeUniverse
 from grnbench.datasets import load_dataset
-from grnbench.protocols import derive_seed, make_trial, parse_protocols
-from grnbench.splits import stratified_split, tf_disjoint_split
-from grnbench.universe import EdgeUniverse
 
 
 @pytest.fixture(scope="module")

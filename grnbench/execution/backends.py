@@ -1,0 +1,366 @@
+"""Where tasks execute: serially from this process, or on a dask.distributed cluster.
+
+Either way every task runs in a child process of its own (``grnbench.execution.task_process``), which
+is what makes a crash, a time limit or a memory blow-up cost only that task. With
+``--workers 0`` the runner starts the children one after another; on Dask each benchmark task
+is a thin wrapper on a worker thread that starts the child, relays its progress to the run's
+console (the worker's event log, topic ``grnbench-progress-<run>``) and enforces the limits.
+Because the worker itself never dies for a task, its data and queue survive: nothing is
+restarted or resubmitted for a failure. A worker that dies anyway (killed, preempted on a
+cluster) has its tasks rerun by the scheduler; one that keeps dying ends as a ``failed`` row.
+
+The dataset is sent as the result of a small task rather than ``scatter``-ed: the scheduler
+can recompute it when the workers holding it die, where scattered data would be lost with its
+dependants ("already forgotten").
+
+No starvation (the rule, measured in docs/running.md): priorities order the slots. A
+per-target method (``uses_dask``) needs a slot only briefly, to submit its targets, so it
+starts first (priority 20); its inner per-target tasks come next (priorities in (10, 11],
+falling with each method's share of its targets so that concurrent per-target methods advance
+together: ``grnbench.per_target.inner_priority``); whole-model fits come last (0 to 1,
+the longest expected training first: ``task_priorities``). A method gives its slot back only
+once the scheduler holds its targets, so a freed slot goes to the targets, never to a
+whole-model fit that would hold it for its whole training.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from grnbench.data.dataset import Dataset
+from grnbench.errors import UserError
+from grnbench.execution.task_process import TaskLimits, make_request, run_isolated
+from grnbench.execution.task_progress import ProgressEvent
+from grnbench.execution.tasks import Task, TaskOutput, blank_record
+from grnbench.registry import load_registry
+
+OnDone = Callable[[int, TaskOutput], None]
+
+#: priorities of the runner's tasks on Dask (higher runs first); per_target's inner tasks use (10, 11]
+PER_TARGET_PRIORITY = 20
+WHOLE_MODEL_PRIORITY = 0
+#: times the runner resubmits a task the scheduler cancelled (not the task's own failure)
+RESUBMITS = 2
+#: a task whose worker died this many times is failed, not retried on every worker
+ALLOWED_FAILURES = 1
+
+
+@dataclass
+class TaskWatch:
+    """What the runner's console wants to hear while tasks run (all optional)."""
+
+    on_start: Callable[[int], None] | None = None
+    on_progress: Callable[[int, ProgressEvent], None] | None = None
+    #: called about twice a second, so elapsed times can be redrawn
+    on_tick: Callable[[], None] | None = None
+
+    def start(self, index: int) -> None:
+        if self.on_start is not None:
+            self.on_start(index)
+
+    def progress(self, index: int, event: ProgressEvent) -> None:
+        if self.on_progress is not None:
+            self.on_progress(index, event)
+
+    def tick(self) -> None:
+        if self.on_tick is not None:
+            self.on_tick()
+
+
+@dataclass
+class BackendOptions:
+    workers: int | None = None  # None: one per core; 0: serial, in this process
+    threads_per_worker: int | None = None  # None: 1 per Dask worker; every core when serial
+    memory_limit: str = "auto"
+    scheduler: str | None = None
+    scheduler_file: str | None = None
+    timeouts: dict[str, float] | None = None  # method name (or "*") → seconds
+
+    def timeout_for(self, method: str) -> float | None:
+        if not self.timeouts:
+            return None
+        return self.timeouts.get(method, self.timeouts.get("*"))
+
+    @property
+    def serial(self) -> bool:
+        return self.workers == 0 and not (self.scheduler or self.scheduler_file)
+
+    def memory_bytes(self) -> int | None:
+        """The explicit --memory-limit in bytes; None for 'auto' or no limit."""
+        text = str(self.memory_limit).strip().lower()
+        if text in ("auto", "", "none", "0"):
+            return None
+        from dask.utils import parse_bytes
+
+        return int(parse_bytes(text))
+
+    def limits_for(self, method: str, worker_memory: int | None = None, worker_threads: int = 1) -> TaskLimits:
+        """A task's limits: its --timeout, and --memory-limit (else its worker's) per thread."""
+        memory = self.memory_bytes() or worker_memory
+        if memory:
+            memory = int(memory) // max(1, int(worker_threads or 1))
+        return TaskLimits(self.timeout_for(method), memory or None)
+
+
+def task_priorities(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], registry,
+                    threads: int = 1) -> dict[int, float]:
+    """Each task's Dask priority (higher starts first).
+
+    Per-target methods: ``PER_TARGET_PRIORITY``. Whole-model fits: ``WHOLE_MODEL_PRIORITY``
+    plus up to 0.9 by expected training time (``grnbench.execution.cost.expected_fit_s``), so the
+    longest start first and cheap ones (controls, methods without an estimate) fill the gaps
+    last. Submitted in the order given, a 3-hour DGRNS fit queued behind PSGRN would finish
+    alone on one core long after every other core went idle.
+    """
+    from grnbench.execution.cost import expected_fit_s
+
+    expected: dict[int, float] = {}
+    priorities: dict[int, float] = {}
+    memo: dict[tuple, float] = {}
+    for index, task in tasks:
+        cls = registry.get(task.method.name)
+        if cls.uses_dask:
+            priorities[index] = PER_TARGET_PRIORITY
+            continue
+        key = (task.method, task.dataset)
+        if key not in memo:
+            params = {**cls.parameters, **dict(task.method.params)}
+            try:
+                memo[key] = expected_fit_s(cls, params, datasets[task.dataset], threads)
+            except Exception:  # noqa: BLE001 - an estimate only orders the queue; never fail a run on it
+                memo[key] = 0.0
+        expected[index] = memo[key]
+    longest = max(expected.values(), default=0.0) or 1.0
+    for index, seconds in expected.items():
+        priorities[index] = WHOLE_MODEL_PRIORITY + 0.9 * seconds / longest
+    return priorities
+
+
+def run_serial(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], options: BackendOptions,
+               on_done: OnDone, watch: TaskWatch | None = None) -> dict[str, object]:
+    """One task after another, each in a child process this process can kill and given every
+    core unless ``--threads-per-worker`` says otherwise."""
+    from grnbench.deep import task_threads
+
+    watch = watch or TaskWatch()
+    n_threads = task_threads(options.threads_per_worker, serial=True)
+    for index, task in tasks:
+        watch.start(index)
+        request = make_request(task, datasets[task.dataset], n_threads)
+        # the memory limit is the whole machine's share for one task at a time: not divided
+        output = run_isolated(request, options.limits_for(task.method.name, worker_threads=1),
+                              on_progress=lambda event, i=index: watch.progress(i, event), on_tick=watch.tick)
+        on_done(index, output)
+    return {"backend": "serial", "isolation": "one child process per task", "threads_per_task": n_threads}
+
+
+def _dataset_value(dataset: Dataset, gate: str) -> Dataset:
+    """The dataset as a task result: recomputable by the scheduler if its holders die.
+
+    It waits (once) for the runner to open ``gate`` after submitting every task, so all the
+    run's tasks become ready together: submitted one by one, the first ones found the dataset
+    already there, went to a worker before the rest existed, and bypassed the scheduler's
+    priority queue (Dask queues a task group only when it is larger than twice the threads).
+    """
+    from distributed import Event
+
+    Event(gate).wait(timeout=120)
+    return dataset
+
+
+def _task_on_worker(index: int, task: Task, dataset: Dataset, topic: str, n_threads: int, uses_dask: bool,
+                    limits: TaskLimits, memory_from_worker: bool) -> TaskOutput:
+    """The body of one benchmark task on a Dask worker: run it in a child and relay events."""
+    from distributed import get_worker, secede
+    from distributed.worker import thread_state
+
+    worker = get_worker()
+    key = getattr(thread_state, "key", None)
+    if memory_from_worker and limits.memory_bytes is None:
+        worker_memory = getattr(getattr(worker, "memory_manager", None), "memory_limit", None)
+        if worker_memory:
+            limits = TaskLimits(limits.timeout_s, int(worker_memory) // max(1, worker.state.nthreads))
+    worker.log_event(topic, {"index": index, "kind": "start", "worker": worker.address})
+    seceded = False
+
+    def release_slot() -> None:
+        # No rejoin later: rejoining waits for a free slot, which a whole-model fit may hold for
+        # its whole training, and would delay this finished method's result by as long.
+        nonlocal seceded
+        if not seceded:
+            secede()
+            seceded = True
+
+    def cancelled() -> bool:
+        state = worker.state.tasks.get(key) if key is not None else None
+        return state is not None and state.state in ("cancelled", "released", "forgotten")
+
+    def progress(event: ProgressEvent) -> None:
+        worker.log_event(topic, {"index": index, "kind": "progress", **event.as_dict()})
+
+    request = make_request(task, dataset, n_threads, worker.scheduler.address, uses_dask)
+    return run_isolated(request, limits, on_progress=progress, on_release_slot=release_slot,
+                        cancelled=cancelled)
+
+
+def open_client(options: BackendOptions):
+    """Connect to the user's scheduler, or start a LocalCluster. Returns (client, owned)."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    if options.scheduler or options.scheduler_file:
+        target = options.scheduler or options.scheduler_file
+        if options.scheduler_file and not os.path.isfile(options.scheduler_file):
+            # Client(scheduler_file=...) waits for the file to appear, for ever
+            raise UserError(f"--scheduler-file {options.scheduler_file}: no such file; start the scheduler first "
+                            f"(`dask scheduler --scheduler-file {options.scheduler_file}`)")
+        try:
+            if options.scheduler:
+                client = Client(options.scheduler, timeout="10s")
+            else:
+                client = Client(scheduler_file=options.scheduler_file, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise UserError(f"cannot connect to the Dask scheduler at {target}: {exc}; start it with `dask scheduler` and `dask worker ADDRESS`") from None
+        return client, False
+    threads = options.threads_per_worker or 1
+    n_workers = options.workers or max(1, (os.cpu_count() or 1) // threads)
+    dask.config.set({
+        # Saturation 1.0: a worker holds only as many benchmark tasks as it has threads, so a
+        # slot freed by a per-target method goes to that method's (higher-priority) targets.
+        "distributed.scheduler.worker-saturation": 1.0,
+        # Tasks run in child processes, so a worker dies only for outside reasons; a task whose
+        # worker died twice (e.g. a per-target fit blowing the worker's memory) is failed
+        # rather than tried on every worker in turn.
+        "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+        # Non-daemonic workers may start the forkserver that forks task children quickly.
+        "distributed.worker.daemon": False,
+    })
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads,
+                           memory_limit=options.memory_limit, processes=True,
+                           dashboard_address=None, silence_logs=50,
+                           # a free port, not 8787, so concurrent runs on one machine never collide
+                           scheduler_kwargs={"dashboard_address": ":0"})
+    return Client(cluster), True
+
+
+def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], options: BackendOptions,
+             on_done: OnDone, watch: TaskWatch | None = None) -> dict[str, object]:
+    """Submit every task, relay progress, and record every outcome; never raises for a task."""
+    from distributed import wait
+
+    watch = watch or TaskWatch()
+    client, owned = open_client(options)
+    run_id = uuid.uuid4().hex[:12]
+    topic = f"grnbench-progress-{run_id}"
+    events: queue.SimpleQueue = queue.SimpleQueue()
+    client.subscribe_topic(topic, lambda event: events.put(event[1]))
+    info: dict[str, object] = {"backend": "dask", "scheduler": client.scheduler.address,
+                               "workers": len(client.scheduler_info().get("workers", {})),
+                               "threads_per_worker": options.threads_per_worker or 1,
+                               "isolation": "one child process per task",
+                               "priorities": {"per-target inner tasks": "10-11", "per-target methods": PER_TARGET_PRIORITY,
+                                              "whole-model methods": f"{WHOLE_MODEL_PRIORITY}-{WHOLE_MODEL_PRIORITY + 0.9:g}, longest expected training first"}}
+    try:
+        first = tasks[0][1] if tasks else None
+        registry = load_registry(first.plugins if first else (), override=bool(first and first.plugin_override))
+        from distributed import Event
+
+        gate = Event(f"grnbench-gate-{run_id}", client=client)
+        dataset_futures = {name: client.submit(_dataset_value, ds, gate.name, pure=False, priority=100,
+                                               key=f"grnbench-dataset-{name}-{run_id}")
+                           for name, ds in datasets.items() if any(t.dataset == name for _, t in tasks)}
+        worker_threads = max(1, int(options.threads_per_worker or 1))
+        explicit_memory = options.memory_bytes() is not None
+        priorities = task_priorities(tasks, datasets, registry, worker_threads)
+        threaded = {i for i, t in tasks if registry.get(t.method.name).uses_threads}
+        threaded_share = worker_threads
+        if owned and not options.threads_per_worker:
+            from grnbench.deep import shared_task_threads
+
+            threaded_share = shared_task_threads(sum(client.nthreads().values()), len(threaded))
+        info["threads_per_threaded_task"] = threaded_share
+
+        def submit(index: int, task: Task, attempt: int):
+            uses_dask = registry.get(task.method.name).uses_dask
+            limits = options.limits_for(task.method.name, worker_threads=worker_threads)
+            n_threads = threaded_share if index in threaded else worker_threads
+            return client.submit(_task_on_worker, index, task, dataset_futures[task.dataset], topic, n_threads,
+                                 uses_dask, limits, not explicit_memory, pure=False, priority=priorities[index],
+                                 key=f"grnbench-task-{index}-{attempt}-{run_id}")
+
+        by_index = dict(tasks)
+        pending = {submit(i, t, 0): (i, 0) for i, t in tasks}
+        gate.set()
+        while pending:
+            try:
+                done, _ = wait(list(pending), timeout=0.5, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                done = set()
+            _relay(events, watch)
+            for future in done:
+                index, attempt = pending.pop(future)
+                task = by_index[index]
+                output, retry = _collect(future, task, datasets[task.dataset], attempt)
+                if retry:
+                    pending[submit(index, task, attempt + 1)] = (index, attempt + 1)
+                else:
+                    on_done(index, output)
+            watch.tick()
+        _relay(events, watch)
+    finally:
+        try:
+            client.unsubscribe_topic(topic)
+        except Exception:  # noqa: BLE001 - closing anyway
+            pass
+        if owned:
+            cluster = client.cluster
+            client.close()
+            cluster.close()
+        else:
+            client.close()
+    return info
+
+
+def _relay(events: queue.SimpleQueue, watch: TaskWatch) -> None:
+    while True:
+        try:
+            msg = events.get_nowait()
+        except queue.Empty:
+            return
+        if not isinstance(msg, dict) or "index" not in msg:
+            continue
+        if msg.get("kind") == "start":
+            watch.start(int(msg["index"]))
+        elif msg.get("kind") == "progress":
+            watch.progress(int(msg["index"]), ProgressEvent.from_dict(msg))
+
+
+def _collect(future, task: Task, dataset: Dataset, attempt: int) -> tuple[TaskOutput | None, bool]:
+    """(output, resubmit?) for a finished future; every exception becomes a row or a retry."""
+    from concurrent.futures import CancelledError
+
+    from distributed.client import FuturesCancelledError
+    from distributed.scheduler import KilledWorker
+
+    try:
+        return future.result(), False
+    except KilledWorker:
+        record = blank_record(task, dataset)
+        record.status = "failed"
+        record.error = ("the Dask workers running this task died more often than the scheduler's "
+                        "allowed-failures (killed from outside, or a per-target fit over a worker's memory limit)")
+        return TaskOutput(record), False
+    except (CancelledError, FuturesCancelledError) as exc:
+        if attempt < RESUBMITS:
+            return None, True  # cancelled by the cluster, not by the task: run it again
+        record = blank_record(task, dataset)
+        record.status, record.error = "failed", f"cancelled by the Dask cluster {attempt + 1} times ({type(exc).__name__})"
+        return TaskOutput(record), False
+    except Exception as exc:  # noqa: BLE001 - one task never loses the run
+        record = blank_record(task, dataset)
+        record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
+        return TaskOutput(record), False

@@ -1,0 +1,64 @@
+"""Provenance of a run: versions, machine, seeds, parameters and dataset hash, and for each
+method where it came from (the distribution and version that installed it, or the plugin
+file's path and SHA-256) beside the hash of its source code."""
+
+from __future__ import annotations
+
+import os
+import platform
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import psutil
+
+from grnbench import __version__
+from grnbench.data.dataset import Dataset
+from grnbench.data.universe import dataset_summary
+from grnbench.execution.source_hash import package_versions
+
+if TYPE_CHECKING:
+    from grnbench.execution.run_config import RunConfig
+
+def machine() -> dict[str, Any]:
+    return {
+        "platform": platform.platform(), "processor": platform.machine(),
+        "cpu_count": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "hostname": platform.node(),
+    }
+
+
+def build_manifest(config: RunConfig, dataset: Dataset, started: float, finished: float,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    from grnbench.registry import load_registry
+
+    registry = load_registry(config.plugins, override=config.plugin_override)
+    methods = {}
+    for spec in config.methods:
+        try:
+            cls = registry.get(spec.name)
+            methods[spec.label] = {"name": spec.name, "parameters": {**cls.parameters, **dict(spec.params)},
+                                   "supervised": cls.supervised, "ablation_of": cls.ablation_of,
+                                   "source_hash": cls.source_hash(),
+                                   "source": registry.sources[spec.name].provenance()}
+            if spec.name in registry.replaced:  # --plugin-override: say what the plugin file replaced
+                methods[spec.label]["replaces"] = registry.replaced[spec.name].provenance()
+        except Exception as exc:  # the manifest must still be written
+            methods[spec.label] = {"error": str(exc)}
+    payload = {
+        "grnbench_version": __version__,
+        "command": " ".join(config.command),
+        "seed": config.seed,
+        "split": config.split,
+        "folds": "auto" if config.folds is None else config.folds,
+        "top_k": config.top_k,
+        "protocols": [{"name": p.name, **dict(p.params)} for p in config.protocols],
+        "methods": methods,
+        "dataset": dataset_summary(dataset),
+        "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
+        "finished": datetime.fromtimestamp(finished, UTC).isoformat(timespec="seconds"),
+        "duration_s": round(finished - started, 3),
+        "versions": package_versions(),
+        "machine": machine(),
+    }
+    payload.update(extra or {})
+    return payload

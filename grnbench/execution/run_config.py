@@ -1,0 +1,49 @@
+"""A run's configuration as the user gave it (``grnbench run``'s options): methods, protocols,
+split, folds, seeds, limits, output. One dataclass read by the runner, the manifest and the
+report, so that what a run was asked to do is written down in one place.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grnbench.data.protocols import ProtocolSpec
+from grnbench.evaluation.metrics import DEFAULT_TOP_K
+from grnbench.execution.backends import BackendOptions
+from grnbench.execution.device import DeviceChoice
+from grnbench.registry import MethodSpec
+
+
+@dataclass
+class RunConfig:
+    methods: list[MethodSpec]
+    protocols: list[ProtocolSpec]
+    seed: int = 0
+    split: str = "stratified"
+    top_k: int = DEFAULT_TOP_K
+    plugins: tuple[str, ...] = ()
+    #: let plugin-file methods replace installed methods of the same name (--plugin-override)
+    plugin_override: bool = False
+    out_dir: Path = Path("grnbench-results")
+    quiet: bool = False
+    command: list[str] = field(default_factory=lambda: list(sys.argv))
+    #: the user's files when the dataset came from --expression/--gold-standard
+    dataset_files: dict[str, str] | None = None
+    backend: BackendOptions = field(default_factory=BackendOptions)
+    cache_dir: Path | None = None  # default: OUT/cache
+    use_cache: bool = True
+    force: tuple[str, ...] = ()  # method names to recompute even when cached
+    #: cross-validation folds (``--folds``); 0: one split; None: auto per dataset
+    #: (``grnbench.data.folds.resolve_folds``)
+    folds: int | None = None
+    #: model-initialisation seeds (``--seeds``): each method is fitted once per seed on the same
+    #: split; None: one fit with the trial's own seed
+    init_seeds: tuple[int, ...] | None = None
+    #: where the deep methods run (grnbench.execution.device.DeviceChoice; None: CPU, TensorFlow)
+    device: DeviceChoice | None = None
+    #: "reference" (the methods' own settings) or "quick" (capped: grnbench.execution.profiles)
+    profile: str = "reference"
+    #: the caps the profile set, per method (for the manifest)
+    profile_caps: dict[str, dict] = field(default_factory=dict)

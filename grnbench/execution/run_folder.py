@@ -1,0 +1,131 @@
+"""The run folder as a shared resource: who may write it, and what an earlier run left there.
+
+- **One writer at a time.** Two runs writing one ``results.csv`` would each rewrite it from
+  their own rows and lose the other's. A run therefore holds ``OUT/.grnbench.lock`` (PID, host,
+  start time) from start to finish; a second run into the same folder stops with one line
+  naming the first. A lock whose process is gone (same host, PID not alive) is stale and taken
+  over, so a killed run never blocks the folder.
+- **Earlier rows are kept.** Re-running a subset of methods into an existing folder replaces
+  only the rows of the (method, dataset, protocol) combinations it runs; every other row (and
+  its edge list) stays, so ``--methods psgrn`` after ``--methods all`` does not drop the rest.
+- **Folders are checked up front**: an ``--out`` or ``--cache`` that is a file or cannot be
+  written is a one-line error before any task runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from pathlib import Path
+
+import psutil
+
+from grnbench.errors import UserError
+from grnbench.results.records import ResultRecord, read_results
+
+LOCK_NAME = ".grnbench.lock"
+
+
+def check_writable_dir(path: Path, option: str) -> Path:
+    """Create ``path`` if needed and make sure files can be written in it; else UserError."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{option} {path}: exists and is not a folder; give a folder path")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".grnbench-write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"{option} {path}: cannot write here ({exc.strerror or exc}); choose a writable folder") from None
+    return path
+
+
+@contextmanager
+def run_folder_lock(out_dir: Path) -> Iterator[Path]:
+    """Hold ``OUT/.grnbench.lock`` for the duration; UserError if a live run holds it."""
+    lock = Path(out_dir) / LOCK_NAME
+    me = {"pid": os.getpid(), "host": platform.node(), "started": time.time()}
+    for _ in range(3):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            holder = _read_lock(lock)
+            if holder is not None and _alive(holder):
+                since = time.strftime("%H:%M:%S", time.localtime(float(holder.get("started", 0))))
+                raise UserError(f"{out_dir} is being written by another grnbench run (pid {holder.get('pid')} on "
+                                f"{holder.get('host')}, since {since}); wait for it or choose another --out "
+                                f"(if that run is gone, delete {lock})") from None
+            try:
+                lock.unlink()  # stale: its process is gone
+            except FileNotFoundError:
+                pass
+            continue
+        except OSError as exc:
+            raise UserError(f"{out_dir}: cannot create {LOCK_NAME} ({exc.strerror or exc}); "
+                            "give an existing, writable run folder") from None
+        with os.fdopen(fd, "w") as handle:
+            json.dump(me, handle)
+        break
+    else:
+        raise UserError(f"cannot take the lock {lock}; delete it if no grnbench run uses {out_dir}")
+    try:
+        yield lock
+    finally:
+        holder = _read_lock(lock)
+        if holder is not None and holder.get("pid") == me["pid"] and holder.get("host") == me["host"]:
+            lock.unlink(missing_ok=True)
+
+
+def _read_lock(lock: Path) -> dict | None:
+    try:
+        data = json.loads(lock.read_text())
+    except (OSError, ValueError):
+        # being written right now, or damaged: treat a fresh one as held, an old one as stale
+        try:
+            return {"pid": -1, "host": "?", "started": lock.stat().st_mtime} if time.time() - lock.stat().st_mtime < 10 else None
+        except OSError:
+            return None
+    return data if isinstance(data, dict) else None
+
+
+def _alive(holder: dict) -> bool:
+    pid = holder.get("pid")
+    if pid == -1:
+        return True
+    if holder.get("host") not in (platform.node(), socket.gethostname()):
+        return True  # another machine's run on a shared file system: cannot check, assume alive
+    try:
+        return isinstance(pid, int) and psutil.pid_exists(pid) and pid != os.getpid()
+    except psutil.Error:
+        return False
+
+
+def earlier_rows(out_dir: Path) -> list[ResultRecord]:
+    """The rows an earlier run left in ``OUT/results.csv`` (none if there is no file).
+
+    A damaged file is a UserError: rewriting it would silently drop what it held.
+    """
+    if not (Path(out_dir) / "results.csv").is_file():
+        return []
+    frame = read_results(out_dir)
+    names = {f.name: f for f in fields(ResultRecord)}
+    rows = []
+    for row in frame.to_dict("records"):
+        values = {k: v for k, v in row.items() if k in names}
+        for key in ("error", "edges_file", "parameters"):
+            if key in values and not isinstance(values[key], str):
+                values[key] = "" if values[key] != values[key] else str(values[key])
+        rows.append(ResultRecord(**values))
+    return rows
+
+
+def combination(record: ResultRecord) -> tuple[str, str, str]:
+    """What a re-run replaces: one method on one dataset under one protocol (all repeats)."""
+    return record.method, record.dataset, record.protocol

@@ -1,0 +1,2 @@
+"""The report stage: the self-contained HTML report, its sections, statistics figures and plots.
+"""

@@ -1,0 +1,320 @@
+"""Per-method aggregates of one or more run folders, and the method × dataset table for papers.
+
+``aggregate`` is the one place where repeats are averaged for the report and for
+``grnbench table``, so both show the same numbers. ``grnbench table`` merges several runs
+(e.g. one per maize dataset) into one method × dataset table as CSV, Markdown or LaTeX.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from grnbench.errors import UserError
+from grnbench.evaluation import catalogue as metric_catalogue
+from grnbench.evaluation.statistics import (
+    INTERVAL_COLUMNS,
+    RankTest,
+    interval_over_tasks,
+    paired_comparisons,
+    random_ranking_aupr,
+    rank_methods,
+)
+from grnbench.results.records import read_results
+
+#: metrics a table can show, with whether a higher value is better (from the metric catalogue)
+METRICS: dict[str, bool] = metric_catalogue.rankable()
+FORMATS = ("csv", "markdown", "latex")
+_KEYS = ["method", "dataset", "protocol"]
+_AVERAGED = tuple(c.name for c in metric_catalogue.all_columns() if c.rankable and c.aggregate == "mean")
+#: metrics whose summary carries an interval (bootstrap for one task, t across several)
+_INTERVALS = ("aupr", "auroc", "early_precision")
+
+
+def protocol_family(label: str) -> str:
+    """``noise,repeats=3`` → ``noise``: the protocol name without its parameters."""
+    return str(label).split(",")[0]
+
+
+def method_base(method: str) -> str:
+    """``psgrn:epochs=5`` → ``psgrn``: the registered method name without its parameters."""
+    return str(method).split(":")[0]
+
+
+def status_text(statuses: pd.Series) -> str:
+    """``ok`` when every task finished, else counts such as ``2 ok, 1 timeout``."""
+    counts = Counter(statuses)
+    if set(counts) == {"ok"}:
+        return "ok"
+    order = ["ok", "failed", "timeout", "oom", "skipped"]
+    return ", ".join(f"{counts[s]} {s}" for s in sorted(counts, key=lambda s: (order.index(s) if s in order else 99, s)))
+
+
+def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (method, dataset, protocol): mean and sd over the finished repeats of every
+    metric, peak memory as the maximum, the number of tasks and a status summary.
+
+    Groups keep their order of first appearance, so tables list methods as the run did."""
+    frame = metric_catalogue.with_derived(frame)
+    for column in INTERVAL_COLUMNS:  # frames built before intervals existed
+        if column not in frame.columns:
+            frame[column] = math.nan
+    if "init_seed" not in frame.columns:
+        frame["init_seed"] = frame["seed"] if "seed" in frame.columns else 0
+    columns = _KEYS + ["tasks", "repeats", "status", "positive_rate", "n_test", "n_positives"]
+    columns += [f"{m}{s}" for m in _AVERAGED for s in ("", "_sd", "_min", "_max")]
+    _MAXED = [c.name for c in metric_catalogue.all_columns() if c.rankable and c.aggregate == "max"]
+    columns += [f"{m}{s}" for m in _MAXED for s in ("", "_sd")]
+    columns += ["init_seeds"]
+    columns += [f"{m}_ci_{e}" for m in _INTERVALS for e in ("low", "high")] + ["aupr_ratio_ci_low", "aupr_ratio_ci_high", "interval"]
+    rows = []
+    for key, group in frame.groupby(_KEYS, sort=False):
+        ok = group[group["status"] == "ok"]
+        row: dict[str, object] = dict(zip(_KEYS, key, strict=True))
+        row.update(tasks=len(group), repeats=len(ok), status=status_text(group["status"]),
+                   positive_rate=ok["positive_rate"].mean(), n_test=ok["n_test"].mean(),
+                   n_positives=ok["n_positives"].mean())
+        for metric in _AVERAGED:
+            values = ok[metric].astype(float)
+            row[metric] = values.mean() if len(values) else math.nan
+            row[f"{metric}_sd"] = values.std() if len(values) > 1 else math.nan
+            row[f"{metric}_min"] = values.min() if len(values) else math.nan
+            row[f"{metric}_max"] = values.max() if len(values) else math.nan
+        for metric in _MAXED:
+            row[metric] = ok[metric].max() if len(ok) else math.nan
+            row[f"{metric}_sd"] = math.nan
+        row["init_seeds"] = ok["init_seed"].nunique() if "init_seed" in ok else 1
+        for metric in _INTERVALS:
+            low, high, kind = interval_over_tasks(ok[metric].to_numpy(float), ok[f"{metric}_ci_low"].to_numpy(float),
+                                                  ok[f"{metric}_ci_high"].to_numpy(float), ok["repeat"].to_numpy())
+            row[f"{metric}_ci_low"], row[f"{metric}_ci_high"] = low, high
+            row["interval"] = row.get("interval") or kind
+        # the positive rate is the same in every resample (stratified), so the ratio's interval
+        # is the AUPR interval over it; across tasks, the t-interval of the ratios
+        ratio = ok["aupr_ratio"].to_numpy(float)
+        low, high, _ = interval_over_tasks(ratio, (ok["aupr_ci_low"] / ok["positive_rate"]).to_numpy(float),
+                                           (ok["aupr_ci_high"] / ok["positive_rate"]).to_numpy(float), ok["repeat"].to_numpy(),
+                                           bounds=(0.0, math.inf))
+        row["aupr_ratio_ci_low"], row["aupr_ratio_ci_high"] = low, high
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def load_runs(run_dirs: list[Path]) -> pd.DataFrame:
+    """The results of several run folders in one frame (column ``run``), refusing a
+    (method, dataset, protocol) that two folders both hold, which would silently mix runs."""
+    frames = []
+    seen: dict[tuple[str, str, str], Path] = {}
+    for run_dir in run_dirs:
+        frame = read_results(Path(run_dir))
+        for key in frame[_KEYS].drop_duplicates().itertuples(index=False):
+            if tuple(key) in seen:
+                raise UserError(f"{key[0]} on {key[1]} ({key[2]}) is in both {seen[tuple(key)]} and {run_dir}; "
+                                "pass runs of different datasets or methods")
+            seen[tuple(key)] = Path(run_dir)
+        frames.append(frame.assign(run=str(run_dir)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def select_protocol(frame: pd.DataFrame, protocol: str) -> pd.DataFrame:
+    """Rows of one protocol: its exact label (``noise,repeats=3``), or its name (``noise``) when
+    that names one protocol per method and dataset (merged runs may differ in repeats)."""
+    labels = frame["protocol"].astype(str)
+    if (labels == protocol).any():
+        return frame[labels == protocol]
+    chosen = frame[labels.map(protocol_family) == protocol]
+    if chosen.empty:
+        raise UserError(f"no {protocol!r} protocol in these runs; they hold: {', '.join(sorted(set(labels)))}")
+    per_cell = chosen.groupby(["method", "dataset"])["protocol"].nunique()
+    if (per_cell > 1).any():
+        several = sorted(set(chosen["protocol"].astype(str)))
+        raise UserError(f"{protocol!r} matches several protocols ({'; '.join(several)}); give one exactly")
+    return chosen
+
+
+def method_dataset_table(frame: pd.DataFrame, metric: str = "aupr", protocol: str = "standard") -> pd.DataFrame:
+    """Long table (method, dataset, mean, sd, ci_low, ci_high, repeats, status, mean_rank) of one
+    metric and protocol. The interval is the summary's (bootstrap for one task, Student-t over
+    splits; NaN for metrics without one, e.g. times); the mean rank is the method's average rank
+    of ``mean`` over the datasets where every method finished (1 = best)."""
+    if metric not in METRICS:
+        raise UserError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+    agg = aggregate(select_protocol(frame, protocol))
+    low, high = (agg[f"{metric}_ci_low"], agg[f"{metric}_ci_high"]) if f"{metric}_ci_low" in agg \
+        else (pd.Series(math.nan, index=agg.index), pd.Series(math.nan, index=agg.index))
+    table = pd.DataFrame({"method": agg["method"], "dataset": agg["dataset"], "mean": agg[metric],
+                          "sd": agg[f"{metric}_sd"], "ci_low": low, "ci_high": high,
+                          "repeats": agg["repeats"], "status": agg["status"]})
+    finished = table[table["repeats"] > 0]
+    ranks = rank_methods(finished.pivot(index="method", columns="dataset", values="mean").astype(float),
+                         METRICS[metric]).mean_rank if len(finished) else pd.Series(dtype=float)
+    table["mean_rank"] = table["method"].map(ranks)
+    return table
+
+
+def _number(value: float, metric: str) -> str:
+    kind = metric_catalogue.column(metric).kind
+    if kind == "seconds":
+        return f"{value:.3g}"
+    if kind == "mb":
+        return f"{value:.0f}"
+    return f"{value:.3f}"
+
+
+def _cells(table: pd.DataFrame, metric: str, plus_minus: str) -> tuple[list[str], list[str], dict[tuple[str, str], tuple[str, bool]]]:
+    methods = list(dict.fromkeys(table["method"]))
+    datasets = list(dict.fromkeys(table["dataset"]))
+    higher = METRICS[metric]
+    cells: dict[tuple[str, str], tuple[str, bool]] = {}
+    for dataset, part in table.groupby("dataset", sort=False):
+        finite = part["mean"].astype(float)
+        best = (finite.max() if higher else finite.min()) if finite.notna().any() else math.nan
+        for row in part.itertuples(index=False):
+            if row.repeats == 0 or not np.isfinite(row.mean):
+                cells[(row.method, dataset)] = (row.status if row.repeats == 0 else "–", False)
+                continue
+            text = _number(row.mean, metric)
+            if row.repeats > 1 and np.isfinite(row.sd):
+                text += f"{plus_minus}{_number(row.sd, metric)}"
+            if np.isfinite(row.ci_low) and np.isfinite(row.ci_high):
+                text += f" [{_number(row.ci_low, metric)}, {_number(row.ci_high, metric)}]"
+            cells[(row.method, dataset)] = (text, bool(row.mean == best))
+    return methods, datasets, cells
+
+
+def _mean_ranks(table: pd.DataFrame) -> dict[str, str]:
+    ranks = table.drop_duplicates("method").set_index("method")["mean_rank"]
+    return {m: (f"{r:.2f}" if np.isfinite(r) else "–") for m, r in ranks.items()}
+
+
+def _latex_escape(text: str) -> str:
+    for char, repl in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
+                       ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")):
+        text = text.replace(char, repl)
+    return text
+
+
+def format_table(table: pd.DataFrame, fmt: str, metric: str = "aupr") -> str:
+    """Render a ``method_dataset_table`` as CSV (numbers only: mean; sd columns when there were
+    repeats; interval columns when the metric has intervals; mean rank), Markdown or LaTeX
+    (mean ± sd [95% interval], best per dataset in bold, failures by status, mean rank last)."""
+    methods = list(dict.fromkeys(table["method"]))
+    datasets = list(dict.fromkeys(table["dataset"]))
+    if fmt == "csv":
+        def wide(column: str, suffix: str) -> pd.DataFrame:
+            part = table.pivot(index="method", columns="dataset", values=column).reindex(index=methods, columns=datasets)
+            part.columns = [f"{c}{suffix}" for c in part.columns]
+            return part
+
+        parts, suffixes = [wide("mean", "")], [""]
+        if (table["repeats"] > 1).any():
+            parts.append(wide("sd", " sd"))
+            suffixes.append(" sd")
+        if table["ci_low"].notna().any():
+            parts += [wide("ci_low", " ci_low"), wide("ci_high", " ci_high")]
+            suffixes += [" ci_low", " ci_high"]
+        out = pd.concat(parts, axis=1)[[f"{d}{s}" for d in datasets for s in suffixes]]
+        out["mean rank"] = table.drop_duplicates("method").set_index("method")["mean_rank"].reindex(methods)
+        return out.reset_index().to_csv(index=False, float_format="%.6g", lineterminator="\n")
+    ranks = _mean_ranks(table)
+    if fmt == "markdown":
+        methods, datasets, cells = _cells(table, metric, " ± ")
+        lines = ["| method | " + " | ".join(datasets) + " | mean rank |", "|---|" + "---:|" * (len(datasets) + 1)]
+        for method in methods:
+            row = []
+            for dataset in datasets:
+                text, best = cells.get((method, dataset), ("", False))
+                row.append(f"**{text}**" if best else text)
+            lines.append(f"| {method} | " + " | ".join(row) + f" | {ranks[method]} |")
+        return "\n".join(lines) + "\n"
+    if fmt == "latex":
+        methods, datasets, cells = _cells(table, metric, r" $\pm$ ")
+        lines = [r"\begin{tabular}{l" + "r" * (len(datasets) + 1) + "}", r"\toprule",
+                 "method & " + " & ".join(_latex_escape(d) for d in datasets) + r" & mean rank \\", r"\midrule"]
+        for method in methods:
+            row = []
+            for dataset in datasets:
+                text, best = cells.get((method, dataset), ("", False))
+                text = text if "$" in text else _latex_escape(text.replace("–", "--"))
+                row.append(rf"\textbf{{{text}}}" if best else text)
+            lines.append(_latex_escape(method) + " & " + " & ".join(row) + f" & {ranks[method].replace('–', '--')}" + r" \\")
+        lines += [r"\bottomrule", r"\end{tabular}"]
+        return "\n".join(lines) + "\n"
+    raise UserError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+# ---------------------------------------------------------------- how sure: paired tests and ranks
+
+#: what makes two tasks scored "on the same test pairs": one test set, one Holm family
+#: what makes two tasks' test pairs the same test set; initialisation seeds are pooled inside it
+TEST_SET_KEYS = ["dataset", "protocol", "repeat", "split"]
+PAIRED_COLUMNS = TEST_SET_KEYS + ["method_a", "method_b", "seeds_a", "seeds_b", "aupr_a", "aupr_b", "difference",
+                                  "ci_low", "ci_high", "p_value", "p_holm", "resolved", "n_test", "n_positives"]
+
+
+def paired_frame(frame: pd.DataFrame, scored_pairs: Callable[[pd.Series], pd.DataFrame | None],
+                 protocol: str | None = None) -> pd.DataFrame:
+    """Paired-bootstrap AUPR differences of every pair of methods on each test set.
+
+    ``scored_pairs(row)`` returns a finished task's test pairs (regulator, target, score,
+    label), or None when they cannot be read. Tasks are compared only when they scored exactly
+    the same pairs. A method's fits under several initialisation seeds are pooled (its
+    seed-mean AUPR, ``statistics.paired_comparisons``), so each test set — each dataset, under
+    one protocol repeat — is one Holm family. The bootstrap seed is the test set's split seed,
+    so re-rendering a report gives the same numbers."""
+    ok = frame[(frame["status"] == "ok") & (frame["edges_file"].astype(str) != "")]
+    if protocol is not None:
+        ok = ok[ok["protocol"] == protocol]
+    rows = []
+    for key, group in ok.groupby(TEST_SET_KEYS, sort=False):
+        scores: dict[str, list[np.ndarray]] = {}
+        labels = None
+        pairs = None
+        for _, row in group.sort_values("init_seed", kind="stable").iterrows():
+            edges = scored_pairs(row)
+            if edges is None:
+                continue
+            edges = edges.sort_values(["regulator", "target"], kind="stable")
+            these = list(zip(edges["regulator"], edges["target"], strict=True))
+            if pairs is None:
+                pairs, labels = these, edges["label"].to_numpy()
+            elif these != pairs:
+                continue  # not the same test pairs: nothing paired to say
+            scores.setdefault(str(row["method"]), []).append(edges["score"].to_numpy(float))
+        if labels is None or len(scores) < 2:
+            continue
+        seed = int(group["seed"].iloc[0])
+        for c in paired_comparisons(labels, scores, seed):
+            rows.append({**dict(zip(TEST_SET_KEYS, key, strict=True)), "method_a": c.a, "method_b": c.b,
+                         "seeds_a": len(scores[c.a]), "seeds_b": len(scores[c.b]),
+                         "aupr_a": c.aupr_a, "aupr_b": c.aupr_b, "difference": c.difference,
+                         "ci_low": c.ci_low, "ci_high": c.ci_high, "p_value": c.p_value, "p_holm": c.p_holm,
+                         "resolved": c.resolved, "n_test": len(labels), "n_positives": int(np.sum(labels))})
+    return pd.DataFrame(rows, columns=PAIRED_COLUMNS)
+
+
+def random_aupr(agg: pd.DataFrame) -> pd.Series:
+    """Per summary row, the expected AUPR of a random ranking of its test pairs: the positive rate
+    on large test sets, noticeably more on tiny ones (``statistics.random_ranking_aupr``)."""
+    return pd.Series([random_ranking_aupr(round(n), round(p)) if np.isfinite(n) and np.isfinite(p) else math.nan
+                      for n, p in zip(agg["n_test"], agg["n_positives"], strict=True)], index=agg.index, dtype=float)
+
+
+def indistinguishable_from_random(agg: pd.DataFrame) -> pd.Series:
+    """Summary rows whose AUPR interval contains the expected AUPR of a random ranking of the
+    same test pairs: such a method is "not distinguishable from random" on that dataset."""
+    reference = random_aupr(agg)
+    return (agg["aupr_ci_low"] <= reference) & (reference <= agg["aupr_ci_high"])
+
+
+def rank_test(agg: pd.DataFrame, metric: str = "aupr") -> RankTest:
+    """Mean ranks (and, with ≥ 3 methods and datasets, Friedman + Nemenyi) of one protocol's
+    summary rows: method × dataset values of ``metric``."""
+    values = agg.pivot(index="method", columns="dataset", values=metric)
+    values = values.reindex(index=list(dict.fromkeys(agg["method"])), columns=list(dict.fromkeys(agg["dataset"])))
+    return rank_methods(values.astype(float), METRICS.get(metric, True))
