@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from grnbench.dataset import Dataset
+from grnbench.data.dataset import Dataset
 
 
 def write_user_files(dataset: Dataset, folder: Path, rng: np.random.Generator | None = None) -> list[str]:
