@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--cache", metavar="DIR", help="cache folder (default: OUT/cache)")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     g.add_argument("--force", action="append", default=[], metavar="METHOD", help="recompute this method even when cached (repeatable)")
+    g.add_argument("--replace", action="store_true",
+                   help="drop the rows an earlier run left in --out (otherwise a run whose split, seed, folds, "
+                        "top-k or data differ from the folder's is refused)")
 
     p = sub.add_parser("evaluate", help="recompute every metric of a run from its saved edge lists")
     p.add_argument("run_dir")
@@ -409,7 +412,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                        out_dir=out_dir, quiet=args.quiet, folds=folds,
                        dataset_files=_dataset_files(args), backend=backend,
                        cache_dir=Path(args.cache) if args.cache else None,
-                       use_cache=not args.no_cache, force=tuple(args.force), init_seeds=init_seeds,
+                       use_cache=not args.no_cache, force=tuple(args.force), replace=args.replace, init_seeds=init_seeds,
                        device=device, profile=args.profile,
                        profile_caps=capped_values(methods, args.profile, registry))
     if not args.quiet:

@@ -35,7 +35,7 @@ def _dense(method: GENIE3, dataset: Dataset) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def arboreto_scores(lagged_dataset) -> np.ndarray:
-    return _dense(_fit(lagged_dataset, seed=SEED), lagged_dataset)
+    return _dense(_fit(lagged_dataset, seed=SEED, variant="arboreto"), lagged_dataset)
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +54,10 @@ def test_scores_do_not_depend_on_the_dask_cluster(lagged_dataset, arboreto_score
     alone = arboreto_scores
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
                       scheduler_kwargs={"dashboard_address": ":0"}) as cluster, Client(cluster) as client:
-        shared = _dense(_fit(lagged_dataset, seed=SEED, client=client), lagged_dataset)
+        shared = _dense(_fit(lagged_dataset, seed=SEED, client=client, variant="arboreto"), lagged_dataset)
         assert client.status == "running"  # a caller's client is left open
     np.testing.assert_array_equal(alone, shared)
-    other_seed = _dense(_fit(lagged_dataset, seed=SEED + 1), lagged_dataset)
+    other_seed = _dense(_fit(lagged_dataset, seed=SEED + 1, variant="arboreto"), lagged_dataset)
     assert not np.array_equal(alone, other_seed)
 
 

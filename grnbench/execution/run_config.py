@@ -34,6 +34,8 @@ class RunConfig:
     backend: BackendOptions = field(default_factory=BackendOptions)
     cache_dir: Path | None = None  # default: OUT/cache
     use_cache: bool = True
+    #: drop the rows an earlier run left in ``out_dir`` instead of refusing incomparable ones
+    replace: bool = False
     force: tuple[str, ...] = ()  # method names to recompute even when cached
     #: cross-validation folds (``--folds``); 0: one split; None: auto per dataset
     #: (``grnbench.data.folds.resolve_folds``)

@@ -8,6 +8,11 @@
 - **Earlier rows are kept.** Re-running a subset of methods into an existing folder replaces
   only the rows of the (method, dataset, protocol) combinations it runs; every other row (and
   its edge list) stays, so ``--methods psgrn`` after ``--methods all`` does not drop the rest.
+- **A folder holds one comparable run.** Rows are comparable when they were split the same way
+  (split kind, split seed, folds, top-k) and a dataset name means the same data (its content
+  hash). A run whose rows would not be comparable with the folder's is refused with one line
+  naming the difference, before anything runs; ``--replace`` drops the earlier rows instead.
+  Every invocation that contributed is listed in the manifest (``invocations``).
 - **Folders are checked up front**: an ``--out`` or ``--cache`` that is a file or cannot be
   written is a one-line error before any task runs.
 """
@@ -129,3 +134,51 @@ def earlier_rows(out_dir: Path) -> list[ResultRecord]:
 def combination(record: ResultRecord) -> tuple[str, str, str]:
     """What a re-run replaces: one method on one dataset under one protocol (all repeats)."""
     return record.method, record.dataset, record.protocol
+
+
+#: run settings under which two runs' rows can sit in one table
+COMPARABLE = ("split", "seed", "folds", "top_k")
+
+
+def earlier_manifest(out_dir: Path) -> dict:
+    """The manifest an earlier run left in ``out_dir`` ({} if none or unreadable)."""
+    try:
+        data = json.loads((Path(out_dir) / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def check_comparable(out_dir: Path, settings: dict, hashes: dict[str, str], replace: bool) -> list[ResultRecord]:
+    """The earlier rows this run keeps; UserError when they would not be comparable with it.
+
+    ``settings`` holds this run's ``COMPARABLE`` values, ``hashes`` its dataset names → content
+    hashes. With ``replace`` every earlier row is dropped instead of refused."""
+    rows = earlier_rows(out_dir)
+    if not rows or replace:
+        return [] if replace else rows
+    before = earlier_manifest(out_dir)
+    for key in COMPARABLE:
+        if key in before and str(before[key]) != str(settings[key]):
+            option = "--" + key.replace("_", "-")
+            raise UserError(f"{out_dir} holds rows of a run with {option} {before[key]}; this run has {option} "
+                            f"{settings[key]}, so their rows would not be comparable. Use another --out, or "
+                            "--replace to drop the earlier rows")
+    for row in rows:
+        if row.dataset in hashes and row.dataset_hash and row.dataset_hash != hashes[row.dataset]:
+            raise UserError(f"{out_dir} holds rows of a dataset named {row.dataset!r} with other data (hash "
+                            f"{row.dataset_hash}, now {hashes[row.dataset]}). Use another --out, name this dataset "
+                            "differently, or --replace to drop the earlier rows")
+    return rows
+
+
+def invocations(out_dir: Path, this_run: dict, replace: bool = False) -> list[dict]:
+    """Every invocation that wrote this folder's rows, the earlier ones from its manifest (none
+    after ``--replace``, which dropped their rows)."""
+    if replace:
+        return [this_run]
+    before = earlier_manifest(out_dir)
+    earlier = before.get("invocations")
+    if earlier is None and before.get("command"):
+        earlier = [{k: before.get(k) for k in ("command", "started", "finished", *COMPARABLE)}]
+    return [*(earlier or []), this_run]

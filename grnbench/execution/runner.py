@@ -29,9 +29,10 @@ from grnbench.execution.device import DeviceChoice
 from grnbench.execution.manifest import build_manifest
 from grnbench.execution.run_config import RunConfig
 from grnbench.execution.run_folder import (
+    check_comparable,
     check_writable_dir,
     combination,
-    earlier_rows,
+    invocations,
     run_folder_lock,
 )
 from grnbench.execution.tasks import Task, TaskOutput, blank_record, task_trial
@@ -45,6 +46,19 @@ class RunSummary:
     cache_hits: int
     computed: int
     wall_s: float
+
+
+def comparable_settings(config: RunConfig) -> dict[str, object]:
+    """This run's values of what makes rows comparable (``run_folder.COMPARABLE``), as the
+    manifest writes them."""
+    return {"split": config.split, "seed": config.seed, "folds": "auto" if config.folds is None else config.folds,
+            "top_k": config.top_k}
+
+
+def _iso(seconds: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
 
 
 def build_tasks(config: RunConfig, datasets: Dataset | list[Dataset]) -> list[Task]:
@@ -122,13 +136,16 @@ def _run_locked(config: RunConfig, datasets: list[Dataset], out_dir: Path, start
     keys = [key_of(p) for p in payloads]
     slots: list[ResultRecord | None] = [None] * len(tasks)
     this_run = {(t.method.label, t.dataset, t.protocol.label) for t in tasks}
-    kept = [r for r in earlier_rows(out_dir) if combination(r) not in this_run]
+    settings = comparable_settings(config)
+    earlier = check_comparable(out_dir, settings, {d.name: d.content_hash for d in datasets}, config.replace)
+    kept = [r for r in earlier if combination(r) not in this_run]
     to_run: list[tuple[int, Task]] = []
     hits = 0
 
     def finish(index: int, output: TaskOutput) -> None:
         task = tasks[index]
         universe = universes[task.dataset]
+        output.record.dataset = task.dataset  # a cache hit of the same data under another name
         if output.metrics_stale:  # cached before a metric of the catalogue existed: compute it now
             trial = task_trial(task, universe)
             regs, tgts = universe.names(output.test_index)
@@ -186,7 +203,12 @@ def _run_locked(config: RunConfig, datasets: list[Dataset], out_dir: Path, start
         extra["cache"]["refused_entries"] = len(cache.refused)
     if kept:
         extra["kept_from_earlier_runs"] = {"rows": len(kept), "methods": sorted({r.method for r in kept})}
-    manifest = build_manifest(config, datasets[0], started, time.time(), extra)
+    finished = time.time()
+    extra["invocations"] = invocations(out_dir, {
+        "command": " ".join(config.command), "started": _iso(started), "finished": _iso(finished),
+        "methods": [m.label for m in config.methods], "datasets": [d.name for d in datasets], **settings},
+        replace=config.replace)
+    manifest = build_manifest(config, datasets[0], started, finished, extra)
     if len(datasets) > 1:
         manifest["dataset"] = {}  # one run, several datasets: see "datasets"
     write_json(out_dir / "manifest.json", manifest)

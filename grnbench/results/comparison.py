@@ -118,7 +118,30 @@ def load_runs(run_dirs: list[Path]) -> pd.DataFrame:
                                 "pass runs of different datasets or methods")
             seen[tuple(key)] = Path(run_dir)
         frames.append(frame.assign(run=str(run_dir)))
+    _check_comparable_runs(run_dirs, frames)
     return pd.concat(frames, ignore_index=True)
+
+
+def _check_comparable_runs(run_dirs: list[Path], frames: list[pd.DataFrame]) -> None:
+    """Folders that hold the same dataset must have split it the same way (split kind, seed,
+    folds, top-k, and the same data): otherwise their methods were not scored on the same
+    pairs and one table would rank them as if they were."""
+    from grnbench.execution.run_folder import COMPARABLE, earlier_manifest
+
+    first: dict[str, tuple[Path, dict]] = {}
+    for run_dir, frame in zip(run_dirs, frames, strict=True):
+        manifest = earlier_manifest(Path(run_dir))
+        for dataset, hashes in frame.groupby("dataset")["dataset_hash"]:
+            settings = {k: str(manifest.get(k)) for k in COMPARABLE} | {"data": ",".join(sorted(set(map(str, hashes))))}
+            if dataset not in first:
+                first[dataset] = (Path(run_dir), settings)
+                continue
+            other_dir, other = first[dataset]
+            differ = [k for k in settings if settings[k] != other[k]]
+            if differ:
+                raise UserError(f"{dataset} is in {other_dir} and {run_dir} with different {', '.join(differ)} "
+                                f"({', '.join(f'{other[k]} vs {settings[k]}' for k in differ)}): their methods were "
+                                "not scored on the same pairs; re-run one of them with the other's settings")
 
 
 def select_protocol(frame: pd.DataFrame, protocol: str) -> pd.DataFrame:
