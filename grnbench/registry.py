@@ -188,7 +188,12 @@ def load_plugin_file(path: str | Path) -> list[type[Method]]:
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
+    except SystemExit as exc:  # sys.exit() at import would end grnbench with no word of why
+        sys.modules.pop(module_name, None)
+        raise UserError(f"{path}: the plugin called sys.exit({exc.code!r}) while being imported; a plugin file "
+                        "must only define Method classes (move script code under `if __name__ == \"__main__\":`)") from None
     except Exception as exc:
+        sys.modules.pop(module_name, None)
         raise UserError(f"{path}: importing the plugin failed: {type(exc).__name__}: {exc}") from None
     found = [obj for obj in vars(module).values()
              if inspect.isclass(obj) and issubclass(obj, Method) and not inspect.isabstract(obj)

@@ -77,3 +77,13 @@ def test_table_refuses_folders_that_split_one_dataset_differently(tmp_path, caps
     assert main(["table", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
     assert "seed" in capsys.readouterr().err
     assert main(["table", str(tmp_path / "a"), str(tmp_path / "c")]) == 0
+
+
+def test_evaluate_refuses_a_results_file_that_lost_rows(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run(out, "--methods", "correlation,random", "--dataset", "dream4-10-1") == 0
+    lines = (out / "results.csv").read_text().splitlines(keepends=True)
+    (out / "results.csv").write_text("".join(lines[:2]))  # cut at a row boundary
+    assert main(["evaluate", str(out)]) == 2
+    assert "lost rows" in capsys.readouterr().err
+    assert (out / "results.csv").read_text() == "".join(lines[:2])

@@ -142,3 +142,9 @@ def test_protocol_name_ambiguous_within_one_cell_is_refused(runs: list[Path]) ->
     with pytest.raises(UserError, match="several protocols"):
         select_protocol(pd.concat([frame, extra]), "noise")
     assert len(select_protocol(frame, "noise,repeats=3")) == 6
+
+
+def test_latex_escapes_each_special_character_once():
+    from grnbench.results.comparison import _latex_escape
+
+    assert _latex_escape("a\\b_c{d}&%") == r"a\textbackslash{}b\_c\{d\}\&\%"

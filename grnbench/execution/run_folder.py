@@ -155,8 +155,11 @@ def check_comparable(out_dir: Path, settings: dict, hashes: dict[str, str], repl
     ``settings`` holds this run's ``COMPARABLE`` values, ``hashes`` its dataset names → content
     hashes. With ``replace`` every earlier row is dropped instead of refused."""
     rows = earlier_rows(out_dir)
-    if not rows or replace:
-        return [] if replace else rows
+    if replace:
+        _drop_outputs(Path(out_dir))
+        return []
+    if not rows:
+        return rows
     before = earlier_manifest(out_dir)
     for key in COMPARABLE:
         if key in before and str(before[key]) != str(settings[key]):
@@ -182,3 +185,13 @@ def invocations(out_dir: Path, this_run: dict, replace: bool = False) -> list[di
     if earlier is None and before.get("command"):
         earlier = [{k: before.get(k) for k in ("command", "started", "finished", *COMPARABLE)}]
     return [*(earlier or []), this_run]
+
+
+def _drop_outputs(out_dir: Path) -> None:
+    """``--replace``: the earlier rows' edge lists go with them (an edge list without its row
+    would look like a results.csv that lost rows)."""
+    import shutil
+
+    for name in ("edges", "beeline"):
+        shutil.rmtree(out_dir / name, ignore_errors=True)
+    (out_dir / "results.csv").unlink(missing_ok=True)

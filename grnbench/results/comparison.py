@@ -215,11 +215,14 @@ def _mean_ranks(table: pd.DataFrame) -> dict[str, str]:
     return {m: (f"{r:.2f}" if np.isfinite(r) else "–") for m, r in ranks.items()}
 
 
+_LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
+          "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
+
+
 def _latex_escape(text: str) -> str:
-    for char, repl in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
-                       ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")):
-        text = text.replace(char, repl)
-    return text
+    """Each special character replaced once, in one pass (replacing them one after another
+    escaped the braces of ``\textbackslash{}`` again)."""
+    return "".join(_LATEX.get(ch, ch) for ch in text)
 
 
 def format_table(table: pd.DataFrame, fmt: str, metric: str = "aupr") -> str:

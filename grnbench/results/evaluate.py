@@ -25,6 +25,7 @@ from grnbench.results.records import read_edge_list, read_results
 def evaluate_run(run_dir: Path) -> pd.DataFrame:
     """Recompute every score column of ``run_dir``'s results.csv and rewrite it."""
     frame = read_results(run_dir)
+    check_rows_complete(Path(run_dir), frame)
     gold_by_dataset: dict[str, frozenset[tuple[str, str]]] = {}
     for i, row in frame.iterrows():
         if row["status"] != "ok" or not row["edges_file"]:
@@ -38,6 +39,19 @@ def evaluate_run(run_dir: Path) -> pd.DataFrame:
     frame.to_csv(tmp, index=False)
     os.replace(tmp, path)  # atomic, like the runner's writes: a killed evaluate leaves the old file
     return frame
+
+
+def check_rows_complete(run_dir: Path, frame: pd.DataFrame) -> None:
+    """Refuse a results.csv that lost rows (cut at a row boundary, say): every edge list in
+    ``edges/`` belongs to a row, and rewriting the file would make the loss permanent."""
+    edges_dir = run_dir / "edges"
+    if not edges_dir.is_dir():
+        return
+    named = {Path(str(f)).name for f in frame.get("edges_file", pd.Series(dtype=str)).dropna() if str(f)}
+    orphans = sorted(p.name for p in edges_dir.glob("*.csv") if p.name not in named)
+    if orphans:
+        raise DataError(run_dir / "results.csv", f"has no row for {len(orphans)} saved edge list(s), e.g. edges/{orphans[0]}: "
+                                                 "the file lost rows; restore it or re-run those methods (nothing was rewritten)")
 
 
 def scored_pairs(edges: pd.DataFrame, top_k: int, seed: int) -> ScoredPairs:

@@ -1,0 +1,42 @@
+"""``grnbench check`` says what is wrong, not something else: a non-deterministic method is not
+accused of reading test labels; a plugin that exits at import is one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+NOISY = '''
+import numpy as np
+from grnbench.api import Method
+
+class Noisy(Method):
+    name = "noisy"
+    description = "unseeded random scores"
+
+    def fit(self, data):
+        self.fitted_ = True
+
+    def score_edges(self, pairs):
+        return np.random.default_rng().random(len(pairs))
+'''
+
+
+def check(tmp_path: Path, source: str) -> subprocess.CompletedProcess:
+    plugin = tmp_path / "plugin.py"
+    plugin.write_text(source)
+    return subprocess.run([sys.executable, "-m", "grnbench", "check", "--plugin", str(plugin)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_a_non_deterministic_method_is_not_said_to_read_labels(tmp_path):
+    done = check(tmp_path, NOISY)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "must not see" not in done.stdout + done.stderr
+    assert "different scores" in done.stdout + done.stderr
+
+
+def test_a_plugin_that_exits_at_import_is_one_line(tmp_path):
+    done = check(tmp_path, "import sys\nsys.exit(0)\n")
+    assert done.returncode == 2 and "called sys.exit(0)" in done.stderr and done.stderr.count("\n") == 1
