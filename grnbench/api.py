@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -39,6 +40,9 @@ class TrainingData:
     pools from it so that concurrent tasks do not oversubscribe the machine).
     ``on_progress`` receives ``grnbench.execution.task_progress.ProgressEvent`` s (targets done, epochs)
     that the runner shows beside the task's elapsed time; None when nobody listens.
+    ``checkpoint_dir`` is where a method with epochs keeps its per-epoch training state so an
+    interrupted fit resumes (``grnbench.deep.resumable_fit``); the runner gives each task (and
+    each cross-validation fold) its own folder beside the cache. None: no checkpoints.
     """
 
     dataset: DatasetView
@@ -49,6 +53,7 @@ class TrainingData:
     n_threads: int = 1
     progress: bool = False
     on_progress: Callable[[ProgressEvent], None] | None = None
+    checkpoint_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, DatasetView):

@@ -320,7 +320,8 @@ def _micro_batch_train_step(model, micro_batch: int, data):
 def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epochs: int,
                           batch_size: int, patience: int | None, class_weight: dict | None,
                           restore_best: bool = False, verbose: int = 0, on_progress=None,
-                          validation_batch_size: int | None = None, extra_callbacks: list | None = None):
+                          validation_batch_size: int | None = None, extra_callbacks: list | None = None,
+                          seed: int = 0, checkpoint_dir=None):
     """Train a compiled-elsewhere sigmoid classifier with early stopping on validation.
 
     The model must be compiled with ``weighted_metrics=["accuracy"]``: the validation pairs
@@ -330,6 +331,8 @@ def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epoch
     hears every epoch (``epoch_progress``). Returns the Keras ``History``.
     ``validation_batch_size`` (default: ``batch_size``) only bounds the memory of the
     validation pass: inference has no batch-level layer, so it changes nothing.
+    Arrays are fed as ``array_batches`` shuffled from ``seed``; ``checkpoint_dir`` makes the
+    fit resumable (``resumable_fit``).
     """
     callbacks = list(extra_callbacks or [])  # before the progress callback: it reports their logs
     if patience and patience > 0:
@@ -337,19 +340,16 @@ def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epoch
             monitor="val_accuracy", mode="max", patience=int(patience),
             restore_best_weights=bool(restore_best)))
     callbacks += epoch_progress(keras, on_progress, epochs)
-    if y_train is None:  # PairBatches: they yield (features, labels, weights) and shuffle
-        return model.fit(x_train, validation_data=x_val, epochs=int(epochs), shuffle=False,
-                         callbacks=callbacks, verbose=verbose)
-    y_train = np.asarray(y_train, dtype="float32")
-    y_val = np.asarray(y_val, dtype="float32")
-    val_weight = np.ones(len(y_val), dtype="float32")
-    if class_weight:
-        val_weight = np.array([class_weight[int(v)] for v in y_val], dtype="float32")
-    return model.fit(x_train, y_train, validation_data=(x_val, y_val, val_weight),
-                     class_weight=class_weight, epochs=int(epochs), batch_size=int(batch_size),
-                     validation_batch_size=int(validation_batch_size or batch_size),
-                     shuffle=True, callbacks=callbacks, verbose=verbose)
-
+    if y_train is not None:  # arrays: batches shuffled per (seed, epoch) like PairBatches
+        x_train = array_batches(keras, x_train, y_train, class_weight, int(batch_size), seed)
+        y_val = np.asarray(y_val, dtype="float32")
+        val_weight = np.ones(len(y_val), dtype="float32")
+        if class_weight:
+            val_weight = np.array([class_weight[int(v)] for v in y_val], dtype="float32")
+        x_val = (x_val, y_val, val_weight)
+    return resumable_fit(keras, model, x_train, epochs=epochs, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
+                         validation_data=x_val, validation_batch_size=int(validation_batch_size or batch_size)
+                         if y_train is not None else None, verbose=verbose)
 
 def pair_batches(keras, features, labels: np.ndarray, class_weight: dict | None, batch_size: int,
                  seed: int | None = None):
@@ -358,35 +358,82 @@ def pair_batches(keras, features, labels: np.ndarray, class_weight: dict | None,
     Why: held for all pairs at once, DGRNS's maize features are 0.4 GB for training and
     0.14 GB for validation, and Keras copies arrays into tensors, doubling that. Built per
     batch they cost ~1% of an epoch's time (``features(index)`` must be deterministic). With
-    ``seed`` the pair order is a fresh seeded permutation every epoch (Keras's own shuffle of
-    arrays, in distribution); without, pairs keep their order (validation). Weights are the
+    ``seed`` the pair order of epoch e is the permutation drawn from (seed, e) (Keras's own
+    shuffle of arrays, in distribution, but independent of how many epochs this process ran,
+    so a fit resumed from a checkpoint sees the batches of an uninterrupted one; ``epoch`` is
+    set by ``resumable_fit``); without, pairs keep their order (validation). Weights are the
     class weights per pair, as Keras's ``class_weight`` would give them.
     """
     labels = np.asarray(labels, dtype="float32")
     weights = np.ones(len(labels), dtype="float32")
     if class_weight:
-        weights = np.array([class_weight[int(v)] for v in labels], dtype="float32")
+        weights = np.array([class_weight[int(v)] for v in labels.reshape(len(labels), -1)[:, 0]], dtype="float32")
 
     class PairBatches(keras.utils.PyDataset):
         def __init__(self):
             super().__init__()
-            self.rng = None if seed is None else np.random.default_rng(seed)
-            self.order = np.arange(len(labels))
-            if self.rng is not None:
-                self.rng.shuffle(self.order)
+            self.epoch = 0
+            self._order_epoch, self._order = None, np.arange(len(labels))
 
         def __len__(self) -> int:
             return -(-len(labels) // int(batch_size))
 
+        def order(self) -> np.ndarray:
+            if seed is not None and self._order_epoch != self.epoch:
+                self._order = np.random.default_rng([int(seed) % (2**32), self.epoch]).permutation(len(labels))
+                self._order_epoch = self.epoch
+            return self._order
+
         def __getitem__(self, i: int):
-            index = self.order[i * int(batch_size):(i + 1) * int(batch_size)]
+            index = self.order()[i * int(batch_size):(i + 1) * int(batch_size)]
             return features(index), labels[index], weights[index]
 
-        def on_epoch_end(self) -> None:
-            if self.rng is not None:
-                self.rng.shuffle(self.order)
-
     return PairBatches()
+
+
+def array_batches(keras, inputs, labels: np.ndarray, class_weight: dict | None, batch_size: int, seed: int):
+    """``pair_batches`` over in-memory arrays (``inputs``: an array or a tuple of arrays), so
+    array-fed fits shuffle per (seed, epoch) too and can resume from a checkpoint."""
+    if isinstance(inputs, tuple):
+        return pair_batches(keras, lambda i: tuple(a[i] for a in inputs), labels, class_weight, batch_size, seed)
+    return pair_batches(keras, lambda i: inputs[i], labels, class_weight, batch_size, seed)
+
+
+def resumable_fit(keras, model, train, *, epochs: int, callbacks: list, checkpoint_dir=None,
+                  validation_data=None, validation_batch_size: int | None = None, verbose: int = 0):
+    """``model.fit`` on ``train`` (a ``pair_batches`` dataset) that checkpoints every epoch
+    under ``checkpoint_dir`` and, when a checkpoint is there, continues after its epoch
+    (``grnbench.checkpoint``). The one training loop of every Keras method, so CNNC, DGRNS,
+    PSGRN and Keras plugins all resume. ``callbacks`` whose ``state()`` or early-stopping
+    counters matter go first; the progress callback may be among them.
+    """
+    from grnbench import checkpoint
+
+    path = checkpoint.checkpoint_path(checkpoint_dir)
+    initial_epoch = 0
+    callbacks = list(callbacks)
+    if path is not None:
+        saved = checkpoint.load(path)
+        if saved is not None:
+            try:
+                initial_epoch = checkpoint.restore(saved, model, callbacks, sample_input=train[0][0])
+            except (ValueError, KeyError, TypeError) as exc:
+                import sys
+
+                print(f"note: ignoring training checkpoint {path} ({exc}); training starts from epoch 1",
+                      file=sys.stderr, flush=True)
+                initial_epoch = 0
+            if saved.get("extra", {}).get("stopped"):
+                initial_epoch = int(epochs)  # stopped early before the kill: only on_train_end runs
+        callbacks.append(checkpoint.epoch_checkpoint(keras, path, list(callbacks)))
+
+    class EpochOrder(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            train.epoch = int(epoch)
+
+    return model.fit(train, validation_data=validation_data, validation_batch_size=validation_batch_size,
+                     epochs=int(epochs), initial_epoch=min(initial_epoch, int(epochs)), shuffle=False,
+                     callbacks=[EpochOrder(), *callbacks], verbose=verbose)
 
 
 def balance_pairs(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -494,7 +541,8 @@ class KerasPairClassifier(Method):
             keras, self.model_, x_train, y_train, x_val, y_val, epochs=p["epochs"], batch_size=p["batch_size"],
             patience=None if monitor else p["patience"], class_weight=class_weight,
             restore_best=bool(p["restore_best"]), verbose=2 if data.progress else 0, on_progress=data.on_progress,
-            validation_batch_size=self._inference_batch(), extra_callbacks=[monitor] if monitor else []).history
+            validation_batch_size=self._inference_batch(), extra_callbacks=[monitor] if monitor else [],
+            seed=data.seed, checkpoint_dir=data.checkpoint_dir).history
         self.best_epoch_ = monitor.best_epoch if monitor else None
 
     def _inference_batch(self) -> int:

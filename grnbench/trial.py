@@ -10,6 +10,7 @@ see is decided in one place (benchopt's ``run_one_solver``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -73,7 +74,8 @@ def skip_reason(method: Method, dataset: Dataset | DatasetView) -> str | None:
 
 def training_data(method: Method, view: DatasetView, trial: Trial, universe: EdgeUniverse, *,
                   client: Any = None, n_threads: int = 1, on_progress: Any = None,
-                  progress: bool = False, init_seed: int | None = None) -> TrainingData:
+                  progress: bool = False, init_seed: int | None = None,
+                  checkpoint_dir: Path | None = None) -> TrainingData:
     """What ``fit`` receives for ``trial``: the view, the seed (the trial's, or ``init_seed``
     when several initialisations share one split) and, for a supervised method only, the
     train and validation pairs with their labels (copies)."""
@@ -83,18 +85,21 @@ def training_data(method: Method, view: DatasetView, trial: Trial, universe: Edg
         validation = _labelled(trial.feature_pairs, universe.labels, trial.split.validation)
     seed = trial.seed if init_seed is None else int(init_seed)
     return TrainingData(dataset=view, seed=seed, train=train, validation=validation,
-                        client=client, n_threads=n_threads, progress=progress, on_progress=on_progress)
+                        client=client, n_threads=n_threads, progress=progress, on_progress=on_progress,
+                        checkpoint_dir=checkpoint_dir)
 
 
 def fit_and_score(method: Method, dataset: Dataset, trial: Trial, *, universe: EdgeUniverse | None = None,
                   client: Any = None, n_threads: int = 1, on_progress: Any = None,
-                  progress: bool = False, init_seed: int | None = None) -> TrialResult:
+                  progress: bool = False, init_seed: int | None = None,
+                  checkpoint_dir: Path | None = None) -> TrialResult:
     """Fit ``method`` on ``trial`` of ``dataset`` and score its test pairs.
 
     ``universe`` is ``EdgeUniverse.from_dataset(dataset)``, passed by callers that already
     built it. Raises whatever the method raises, and ``ValueError`` when the scores are not
     one finite float per test pair; a caller that must not fail (the runner's task) turns
-    that into a result row.
+    that into a result row. ``checkpoint_dir``: where deep fits keep resumable state (one
+    sub-folder ``fold-N`` per cross-validation fold).
     """
     universe = universe if universe is not None else EdgeUniverse.from_dataset(dataset)
     view = DatasetView.of(dataset)
@@ -107,7 +112,8 @@ def fit_and_score(method: Method, dataset: Dataset, trial: Trial, *, universe: E
     for number, rotation in enumerate(rotations):
         model = method if number == 0 else type(method)(**method.params)
         data = training_data(model, view, replace(trial, split=rotation, folds=()), universe, client=client,
-                             n_threads=n_threads, on_progress=on_progress, progress=progress, init_seed=init_seed)
+                             n_threads=n_threads, on_progress=on_progress, progress=progress, init_seed=init_seed,
+                             checkpoint_dir=_fold_checkpoint_dir(checkpoint_dir, number, len(rotations)))
         scored = rotation.test if len(rotations) > 1 else test
         with ResourceMeter() as fit_part:
             model.fit(data)
@@ -118,6 +124,14 @@ def fit_and_score(method: Method, dataset: Dataset, trial: Trial, *, universe: E
     regulators, targets = universe.names(test)
     columns = {"regulator": regulators, "target": targets, **pair_columns(trial, universe)}
     return TrialResult(method, trial, test, scores, np.asarray(universe.labels[test]), fit_cost, score_cost, columns)
+
+
+def _fold_checkpoint_dir(checkpoint_dir: Path | None, fold: int, folds: int) -> Path | None:
+    """A fit's checkpoint folder: the task's own, or ``fold-N`` inside it under cross-validation
+    (each fold's model trains separately)."""
+    if checkpoint_dir is None:
+        return None
+    return Path(checkpoint_dir) / f"fold-{fold}" if folds > 1 else Path(checkpoint_dir)
 
 
 def _labelled(pairs: PairSet, labels: np.ndarray, index: np.ndarray) -> LabelledPairs:

@@ -15,10 +15,12 @@ from grnbench.api import Deviation, Method, Reference, TrainingData
 from grnbench.data.dataset import Dataset
 from grnbench.data.universe import PairSet
 from grnbench.deep import (
+    array_batches,
     balanced_class_weight,
     configure_tensorflow,
     epoch_progress,
     epoch_selection,
+    resumable_fit,
     uses_tensorflow_backend,
 )
 
@@ -181,9 +183,9 @@ class PSGRN(Method):
         monitor = epoch_selection(keras, lambda: model.score_pairs(validation.regulators, validation.targets),
                                   data.validation.labels, int(p["patience"]), int(p["min_epochs"]),
                                   progress_name=self.name if data.progress else None)
-        model.fit(x, y, batch_size=batch, epochs=int(p["epochs"]), shuffle=True,
-                  class_weight=weights, callbacks=[monitor, *epoch_progress(keras, data.on_progress, int(p["epochs"]))],
-                  verbose=0)
+        resumable_fit(keras, model, array_batches(keras, x, y, weights, batch, data.seed), epochs=int(p["epochs"]),
+                      callbacks=[monitor, *epoch_progress(keras, data.on_progress, int(p["epochs"]))],
+                      checkpoint_dir=data.checkpoint_dir)
         self.model_ = model
         self.history_ = monitor.history
         self.best_epoch_ = monitor.best_epoch

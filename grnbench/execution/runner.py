@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from grnbench import checkpoint
 from grnbench.data.dataset import Dataset
 from grnbench.data.folds import resolve_folds
 from grnbench.data.universe import EdgeUniverse, dataset_summary
@@ -159,6 +160,8 @@ def _run_locked(config: RunConfig, datasets: list[Dataset], out_dir: Path, start
         save_edges(output, task, universe, out_dir)
         if cache is not None and not output.record.cached:
             cache.put(keys[index], output, payloads[index])
+            if output.record.status == "ok":  # resumable state is only for unfinished fits
+                checkpoint.remove(task.checkpoint_dir)
         slots[index] = output.record
         write_results(kept + [r for r in slots if r is not None], out_dir)
         if on_result:
@@ -169,6 +172,11 @@ def _run_locked(config: RunConfig, datasets: list[Dataset], out_dir: Path, start
         if cache is not None and task.method.name not in config.force:
             hit = cache.get(keys[index])
         if hit is None:
+            if cache is not None:  # deep fits checkpoint beside the cache, under the task's key
+                folder = cache.directory / "checkpoints" / keys[index]
+                if task.method.name in config.force:
+                    checkpoint.remove(folder)  # forced: train afresh
+                task = tasks[index] = replace(task, checkpoint_dir=str(folder))
             to_run.append((index, task))
         else:
             hits += 1

@@ -41,6 +41,9 @@ class Task:
     init_seed: int | None = None
     #: cross-validation folds (``--folds``, ``grnbench.data.folds``); 0: one split
     folds: int = 0
+    #: where deep fits keep per-epoch checkpoints (the runner's cache folder + task key); not
+    #: part of the cache key
+    checkpoint_dir: str | None = None
 
     @property
     def label(self) -> str:
@@ -94,7 +97,7 @@ def execute_task(task: Task, dataset: Dataset, client: object = None, n_threads:
         record.set_metrics(split_figures(universe, trial.split))
         result = fit_and_score(method, dataset, trial, universe=universe, client=client,
                                n_threads=n_threads, progress=progress, on_progress=on_progress,
-                               init_seed=task.init_seed)
+                               init_seed=task.init_seed, checkpoint_dir=task.checkpoint_dir)
         record.n_train, record.n_validation, record.n_test = result.n_train, result.n_validation, result.n_test
         record.fit_wall_s, record.fit_cpu_s = result.fit_cost.wall_s, result.fit_cost.cpu_s
         record.score_wall_s, record.score_cpu_s = result.score_cost.wall_s, result.score_cost.cpu_s
