@@ -22,6 +22,7 @@ import pandas as pd
 from grnbench.cli import main
 from grnbench.datasets import load_dataset
 from grnbench.evaluation.catalogue import score_columns
+from grnbench.permuted_inputs import write_user_files
 
 METHODS = "correlation,degree-prior,genie3"
 
@@ -44,25 +45,6 @@ def write_beeline(folder: Path, ds, rng: np.random.Generator | None) -> list[str
     return ["--beeline-dir", str(folder)]
 
 
-def write_tsv(folder: Path, ds, rng: np.random.Generator | None) -> list[str]:
-    folder.mkdir(parents=True)
-    names = [f"s{int(s)}_{int(t)}" for s, t in zip(ds.series, ds.times, strict=True)]
-    expr = pd.DataFrame(ds.expression, index=list(ds.genes), columns=names)
-    sheet = pd.DataFrame({"sample": names, "time": ds.times, "series": [f"ts{int(s)}" for s in ds.series]})
-    gold = pd.DataFrame(sorted(ds.gold_standard))
-    tfs = list(ds.tfs)
-    if rng is not None:
-        expr = expr.iloc[rng.permutation(len(expr)), rng.permutation(expr.shape[1])]
-        sheet, gold = sheet.iloc[rng.permutation(len(sheet))], gold.iloc[rng.permutation(len(gold))]
-        tfs = [tfs[i] for i in rng.permutation(len(tfs))]
-    expr.to_csv(folder / "expr.tsv", sep="\t", index_label="gene")
-    sheet.to_csv(folder / "samples.csv", index=False)
-    gold.to_csv(folder / "gold.tsv", sep="\t", index=False, header=False)
-    (folder / "tfs.txt").write_text("\n".join(tfs) + "\n")
-    return ["--expression", str(folder / "expr.tsv"), "--samples", str(folder / "samples.csv"),
-            "--gold-standard", str(folder / "gold.tsv"), "--tfs", str(folder / "tfs.txt")]
-
-
 def run(args: list[str], out: Path) -> pd.DataFrame:
     assert main(["run", "--quiet", "--methods", METHODS, *args, "--out", str(out)]) == 0
     return pd.read_csv(out / "results.csv").sort_values("method").reset_index(drop=True)
@@ -73,6 +55,9 @@ def main_() -> None:
     ds = load_dataset("dream4-100-1")
     metrics = [c.name for c in score_columns()]
     rows = []
+    def write_tsv(folder: Path, ds, rng: np.random.Generator | None) -> list[str]:
+        return write_user_files(ds, folder, rng)
+
     for label, writer in (("BEELINE folder", write_beeline), ("TSV + sample sheet + TF list", write_tsv)):
         started = time.perf_counter()
         a = run(writer(root / f"{label[:4]}_a", ds, None), root / f"{label[:4]}_run_a")

@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", default="auto", metavar="K",
                    help="K-fold cross-validation: every pair scored once out of fold (K=5 keeps 3:1:1 in each "
                         "rotation); 0 = one 3:1:1 split (the PSGRN paper's protocol); auto (default) = 5 folds "
-                        "where one split would test fewer than 30 positives (docs/evaluation.md)")
+                        "(fewer if the split kind cannot fill 5) where one split would test fewer than 30 positives "
+                        "(docs/evaluation.md)")
     p.add_argument("--seed", type=int, default=0, help="seed of the splits and protocols (default 0)")
     p.add_argument("--seeds", default=None, metavar="LIST", help="fit every method once per model-initialisation seed on the same split, e.g. 0,1,2 (default: one fit, seeded by the split seed)")
     p.add_argument("--top-k", type=int, default=None, help="threshold rank for the confusion counts and network analysis (default: the number of positives among the scored pairs; the PSGRN paper used 10000)")

@@ -3,6 +3,8 @@ for every split kind, through the real CLI."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -81,3 +83,18 @@ def test_cli_refuses_an_infeasible_split_before_the_run(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--folds" in err[0]
     assert not (tmp_path / "x" / "results.csv").exists()
+
+
+def test_auto_folds_fit_the_split_kind_instead_of_refusing_a_small_dataset(tmp_path):
+    """4 TFs cannot make 5 tf-disjoint folds: the default (auto) takes 4; only an explicit
+    --folds 5 is refused (one line, exit 2)."""
+    data = Path(__file__).parent / "data" / "inputs" / "replicates"
+    args = ["--expression", str(data / "expression.tsv"), "--samples", str(data / "samples.csv"),
+            "--gold-standard", str(data / "gold.tsv"), "--tfs", str(data / "tfs.txt")]
+    out = tmp_path / "auto"
+    assert main(["run", "--quiet", "--workers", "0", "--methods", "correlation", "--split", "tf-disjoint",
+                 "--out", str(out), *args]) == 0
+    results = pd.read_csv(out / "results.csv")
+    assert set(results["n_folds"]) == {4} and (results["status"] == "ok").all()
+    assert main(["run", "--quiet", "--workers", "0", "--methods", "correlation", "--split", "tf-disjoint",
+                 "--folds", "5", "--out", str(tmp_path / "five"), *args]) == 2

@@ -33,13 +33,33 @@ RECOMMENDED_FOLDS = 5
 AUTO_MIN_TEST_POSITIVES = 30
 
 
-def resolve_folds(requested: int | None, n_positives: int) -> int:
+def resolve_folds(requested: int | None, universe: EdgeUniverse, kind: str = "stratified") -> int:
     """The folds of a dataset: ``requested`` (0 = one 3:1:1 split, the PSGRN paper's protocol),
-    or for ``auto`` (None) 5-fold cross-validation when one split would test fewer than
-    ``AUTO_MIN_TEST_POSITIVES`` positives, else one split."""
+    or for ``auto`` (None) cross-validation when one split would test fewer than
+    ``AUTO_MIN_TEST_POSITIVES`` positives, else one split.
+
+    ``auto`` takes 5 folds, or as many (at least 3) as ``kind`` can fill with positives, and
+    one split where not even 3 can be: the user did not ask for cross-validation, so a small
+    dataset (4 TFs under ``tf-disjoint``, say) must not be refused for want of folds."""
     if requested is not None:
         return int(requested)
-    return RECOMMENDED_FOLDS if round(n_positives / 5) < AUTO_MIN_TEST_POSITIVES else 0
+    if round(universe.n_positives / 5) >= AUTO_MIN_TEST_POSITIVES:
+        return 0
+    k = min(RECOMMENDED_FOLDS, _most_folds(kind, universe))
+    return k if k >= 3 else 0
+
+
+def _most_folds(kind: str, universe: EdgeUniverse) -> int:
+    """How many folds ``kind`` can give a positive each: the folds are dealt heaviest item first,
+    one to each fold, so that is the number of items (pairs, TFs, targets) holding a positive.
+    For ``disjoint`` (a positive needs both genes in one fold) the TFs with a positive bound it."""
+    positive = universe.labels.astype(bool)
+    if kind == "stratified":
+        return int(positive.sum())
+    if kind == "disjoint":
+        return len(np.unique(universe.pairs.regulators[positive]))
+    groups, _ = group_keys(kind, universe, np.flatnonzero(positive))
+    return len(np.unique(groups))
 
 
 def parse_folds(text: str) -> int | None:

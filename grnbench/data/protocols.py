@@ -159,7 +159,7 @@ def check_split_feasible(dataset: Dataset, protocols: list[ProtocolSpec], run_se
     or no negative pair stops the run with one line, instead of failing or scoring NaN in
     every task."""
     universe = EdgeUniverse.from_dataset(dataset)
-    folds = resolve_folds(folds, universe.n_positives)
+    folds = resolve_folds(folds, universe, split_kind)
     for spec in protocols:
         trial = make_trial(universe, spec, 0, run_seed, split_kind, folds)
         positives = int(universe.labels[trial.split.test].sum())

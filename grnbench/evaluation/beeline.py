@@ -1,11 +1,16 @@
 """BEELINE's two headline numbers, computed as BEELINE's BLEval computes them, beside grnbench's.
 
 BEELINE (Pratapa et al. 2020, Nat Methods 17:147) reports AUPRC as the trapezoid area under
-scikit-learn's precision-recall curve (``BLEval/computeAUC.py``, ``computeScores``:
-``auc(recall, prec)``), and the early-precision ratio as the precision of the edges whose
-absolute weight, rounded to 6 decimals, reaches that of the k-th listed edge (k = the number of
-true edges; never below the smallest non-zero weight), divided by the precision of a random
-predictor, true edges / possible edges (``BLEval/computeEarlyPrec.py``, ``EarlyPrec``).
+scikit-learn's precision-recall curve of the absolute edge weights (Murali-group/Beeline
+``BLEval/computeAUC.py`` at commit 22137fb, ``computeScores``: ``np.abs(subDF.EdgeWeight...)``
+for each listed pair, 0 for the others, and its last line ``auc(recall, prec)``), and the
+early-precision ratio as the precision of the edges whose absolute weight, rounded to 6
+decimals, reaches that of the k-th listed edge (k = the number of true edges; never below the
+smallest non-zero weight), divided by the precision of a random predictor, true edges /
+possible edges (``BLEval/computeEarlyPrec.py`` at commit 24bfb81, ``EarlyPrec``: lines 115-127
+for the cut, 136-141 for the ratio). BEELINE v1.1 moved these to ``BLEval/AUPRC.py`` (same
+formula, lines 68-69) and ``BLEval/EarlyPrecision.py`` (which ranks by absolute weight and no
+longer rounds); grnbench follows the published version.
 
 grnbench's own AUPR is average precision (step-wise), which does not interpolate linearly
 between recall levels: the trapezoid over-states AUPR wherever precision falls between two
@@ -22,13 +27,13 @@ from grnbench.evaluation.metrics import Column, MetricFamily, ScoredPairs
 
 
 def beeline_auprc(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Trapezoid area under the precision-recall curve (BEELINE's AUPRC)."""
+    """Trapezoid area under the precision-recall curve of |score| (BEELINE's AUPRC)."""
     from sklearn.metrics import auc, precision_recall_curve
 
     labels = np.asarray(labels)
     if labels.sum() == 0 or labels.sum() == len(labels):
         return float("nan")
-    precision, recall, _ = precision_recall_curve(labels, np.asarray(scores, dtype=np.float64))
+    precision, recall, _ = precision_recall_curve(labels, np.abs(np.asarray(scores, dtype=np.float64)))
     return float(auc(recall, precision))
 
 

@@ -71,7 +71,7 @@ def build_tasks(config: RunConfig, datasets: Dataset | list[Dataset]) -> list[Ta
         """A method that ignores the model seed is fitted once, under the first seed."""
         return seeds[:1] if registry.get(method.name).deterministic else seeds
 
-    folds = {d.name: resolve_folds(config.folds, EdgeUniverse.from_dataset(d).n_positives) for d in datasets}
+    folds = {d.name: resolve_folds(config.folds, EdgeUniverse.from_dataset(d), config.split) for d in datasets}
     return [
         Task(method=m, dataset=d.name, protocol=p, repeat=r, seed=config.seed,
              split=config.split, top_k=config.top_k, plugins=config.plugins,
