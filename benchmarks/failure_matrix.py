@@ -6,7 +6,12 @@ Cases: a task that crashes its process (os._exit), one that allocates past --mem
 one that overruns --timeout — serially and on a 2-worker LocalCluster —; a queue of tasks
 longer than the time limit (queueing must not count); a Dask worker killed while it runs a
 task (external `dask scheduler` + two `dask worker`, 127.0.0.1 only); damaged cache entries;
-two concurrent runs into one folder; a missing --scheduler-file. Every case uses tiny
+two concurrent runs into one folder; a missing --scheduler-file; and the second matrix's
+(issue 23) inputs that must be refused in one line before anything runs or is rewritten: a
+--memory-limit a worker cannot start under (the forever-pause), names in --timeout/--force not
+in the run, --seeds -1, an infeasible split, empty scheduler files, runs into a folder of
+another split/seed or other data, a plugin calling sys.exit at import, a file named .xz that is
+not xz, evaluate on a results.csv that lost rows. Every case uses tiny
 `--plugin` methods (tests/plugins_for_tests.py) on dream4-10-1 with `correlation` and
 `random` as the innocent tasks, and prints one line: PASS/FAIL, the case, what was seen.
 """
@@ -185,6 +190,58 @@ def missing_scheduler_file(m: Matrix, tmp: Path) -> None:
               f"exit {proc.returncode}: {err[:100]!r}", took)
 
 
+def one_line_refusals(m: Matrix, tmp: Path) -> None:
+    """Bad inputs refused before the run: exit 2, one line, no traceback, nothing written."""
+    base = tmp / "refusals"
+    grnbench(base, "--methods", "correlation", "--workers", "0")  # an earlier run to refuse against
+    before = (base / "results.csv").read_bytes()
+    empty = tmp / "empty-scheduler.json"
+    empty.write_text("")
+    braces = tmp / "braces-scheduler.json"
+    braces.write_text("{}")
+    exiting = tmp / "exiting_plugin.py"
+    exiting.write_text("import sys\nsys.exit(0)\n")
+    not_xz = tmp / "expr.tsv.xz"
+    not_xz.write_text("not xz at all")
+    cut = tmp / "cut"
+    grnbench(cut, "--methods", "correlation,random", "--workers", "0")
+    lines = (cut / "results.csv").read_text().splitlines(keepends=True)
+    (cut / "results.csv").write_text("".join(lines[:2]))
+    fresh = tmp / "fresh"
+    cases = [
+        ("--memory-limit 100MB, 2 workers", ["--methods", "random", "--workers", "2", "--memory-limit", "100MB"], fresh),
+        ("--memory-limit 10B, 2 workers", ["--methods", "random", "--workers", "2", "--memory-limit", "10B"], fresh),
+        ("--memory-limit ''", ["--methods", "random", "--memory-limit", ""], fresh),
+        ("--timeout nosuch=5", ["--methods", "random", "--timeout", "nosuch=5"], fresh),
+        ("--force nosuch", ["--methods", "random", "--force", "nosuch"], fresh),
+        ("--seeds -1", ["--methods", "random", "--seeds", "-1"], fresh),
+        ("infeasible --folds 40", ["--methods", "random", "--folds", "40"], fresh),
+        ("empty --scheduler-file", ["--methods", "random", "--scheduler-file", str(empty)], fresh),
+        ("{} --scheduler-file", ["--methods", "random", "--scheduler-file", str(braces)], fresh),
+        ("rerun into --out, other --seed", ["--methods", "random", "--seed", "1", "--workers", "0"], base),
+        ("rerun into --out, other --split", ["--methods", "random", "--split", "tf-disjoint", "--workers", "0"], base),
+        ("plugin sys.exit(0) at import", ["--methods", "random", "--plugin", str(exiting)], fresh),
+    ]
+    for case, args, out in cases:
+        t = time.monotonic()
+        proc = grnbench(out, *args)
+        err = proc.stderr.strip()
+        untouched = (not (fresh / "results.csv").exists()) and (base / "results.csv").read_bytes() == before
+        ok = proc.returncode == 2 and "\n" not in err and "Traceback" not in err and untouched
+        m.verdict(ok, case, f"exit {proc.returncode}: {err[:110]!r}", time.monotonic() - t)
+    for case, cmd in (("a .xz that is not xz", ["run", "--quiet", "--expression", str(not_xz), "--gold-standard",
+                                                 str(ROOT / "tests/data/inputs/replicates/gold.tsv"),
+                                                 "--out", str(fresh)]),
+                      ("evaluate: results.csv lost rows", ["evaluate", str(cut)])):
+        t = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "grnbench", *cmd], capture_output=True, text=True, timeout=300)
+        err = proc.stderr.strip()
+        ok = proc.returncode == 2 and "\n" not in err and "Traceback" not in err
+        if case.startswith("evaluate"):
+            ok = ok and (cut / "results.csv").read_text() == "".join(lines[:2])
+        m.verdict(ok, case, f"exit {proc.returncode}: {err[:110]!r}", time.monotonic() - t)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "failure_matrix.txt"))
@@ -198,7 +255,7 @@ def main() -> int:
         for case in (lambda: task_failures(m, tmp_path, "0"), lambda: task_failures(m, tmp_path, "2"),
                      lambda: queued_time(m, tmp_path), lambda: worker_killed(m, tmp_path),
                      lambda: damaged_cache(m, tmp_path), lambda: concurrent_runs(m, tmp_path),
-                     lambda: missing_scheduler_file(m, tmp_path)):
+                     lambda: missing_scheduler_file(m, tmp_path), lambda: one_line_refusals(m, tmp_path)):
             case()
     footer = f"# load average at end {os.getloadavg()[0]:.1f}"
     print(footer)
