@@ -30,6 +30,8 @@ class UserInputs:
     layer: str | None = None
     #: steady-state tables (knockouts, knockdowns, …), stacked in this order
     steady_state: tuple[str, ...] = ()
+    #: the dataset's display name (default: the expression file's or the folder's name)
+    name: str | None = None
 
     def __post_init__(self) -> None:
         if self.beeline_dir:
@@ -52,6 +54,7 @@ class UserInputs:
                        series_required=self.series_key is not None)
 
     def load(self, name: str | None = None) -> Dataset:
+        name = name or self.name
         if self.beeline_dir:
             from .beeline import load_beeline_dir
 
@@ -75,7 +78,7 @@ class UserInputs:
                 out[key] = str(Path(value).resolve())
         if self.steady_state:
             out["steady_state"] = [str(Path(f).resolve()) for f in self.steady_state]
-        for key in ("gold_header", "time_key", "series_key", "layer"):
+        for key in ("gold_header", "time_key", "series_key", "layer", "name"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value

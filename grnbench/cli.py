@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--expression", metavar="FILE", help="your own genes × samples matrix (CSV/TSV/xlsx, plain or compressed) or AnnData .h5ad (samples × genes) instead of --dataset")
     p.add_argument("--gold-standard", metavar="FILE", help="edge list 'regulator target [label]' for --expression")
     p.add_argument("--tfs", metavar="FILE", help="TF list for --expression (default: the regulators of the gold standard)")
+    p.add_argument("--name", metavar="NAME", help="display name of your own dataset (default: the expression file's "
+                                                   "stem or the BEELINE folder's name)")
     i = p.add_argument_group("your own data (docs/inputs.md: one worked example per kind)")
     i.add_argument("--samples", metavar="FILE", help="sample sheet: columns sample,time,series[,condition,replicate]; one row per expression column")
     i.add_argument("--steady-state", action="append", default=[], metavar="FILE",
@@ -261,7 +263,7 @@ def user_inputs(args: argparse.Namespace):
     from grnbench.datasets.user_files import UserInputs
 
     given = [args.expression, args.gold_standard, args.beeline_dir, args.samples, args.tfs, args.time_key,
-             args.series_key, args.layer, args.gold_header, args.steady_state]
+             args.series_key, args.layer, args.gold_header, args.steady_state, args.name]
     if not any(given):
         return None
     if args.dataset:
@@ -270,7 +272,7 @@ def user_inputs(args: argparse.Namespace):
     return UserInputs(expression=args.expression, gold_standard=args.gold_standard, tfs=args.tfs,
                       samples=args.samples, beeline_dir=args.beeline_dir, gold_header=header,
                       time_key=args.time_key, series_key=args.series_key, layer=args.layer,
-                      steady_state=tuple(args.steady_state))
+                      steady_state=tuple(args.steady_state), name=args.name)
 
 
 def load_run_datasets(args: argparse.Namespace) -> list:

@@ -284,3 +284,14 @@ def test_input_options_without_their_files_are_one_line(tmp_path, capsys):
     assert_one_line(*run_cli(capsys, "--samples", str(tfs)), "--expression and --gold-standard go together")
     assert_one_line(*run_cli(capsys, "--beeline-dir", str(tmp_path), "--samples", str(tfs)),
                     "--samples does not apply to --beeline-dir")
+
+
+def test_name_gives_own_data_its_display_name_and_evaluate_rebuilds_it(tmp_path):
+    from grnbench.cli import main
+
+    out = tmp_path / "run"
+    assert main(["run", "--quiet", "--workers", "0", "--methods", "correlation", "--expression",
+                 str(REPLICATES / "expression.tsv"), "--samples", str(REPLICATES / "samples.csv"),
+                 "--gold-standard", str(REPLICATES / "gold.tsv"), "--name", "my-study", "--out", str(out)]) == 0
+    assert pd.read_csv(out / "results.csv")["dataset"].tolist() == ["my-study"]
+    assert main(["evaluate", str(out)]) == 0
