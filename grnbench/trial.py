@@ -17,7 +17,7 @@ import numpy as np
 
 from grnbench.api import Method, TrainingData
 from grnbench.data.dataset import Dataset
-from grnbench.data.protocols import ProtocolSpec, Trial, make_trial
+from grnbench.data.protocols import ProtocolSpec, Trial, make_trial, noisy_training_copies
 from grnbench.data.universe import EdgeUniverse, LabelledPairs, PairSet
 from grnbench.data.view import DatasetView
 from grnbench.evaluation.catalogue import compute_metrics, pair_columns
@@ -83,6 +83,11 @@ def training_data(method: Method, view: DatasetView, trial: Trial, universe: Edg
     if method.supervised:
         train = _labelled(trial.feature_pairs, universe.labels, trial.split.train)
         validation = _labelled(trial.feature_pairs, universe.labels, trial.split.validation)
+        if trial.noise_added:
+            noisy, labels = noisy_training_copies(trial, universe)
+            train = LabelledPairs(PairSet(np.concatenate([train.pairs.regulators, noisy.regulators]),
+                                          np.concatenate([train.pairs.targets, noisy.targets])),
+                                  np.concatenate([train.labels, labels]))
     seed = trial.seed if init_seed is None else int(init_seed)
     return TrainingData(dataset=view, seed=seed, train=train, validation=validation,
                         client=client, n_threads=n_threads, progress=progress, on_progress=on_progress,

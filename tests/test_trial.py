@@ -30,7 +30,8 @@ class Spy(Method):
         return pairs.regulators.astype(float)
 
 
-@pytest.mark.parametrize("protocol", ["standard", "noise:fraction=0.2,repeats=1", "subsample:fraction=0.5,repeats=1"])
+@pytest.mark.parametrize("protocol", ["standard", "noise:fraction=0.2,repeats=1,mode=replaced",
+                                      "subsample:fraction=0.5,repeats=1"])
 def test_a_supervised_method_gets_the_trials_train_and_validation_pairs_and_no_test_pair(lagged_dataset: Dataset, protocol):
     universe = EdgeUniverse.from_dataset(lagged_dataset)
     trial = make_trial(universe, parse_protocols(protocol)[0], 0, 7)
@@ -50,6 +51,17 @@ def test_a_supervised_method_gets_the_trials_train_and_validation_pairs_and_no_t
         assert result.n_train + result.n_validation + result.n_test == pytest.approx(0.5 * universe.n_pairs, abs=2)
     if protocol.startswith("noise"):
         assert len(trial.corrupted) > 0  # some pairs are fed other genes' series, in every part
+
+
+def test_noise_added_extends_only_the_training_part(lagged_dataset: Dataset):
+    universe = EdgeUniverse.from_dataset(lagged_dataset)
+    trial = make_trial(universe, parse_protocols("noise:fraction=0.2,repeats=1")[0], 0, 7)
+    result = fit_and_score(Spy(), lagged_dataset, trial)
+    data = result.method.data_
+    extra = round(0.2 * universe.n_pairs)
+    assert len(data.train) == len(trial.split.train) + extra
+    np.testing.assert_array_equal(data.validation.pairs.regulators, universe.pairs.regulators[trial.split.validation])
+    np.testing.assert_array_equal(result.scores, universe.pairs.regulators[trial.split.test].astype(float))
 
 
 def test_an_unsupervised_method_gets_no_labels(lagged_dataset: Dataset):

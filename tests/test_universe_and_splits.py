@@ -54,8 +54,8 @@ def test_tf_disjoint_split_shares_no_tf(universe):
     assert len(s.train) / universe.n_pairs == pytest.approx(0.6, abs=0.03)
 
 
-def test_noise_trial_corrupts_five_percent_of_pairs_keeping_labels(universe):
-    spec = parse_protocols("noise")[0]
+def test_noise_replaced_corrupts_five_percent_of_pairs_keeping_labels(universe):
+    spec = parse_protocols("noise:mode=replaced")[0]
     trial = make_trial(universe, spec, repeat=0, run_seed=0)
     assert len(trial.corrupted) == round(0.05 * universe.n_pairs)
     changed = (trial.feature_pairs.regulators != universe.pairs.regulators) | (
@@ -66,6 +66,20 @@ def test_noise_trial_corrupts_five_percent_of_pairs_keeping_labels(universe):
         trial.feature_pairs.targets != universe.pairs.targets)
     assert not both.any()
     assert spec.repeats == 10
+
+
+def test_noise_added_leaves_every_pair_clean_and_adds_noisy_training_copies(universe):
+    from grnbench.data.protocols import noisy_training_copies
+
+    spec = parse_protocols("noise")[0]
+    assert dict(spec.params)["mode"] == "added" and spec.label == "noise"
+    trial = make_trial(universe, spec, repeat=0, run_seed=0)
+    assert len(trial.corrupted) == 0 and trial.feature_pairs is universe.pairs  # test pairs stay clean
+    noisy, labels = noisy_training_copies(trial, universe)
+    assert len(labels) == round(0.05 * universe.n_pairs)
+    again, _ = noisy_training_copies(trial, universe)
+    np.testing.assert_array_equal(noisy.regulators, again.regulators)  # seeded
+    assert parse_protocols("noise:mode=replaced")[0].label == "noise,mode=replaced"
 
 
 def test_subsample_trial_keeps_seventy_percent(universe):
