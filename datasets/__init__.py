@@ -139,7 +139,13 @@ def listing() -> list[str]:
 
 
 def show_lines(name: str) -> list[str]:
-    """``grnbench datasets show NAME``: every figure and the provenance of one dataset."""
+    """``grnbench datasets show NAME``: every figure and the provenance of one dataset; for a
+    suite, its members one after another."""
+    if name in SUITES:
+        lines = [f"suite {name}: {', '.join(SUITES[name])}"]
+        for member in SUITES[name]:
+            lines += ["", *show_lines(member)]
+        return lines
     ds = load_dataset(name)
     s = dataset_summary(ds)
     rows = [("name", s["name"]), ("genes", s["genes"]), ("tfs", s["tfs"]),

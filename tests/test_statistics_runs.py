@@ -139,3 +139,9 @@ def test_friedman_and_cd_diagram_with_three_methods_and_datasets(suite_run: Path
     assert list(nemenyi["method"]) == ["random", "random-b", "correlation"]
     assert len(re.findall(r'<img src="data:image/svg\+xml;base64,', html.split('id="sec-across"')[1].split("</section>")[0])) == 2
     assert "sec-seeds" not in html
+
+
+def test_datasets_show_accepts_a_suite(capsys) -> None:
+    assert main(["datasets", "show", "dream4-10"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("suite dream4-10: dream4-10-1") and out.count("hash:") == 5
