@@ -129,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="markdown", choices=["csv", "markdown", "latex"])
     p.add_argument("--metric", default="aupr", help="aupr (default), or any of: " + ", ".join(rankable()))
     p.add_argument("--protocol", default="standard", help="protocol name or exact label, e.g. noise or 'noise,repeats=3' (default: standard)")
+    p.add_argument("--methods", default=None, metavar="LIST", help="only these methods (comma list of labels)")
+    p.add_argument("--datasets", default=None, metavar="LIST", help="only these datasets (comma list)")
 
     p = sub.add_parser("datasets", help="list, show or import datasets")
     dsub = p.add_subparsers(dest="datasets_command", required=True)
@@ -524,7 +526,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_table(args: argparse.Namespace) -> int:
     from grnbench.results.comparison import format_table, load_runs, method_dataset_table
 
-    table = method_dataset_table(load_runs([Path(d) for d in args.run_dirs]), args.metric, args.protocol)
+    def names(text: str | None) -> list[str] | None:
+        return None if text is None else [n.strip() for n in text.split(",") if n.strip()]
+
+    frame = load_runs([Path(d) for d in args.run_dirs], names(args.methods), names(args.datasets))
+    table = method_dataset_table(frame, args.metric, args.protocol)
     sys.stdout.write(format_table(table, args.format, args.metric))
     return 0
 

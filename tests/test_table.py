@@ -75,31 +75,38 @@ def test_csv_has_sd_columns_when_there_were_repeats(runs: list[Path], capsys) ->
         assert table.loc[method, f"{dataset} sd"] == pytest.approx(row["std"], rel=1e-5)
 
 
-def test_markdown_bolds_the_best_method_per_dataset(runs: list[Path], capsys) -> None:
+def test_markdown_bolds_only_a_best_method_that_is_resolved(runs: list[Path], capsys) -> None:
     assert main(["table", *map(str, runs), "--format", "markdown"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "| method | dream4-10-1 | dream4-10-2 | mean rank |" and lines[1] == "|---|---:|---:|---:|"
     truth = expected(runs, "standard")["mean"]
-    cells = {line.split(" | ")[0].strip("| "): line.strip("|").split("|")[1:] for line in lines[2:]}
+    body = lines[2:lines.index("")]
+    cells = {line.split(" | ")[0].strip("| "): line.strip("|").split("|")[1:] for line in body}
+    comparisons = pd.concat([pd.read_csv(r / "comparisons.csv") for r in runs if (r / "comparisons.csv").is_file()])
     for j, dataset in enumerate(["dream4-10-1", "dream4-10-2"]):
         best = truth.xs(dataset, level="dataset").idxmax()
+        rows = comparisons[(comparisons["dataset"] == dataset) & (comparisons["protocol"] == "standard")]
+        involving = rows[(rows["method_a"] == best) | (rows["method_b"] == best)]
+        resolved = len(involving) == len(cells) - 1 and bool(involving["resolved"].all())
         for method, row in cells.items():
             text = row[j].strip()
-            assert text.startswith("**") == (method == best)
+            assert text.startswith("**") == (method == best and resolved)
             mean, interval = text.strip("*").split(" [")
             assert mean == f"{truth[(method, dataset)]:.3f}"
             low, high = (float(x) for x in interval.rstrip("]").split(", "))
             assert low <= float(mean) <= high
+    notes = "\n".join(lines[lines.index(""):])
+    assert "95% interval" in notes and "bold: best on the dataset and resolved" in notes and "mean rank over" in notes
 
 
 def test_latex_is_a_booktabs_tabular_with_mean_and_sd(runs: list[Path]) -> None:
     table = method_dataset_table(load_runs(runs), "auroc", "noise")
     latex = format_table(table, "latex", "auroc")
     lines = latex.splitlines()
-    assert lines[1] == r"\toprule" and lines[-1] == r"\end{tabular}"
+    assert lines[1] == r"\toprule" and r"\end{tabular}" in lines and lines[-1].startswith("% ")
     assert lines[0] == r"\begin{tabular}{lrrr}"
     assert lines[2] == r"method & dream4-10-1 & dream4-10-2 & mean rank \\"
-    assert r"$\pm$" in latex and r"\textbf{" in latex
+    assert r"$\pm$" in latex and r"\textbf{" not in latex  # only AUPR differences are tested
     assert sum(line.endswith(r"\\") for line in lines) == 3
 
 
@@ -109,17 +116,19 @@ def test_latex_escapes_names_and_failures_show_status() -> None:
                           "ci_low": [float("nan")] * 2, "ci_high": [float("nan")] * 2, "repeats": [1, 0],
                           "status": ["ok", "1 timeout"], "mean_rank": [1.0, float("nan")]})
     latex = format_table(table, "latex")
-    assert r"my\_method & \textbf{0.500} & 1.00 \\" in latex and r"b\&c & 1 timeout & -- \\" in latex
+    assert r"my\_method & 0.500 & 1.00 \\" in latex and r"b\&c & 1 timeout & -- \\" in latex
     assert "maize\\_1" in latex
     markdown = format_table(table, "markdown")
     assert "| b&c | 1 timeout | – |" in markdown
 
 
-def test_time_metrics_bold_the_fastest(runs: list[Path]) -> None:
+def test_time_metrics_are_never_bold_and_filters_pick_rows(runs: list[Path], capsys) -> None:
     table = method_dataset_table(load_runs(runs), "time_s", "standard")
-    markdown = format_table(table, "markdown", "time_s")
-    fastest = table.loc[table[table["dataset"] == "dream4-10-1"]["mean"].idxmin(), "method"]
-    assert next(line for line in markdown.splitlines() if line.startswith(f"| {fastest} |")).split("|")[2].strip().startswith("**")
+    assert "**" not in format_table(table, "markdown", "time_s")
+    assert main(["table", *map(str, runs), "--methods", "correlation", "--datasets", "dream4-10-1"]) == 0
+    out = capsys.readouterr().out
+    assert "| correlation |" in out and "dream4-10-2" not in out.splitlines()[0]
+    assert main(["table", *map(str, runs), "--methods", "nosuch"]) == 2
 
 
 def test_the_same_cell_in_two_runs_is_refused(runs: list[Path]) -> None:

@@ -105,13 +105,23 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def load_runs(run_dirs: list[Path]) -> pd.DataFrame:
+def load_runs(run_dirs: list[Path], methods: list[str] | None = None,
+              datasets: list[str] | None = None) -> pd.DataFrame:
     """The results of several run folders in one frame (column ``run``), refusing a
-    (method, dataset, protocol) that two folders both hold, which would silently mix runs."""
+    (method, dataset, protocol) that two folders both hold, which would silently mix runs
+    (``methods``/``datasets`` pick rows first, so the user can choose which folder's to use).
+    The folders' paired comparisons travel in ``frame.attrs["comparisons"]``."""
     frames = []
+    comparisons = []
     seen: dict[tuple[str, str, str], Path] = {}
     for run_dir in run_dirs:
         frame = read_results(Path(run_dir))
+        for column, wanted in (("method", methods), ("dataset", datasets)):
+            if wanted is not None:
+                frame = frame[frame[column].astype(str).isin(wanted)]
+        compared = Path(run_dir) / "comparisons.csv"
+        if compared.is_file() and compared.stat().st_size:
+            comparisons.append(pd.read_csv(compared))
         for key in frame[_KEYS].drop_duplicates().itertuples(index=False):
             if tuple(key) in seen:
                 raise UserError(f"{key[0]} on {key[1]} ({key[2]}) is in both {seen[tuple(key)]} and {run_dir}; "
@@ -119,7 +129,17 @@ def load_runs(run_dirs: list[Path]) -> pd.DataFrame:
             seen[tuple(key)] = Path(run_dir)
         frames.append(frame.assign(run=str(run_dir)))
     _check_comparable_runs(run_dirs, frames)
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    for column, wanted in (("method", methods), ("dataset", datasets)):
+        missing = sorted(set(wanted or ()) - set(out[column].astype(str)))
+        if missing:
+            raise UserError(f"--{column}s names {', '.join(missing)}, in none of these runs")
+    if out.empty:
+        raise UserError("no rows left in these runs; check --methods/--datasets")
+    # plain tuples, not a frame: pandas compares attrs when frames are combined
+    out.attrs["comparisons"] = [(str(r.dataset), str(r.protocol), str(r.method_a), str(r.method_b), bool(r.resolved))
+                                for c in comparisons for r in c.itertuples(index=False)]
+    return out
 
 
 def _check_comparable_runs(run_dirs: list[Path], frames: list[pd.DataFrame]) -> None:
@@ -177,7 +197,30 @@ def method_dataset_table(frame: pd.DataFrame, metric: str = "aupr", protocol: st
     ranks = rank_methods(finished.pivot(index="method", columns="dataset", values="mean").astype(float),
                          METRICS[metric]).mean_rank if len(finished) else pd.Series(dtype=float)
     table["mean_rank"] = table["method"].map(ranks)
+    complete = finished.pivot(index="method", columns="dataset", values="mean").dropna(axis=1).columns
+    table.attrs["rank_datasets"] = [d for d in dict.fromkeys(table["dataset"]) if d in set(complete)]
+    table.attrs["resolved_best"] = _resolved_best(table, frame.attrs.get("comparisons"), METRICS[metric],
+                                                  metric, protocol)
     return table
+
+
+def _resolved_best(table: pd.DataFrame, comparisons: list[tuple] | None, higher: bool, metric: str,
+                   protocol: str) -> set[tuple[str, str]]:
+    """(method, dataset) cells whose method is best on the dataset *and* resolved against every
+    other method there (paired bootstrap, Holm-adjusted; AUPR only, the metric compared)."""
+    if metric != "aupr" or not comparisons:
+        return set()
+    out = set()
+    for dataset, part in table[table["repeats"] > 0].groupby("dataset", sort=False):
+        values = part.set_index("method")["mean"].astype(float).dropna()
+        if len(values) < 2:
+            continue
+        best = values.idxmax() if higher else values.idxmin()
+        beaten = {b if a == best else a for d, p, a, b, resolved in comparisons
+                  if d == dataset and protocol_family(p) == protocol_family(protocol) and resolved and best in (a, b)}
+        if beaten >= set(values.index) - {best}:
+            out.add((best, dataset))
+    return out
 
 
 def _number(value: float, metric: str) -> str:
@@ -190,13 +233,13 @@ def _number(value: float, metric: str) -> str:
 
 
 def _cells(table: pd.DataFrame, metric: str, plus_minus: str) -> tuple[list[str], list[str], dict[tuple[str, str], tuple[str, bool]]]:
+    """Cell text per (method, dataset), and whether it is bold: the best *and* resolved against
+    every other method (``table.attrs["resolved_best"]``), never merely the best point estimate."""
     methods = list(dict.fromkeys(table["method"]))
     datasets = list(dict.fromkeys(table["dataset"]))
-    higher = METRICS[metric]
+    resolved = table.attrs.get("resolved_best", set())
     cells: dict[tuple[str, str], tuple[str, bool]] = {}
     for dataset, part in table.groupby("dataset", sort=False):
-        finite = part["mean"].astype(float)
-        best = (finite.max() if higher else finite.min()) if finite.notna().any() else math.nan
         for row in part.itertuples(index=False):
             if row.repeats == 0 or not np.isfinite(row.mean):
                 cells[(row.method, dataset)] = (row.status if row.repeats == 0 else "–", False)
@@ -206,8 +249,25 @@ def _cells(table: pd.DataFrame, metric: str, plus_minus: str) -> tuple[list[str]
                 text += f"{plus_minus}{_number(row.sd, metric)}"
             if np.isfinite(row.ci_low) and np.isfinite(row.ci_high):
                 text += f" [{_number(row.ci_low, metric)}, {_number(row.ci_high, metric)}]"
-            cells[(row.method, dataset)] = (text, bool(row.mean == best))
+            cells[(row.method, dataset)] = (text, (row.method, dataset) in resolved)
     return methods, datasets, cells
+
+
+def table_notes(table: pd.DataFrame, metric: str) -> list[str]:
+    """What the table's numbers are: the intervals, what bold means, and which datasets the mean
+    rank is taken over."""
+    datasets = list(dict.fromkeys(table["dataset"]))
+    ranked = table.attrs.get("rank_datasets", datasets)
+    notes = [f"{metric}: mean over repeats (± sd where several); [a, b]: 95% interval (stratified bootstrap "
+             "over the test pairs for one task, Student-t over repeats)."]
+    notes.append("bold: best on the dataset and resolved against every other method (paired bootstrap, "
+                 "Holm-adjusted p < 0.05)" if metric == "aupr" else "no cell is bold: only AUPR differences are tested")
+    if list(ranked) != datasets:
+        notes.append(f"mean rank over the {len(ranked)} of {len(datasets)} datasets where every method finished: "
+                     f"{', '.join(ranked) or 'none'}")
+    else:
+        notes.append(f"mean rank over all {len(datasets)} datasets (1 = best)")
+    return notes
 
 
 def _mean_ranks(table: pd.DataFrame) -> dict[str, str]:
@@ -257,6 +317,7 @@ def format_table(table: pd.DataFrame, fmt: str, metric: str = "aupr") -> str:
                 text, best = cells.get((method, dataset), ("", False))
                 row.append(f"**{text}**" if best else text)
             lines.append(f"| {method} | " + " | ".join(row) + f" | {ranks[method]} |")
+        lines += [""] + [f"_{n}_  " for n in table_notes(table, metric)]
         return "\n".join(lines) + "\n"
     if fmt == "latex":
         methods, datasets, cells = _cells(table, metric, r" $\pm$ ")
@@ -269,7 +330,7 @@ def format_table(table: pd.DataFrame, fmt: str, metric: str = "aupr") -> str:
                 text = text if "$" in text else _latex_escape(text.replace("–", "--"))
                 row.append(rf"\textbf{{{text}}}" if best else text)
             lines.append(_latex_escape(method) + " & " + " & ".join(row) + f" & {ranks[method].replace('–', '--')}" + r" \\")
-        lines += [r"\bottomrule", r"\end{tabular}"]
+        lines += [r"\bottomrule", r"\end{tabular}"] + [f"% {n}" for n in table_notes(table, metric)]
         return "\n".join(lines) + "\n"
     raise UserError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
