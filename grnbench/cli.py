@@ -429,11 +429,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"dataset {dataset.name}: {s['genes']} genes, {s['tfs']} TFs, {s['samples']} samples, "
                   f"{s['pairs']} pairs, {s['positives']} positives", flush=True)
             _print_plan(config, registry, dataset, device, protocols)
+    rows_before = _file_bytes(out_dir / "results.csv")
     with RunProgress(enabled=not args.quiet) as progress:
         summary = run_benchmark(config, datasets, on_result=progress.task_done, on_start=progress.start,
                                 watch=progress.watch(build_tasks(config, datasets)))
     records = summary.records
-    report = _write_report_safely(out_dir)
+    report = out_dir / "report.html"
+    if rows_before != _file_bytes(out_dir / "results.csv") or not report.is_file():
+        report = _write_report_safely(out_dir)  # unchanged rows (all cached): the report still holds
     if not args.quiet:
         print(format_summary(summarise(records_frame(records))))
         print(f"{summary.computed} task(s) computed, {summary.cache_hits} from cache, "
@@ -483,6 +486,13 @@ def _print_plan(config, registry, dataset, device, protocols) -> None:
             threads = shared_task_threads(_concurrent_tasks(backend), threaded)
         for line in estimate_lines(deep, dataset, threads, repeats):
             print(line, flush=True)
+
+
+def _file_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _write_report_safely(out_dir: Path) -> Path | None:

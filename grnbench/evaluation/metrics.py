@@ -25,12 +25,6 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.metrics import (
-    average_precision_score,
-    precision_recall_curve,
-    roc_auc_score,
-    roc_curve,
-)
 
 if TYPE_CHECKING:
     from grnbench.data.protocols import Trial
@@ -176,6 +170,11 @@ def evaluate(labels: np.ndarray, scores: np.ndarray, top_k: int = DEFAULT_TOP_K)
     pos = int(labels.sum())
     rate = pos / n if n else float("nan")
     both = 0 < pos < n
+    from sklearn.metrics import (  # deferred: a cached run computes none
+        average_precision_score,
+        roc_auc_score,
+    )
+
     aupr = float(average_precision_score(labels, scores)) if both else float("nan")
     auroc = float(roc_auc_score(labels, scores)) if both else float("nan")
     ep = early_precision(labels, scores, pos) if pos else float("nan")
@@ -218,11 +217,15 @@ def _confusion_at_top_k(labels: np.ndarray, scores: np.ndarray, k: int) -> tuple
 
 def pr_curve(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Recall and precision of the step-wise PR curve (for plots)."""
+    from sklearn.metrics import precision_recall_curve
+
     precision, recall, _ = precision_recall_curve(labels, scores)
     return recall, precision
 
 
 def roc_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.metrics import roc_curve
+
     fpr, tpr, _ = roc_curve(labels, scores)
     return fpr, tpr
 

@@ -29,13 +29,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy import stats as sps
 
 from grnbench.evaluation.metrics import Column, MetricFamily
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 #: resamples per interval (the issue asks for at least 1,000)
 N_RESAMPLES = 1_000
@@ -179,6 +181,8 @@ def _draw(rng: np.random.Generator, sizes: np.ndarray, cell: np.ndarray, rows: i
 
 def _indicator(codes: np.ndarray, width: int) -> sparse.csr_matrix:
     n = len(codes)
+    from scipy import sparse  # deferred (scipy's import is slow), like every scipy use here
+
     return sparse.csr_matrix((np.ones(n), (np.arange(n), codes)), shape=(n, width))
 
 
@@ -362,6 +366,8 @@ def t_interval(values: np.ndarray, level: float = LEVEL,
     sd = values.std(ddof=1)
     if sd == 0:
         return float(values.mean()), float(values.mean())
+    from scipy import stats as sps
+
     low, high = sps.t.interval(level, len(values) - 1, loc=values.mean(), scale=sd / math.sqrt(len(values)))
     return float(max(low, bounds[0])), float(min(high, bounds[1]))
 
@@ -425,6 +431,8 @@ def rank_methods(values: pd.DataFrame, higher_is_better: bool = True) -> RankTes
     stat = p = cd = math.nan
     nemenyi = None
     if k >= 3 and n >= 3:
+        from scipy import stats as sps
+
         stat, p = sps.friedmanchisquare(*[complete.loc[m].to_numpy() for m in complete.index])
         stat, p = float(stat), float(p)
         import scikit_posthocs as sp

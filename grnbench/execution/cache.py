@@ -30,14 +30,18 @@ KEY_PACKAGES = ("grnbench", "python", "numpy", "scikit-learn", "arboreto", "xgbo
                 "tensorflow-cpu", "keras")
 
 
-def task_key_payload(task: Task, registry: Registry, dataset_hash: str) -> dict:
-    """Everything that changes a task's result; its hash is the cache key."""
+def task_key_payload(task: Task, registry: Registry, dataset_hash: str, source_hash: str | None = None) -> dict:
+    """Everything that changes a task's result; its hash is the cache key.
+
+    ``source_hash``: the method's ``source_hash()`` when the caller already has it — a run
+    computes it once per method (an AST walk over its code), not once per task.
+    """
     cls = registry.get(task.method.name)
     versions = package_versions()
     payload = {
         "method": cls.name,
         "parameters": {**cls.parameters, **dict(task.method.params)},
-        "source": cls.source_hash(),
+        "source": source_hash or cls.source_hash(),
         "dataset": dataset_hash,
         "protocol": [task.protocol.name, list(task.protocol.params)],
         "repeat": task.repeat,
@@ -59,10 +63,6 @@ def _canonical(payload: object) -> str:
 
 def key_of(payload: dict) -> str:
     return hashlib.sha256(_canonical(payload).encode()).hexdigest()[:24]
-
-
-def task_key(task: Task, registry: Registry, dataset_hash: str) -> str:
-    return key_of(task_key_payload(task, registry, dataset_hash))
 
 
 def _checksum(key: str, record: dict, test_index: np.ndarray, scores: np.ndarray) -> str:

@@ -28,7 +28,9 @@ def machine() -> dict[str, Any]:
 
 
 def build_manifest(config: RunConfig, dataset: Dataset, started: float, finished: float,
-                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                   extra: dict[str, Any] | None = None,
+                   source_hashes: dict[str, str] | None = None) -> dict[str, Any]:
+    """The run's manifest; ``source_hashes`` (method name → hash) the run already computed."""
     from grnbench.registry import load_registry
 
     registry = load_registry(config.plugins, override=config.plugin_override)
@@ -38,7 +40,7 @@ def build_manifest(config: RunConfig, dataset: Dataset, started: float, finished
             cls = registry.get(spec.name)
             methods[spec.label] = {"name": spec.name, "parameters": {**cls.parameters, **dict(spec.params)},
                                    "supervised": cls.supervised, "ablation_of": cls.ablation_of,
-                                   "source_hash": cls.source_hash(),
+                                   "source_hash": (source_hashes or {}).get(spec.name) or cls.source_hash(),
                                    "source": registry.sources[spec.name].provenance()}
             if spec.name in registry.replaced:  # --plugin-override: say what the plugin file replaced
                 methods[spec.label]["replaces"] = registry.replaced[spec.name].provenance()

@@ -133,7 +133,9 @@ def _run_locked(config: RunConfig, datasets: list[Dataset], out_dir: Path, start
     cache = None
     if config.use_cache:
         cache = ResultCache(check_writable_dir(Path(config.cache_dir or out_dir / "cache"), "--cache"))
-    payloads = [task_key_payload(t, registry, by_name[t.dataset].content_hash) for t in tasks]
+    sources = {name: registry.get(name).source_hash() for name in {t.method.name for t in tasks}}
+    payloads = [task_key_payload(t, registry, by_name[t.dataset].content_hash, sources[t.method.name])
+                for t in tasks]
     keys = [key_of(p) for p in payloads]
     slots: list[ResultRecord | None] = [None] * len(tasks)
     this_run = {(t.method.label, t.dataset, t.protocol.label) for t in tasks}
@@ -216,7 +218,7 @@ def _run_locked(config: RunConfig, datasets: list[Dataset], out_dir: Path, start
         "command": " ".join(config.command), "started": _iso(started), "finished": _iso(finished),
         "methods": [m.label for m in config.methods], "datasets": [d.name for d in datasets], **settings},
         replace=config.replace)
-    manifest = build_manifest(config, datasets[0], started, finished, extra)
+    manifest = build_manifest(config, datasets[0], started, finished, extra, sources)
     if len(datasets) > 1:
         manifest["dataset"] = {}  # one run, several datasets: see "datasets"
     write_json(out_dir / "manifest.json", manifest)
