@@ -179,3 +179,11 @@ def test_a_memory_limit_a_dask_worker_cannot_start_under_is_refused(tmp_path, ca
     one_line_error(capsys, run(tmp_path / "out", "--methods", "random", "--workers", "1", "--memory-limit", limit),
                    "below the ~300 MB a Dask worker needs")
     assert time.monotonic() - started < 30 and not (tmp_path / "out").exists()
+
+
+def test_an_unwritable_results_file_is_refused_before_the_run(tmp_path, capsys):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "results.csv").mkdir()  # cannot be written as a file, even by root
+    one_line_error(capsys, run(tmp_path / "out", "--methods", "random"), "results.csv cannot be written")
+    assert not (tmp_path / "out" / "edges").exists()
+    assert not list((tmp_path / "out").glob(".results.csv.*.tmp"))

@@ -49,6 +49,12 @@ def check_writable_dir(path: Path, option: str) -> Path:
         probe.unlink()
     except OSError as exc:
         raise UserError(f"{option} {path}: cannot write here ({exc.strerror or exc}); choose a writable folder") from None
+    for name in ("results.csv", "edges", "manifest.json"):  # what a run rewrites, checked before it starts
+        target = path / name
+        want_dir = name == "edges"
+        if target.exists() and (target.is_dir() != want_dir or not os.access(target, os.W_OK)):
+            raise UserError(f"{option} {path}: {name} cannot be written ({'not a folder' if want_dir else 'not a writable file'}); "
+                            "fix it or choose another folder")
     return path
 
 

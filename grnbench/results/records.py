@@ -92,8 +92,15 @@ def write_results(records: list[ResultRecord], out_dir: Path) -> Path:
     """Write atomically (temp file + rename): a run killed mid-write leaves the previous file."""
     path = Path(out_dir) / "results.csv"
     tmp = path.with_name(f".results.csv.{os.getpid()}.tmp")
-    records_frame(records).to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    try:
+        records_frame(records).to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)  # never leave a half-written temp file behind
+        from grnbench.errors import UserError
+
+        raise UserError(f"cannot write {path} ({exc.strerror or exc}); make the run folder writable or "
+                        "choose another --out") from None
     return path
 
 
@@ -191,7 +198,13 @@ def write_edge_list(path: Path, regulators: np.ndarray, targets: np.ndarray, sco
     columns.update((name, np.asarray(values)[order]) for name, values in (extra or {}).items())
     # no float_format: pandas writes the shortest text that reads back as the same float64, so
     # ``grnbench evaluate`` sees exactly the scores the run saw (near-ties stay untied)
-    pd.DataFrame(columns).to_csv(path, index=False)
+    try:
+        pd.DataFrame(columns).to_csv(path, index=False)
+    except OSError as exc:
+        from grnbench.errors import UserError
+
+        raise UserError(f"cannot write {path} ({exc.strerror or exc}); make the run folder writable or "
+                        "choose another --out") from None
 
 
 def read_edge_list(path: Path) -> pd.DataFrame:
