@@ -23,6 +23,7 @@ from grnbench.deep import (
     resumable_fit,
     uses_tensorflow_backend,
 )
+from grnbench.errors import UserError
 
 from .psgrn_features import effective_time_lag, lag_features, too_short_reason
 
@@ -130,6 +131,8 @@ class PSGRN(Method):
         "class_weight": "balanced",
         "shared_encoding": True,
         "execution": "auto",
+        # the shared rule (grnbench.deep.epoch_selection); the paper gives no rule of its own
+        "selection": "shared",
     }
     test_parameters: ClassVar[dict[str, Any]] = TINY
 
@@ -179,6 +182,9 @@ class PSGRN(Method):
         if p["execution"] not in ("auto", "graph", "eager"):
             raise ValueError(f"execution must be auto, graph or eager, got {p['execution']!r}")
         model.run_eagerly = p["execution"] == "eager" or (p["execution"] == "auto" and steps <= EAGER_STEPS)
+        if p["selection"] != "shared":
+            raise UserError(f"{self.name}: selection must be 'shared' (the paper gives no model-selection rule of "
+                            f"its own), got {p['selection']!r}")
         validation = data.validation.pairs
         monitor = epoch_selection(keras, lambda: model.score_pairs(validation.regulators, validation.targets),
                                   data.validation.labels, int(p["patience"]), int(p["min_epochs"]),

@@ -288,3 +288,13 @@ def test_report_without_manifest_or_finished_tasks(run_dir: Path, tmp_path: Path
     (copy / "results.csv").write_text(header + "\n")
     ids = re.findall(r'<section id="([^"]+)"', render_report(copy))
     assert ids == ["sec-run"]
+
+
+def test_the_report_says_how_each_deep_method_was_selected():
+    from grnbench.report.sections import _selection
+
+    text = _selection({"methods": {"cnnc": {"parameters": {"selection": "shared"}},
+                                   "dgrns": {"parameters": {"selection": "reference"}},
+                                   "genie3": {"parameters": {"variant": "genie3py"}}}})
+    assert "cnnc: shared — the epoch with the best validation AUPR" in text
+    assert "dgrns: reference — the authors' own rule" in text and "genie3" not in text

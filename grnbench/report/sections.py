@@ -300,7 +300,23 @@ def run_section(run: RunData) -> dict[str, Any]:
         "statuses": ", ".join(f"{n} {s}" for s, n in statuses.items()),
         "profile": _profile(run),
         "device": (m.get("device") or {}).get("device", ""),
+        "selection": _selection(m),
     }
+
+
+#: what each value of the deep methods' ``selection`` parameter means, for the report
+SELECTION_RULES = {"shared": "the epoch with the best validation AUPR, restored (the rule every deep method follows)",
+                   "reference": "the authors' own rule (CNNC, DGRNS: the last epoch's weights)"}
+
+
+def _selection(manifest: dict[str, Any]) -> str:
+    """How each epoch-trained method's final weights were chosen, from the manifest's parameters."""
+    parts = []
+    for label, entry in (manifest.get("methods") or {}).items():
+        rule = (entry.get("parameters") or {}).get("selection")
+        if rule is not None:
+            parts.append(f"{label}: {rule} — {SELECTION_RULES.get(str(rule), str(rule))}")
+    return "; ".join(parts)
 
 
 def _source_text(source: dict[str, Any]) -> str:
