@@ -1,8 +1,10 @@
 """PSGRN (Wang, Guo, Chen & Duan 2023, BMC Bioinformatics 24:163) and its seven ablations.
 
-Implemented from the paper's text (``shared/design/PSGRN.md``; the authors' code is not
-public). Features are in ``psgrn_features.py``, the network in ``psgrn_model.py``; this module
-holds the plugin classes and the training loop.
+Implemented from the paper's text: the paper states that its data and code are available, but
+the link is not in the text grnbench was built from, so no code was compared (``grnbench show
+psgrn`` lists what is the paper's and what is grnbench's choice). Features are in
+``psgrn_features.py``, the network in ``psgrn_model.py``; this module holds the plugin classes
+and the training loop.
 """
 
 from __future__ import annotations
