@@ -44,17 +44,6 @@ def read_expression_matrix(path: str | Path) -> ExpressionMatrix:
     return ExpressionMatrix(tuple(genes), values, tuple(header[1:]), str(path))
 
 
-def read_expression(path: str | Path) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Genes × samples matrix of one series: genes, values and the times read from sample names.
-
-    Numeric sample names are the times (and must increase); other names mean equally spaced
-    samples in column order. Several series need a sample sheet (``load_table_dataset``).
-    """
-    matrix = read_expression_matrix(path)
-    layout = layout_from_names(matrix.samples, path)
-    return list(matrix.genes), matrix.values[:, layout.order], layout.times
-
-
 def read_edge_list(path: str | Path, genes: Collection[str] | None = None,
                    header: bool | None = None) -> list[tuple[str, str]]:
     """``regulator target [label]`` rows; rows with label 0 are negatives and are dropped.

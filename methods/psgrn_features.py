@@ -73,10 +73,6 @@ class LagFeatures:
     def steps(self) -> int:
         return self.values.shape[1]
 
-    @property
-    def equal_segments(self) -> bool:
-        return len(set(self.segment_lengths)) == 1
-
 
 def standardise_genes(expression: np.ndarray) -> np.ndarray:
     x = np.asarray(expression, dtype=np.float64)

@@ -78,7 +78,7 @@ def test_split_figures_count_dropped_pairs_and_part_positives(maize):
 def test_a_class_without_positives_has_nan_aupr_and_keeps_its_size():
     genes = tuple(f"g{i}" for i in range(4))
     pairs = PairSet(np.array([0, 0, 1, 1, 2, 3]), np.array([1, 2, 2, 3, 3, 0]))
-    universe = EdgeUniverse(genes, pairs, np.array([1, 0, 1, 0, 0, 1], dtype=np.int8), 0)
+    universe = EdgeUniverse(genes, pairs, np.array([1, 0, 1, 0, 0, 1], dtype=np.int8))
     from grnbench.data.splits import Split
 
     split = Split(np.array([0, 2]), np.array([5]), np.array([1, 3, 4]), "hand-made")

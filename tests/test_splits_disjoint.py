@@ -34,7 +34,7 @@ def random_universe(n_genes: int, n_tfs: int, density: float, seed: int) -> Edge
     keep = regs != tgts
     labels = (rng.random(keep.sum()) < density).astype(np.int8)
     labels[rng.integers(len(labels))] = 1
-    return EdgeUniverse(tuple(f"g{i}" for i in range(n_genes)), PairSet(regs[keep], tgts[keep]), labels, 0)
+    return EdgeUniverse(tuple(f"g{i}" for i in range(n_genes)), PairSet(regs[keep], tgts[keep]), labels)
 
 
 def genes_of(universe: EdgeUniverse, index: np.ndarray, role: str) -> set[int]:

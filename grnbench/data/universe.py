@@ -55,7 +55,6 @@ class EdgeUniverse:
     genes: tuple[str, ...]
     pairs: PairSet
     labels: np.ndarray
-    n_gold_outside: int
 
     @classmethod
     def from_dataset(cls, dataset: Dataset) -> EdgeUniverse:
@@ -70,8 +69,7 @@ class EdgeUniverse:
         for r, t in dataset.gold_standard:
             gold[index[r], index[t]] = True
         labels = gold[regs, tgts].astype(np.int8)
-        outside = int(gold.sum() - labels.sum())
-        return cls(dataset.genes, PairSet(regs, tgts), labels, outside)
+        return cls(dataset.genes, PairSet(regs, tgts), labels)
 
     @property
     def n_pairs(self) -> int:
