@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 NOISY = '''
 import numpy as np
 from grnbench.api import Method
@@ -40,3 +42,17 @@ def test_a_non_deterministic_method_is_not_said_to_read_labels(tmp_path):
 def test_a_plugin_that_exits_at_import_is_one_line(tmp_path):
     done = check(tmp_path, "import sys\nsys.exit(0)\n")
     assert done.returncode == 2 and "called sys.exit(0)" in done.stderr and done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", [["list"], ["check"], ["run", "--methods", "random", "--dataset", "dream4-10-1"]])
+@pytest.mark.parametrize("call", ["import os\nos._exit(5)\n", "import sys\nsys.exit(3)\n"])
+def test_a_plugin_that_ends_the_process_at_import_is_one_line_under_every_command(tmp_path, command, call):
+    plugin = tmp_path / "plugin.py"
+    plugin.write_text(call)
+    done = subprocess.run([sys.executable, "-m", "grnbench", *command, "--plugin", str(plugin),
+                           *(["--out", str(tmp_path / "out")] if command[0] == "run" else [])],
+                          capture_output=True, text=True, timeout=300)
+    expected = "os._exit(5)" if "os._exit" in call else "sys.exit(3)"
+    assert done.returncode == 2, done.stderr
+    assert f"called {expected} while being imported" in done.stderr and done.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()  # refused before anything ran
