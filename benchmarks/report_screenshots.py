@@ -4,7 +4,8 @@
 
 Renders ``RUN_DIR/report.html`` afresh (``grnbench report``), opens it at the given window width and saves
 ``report_top.png`` (the first screen), ``report_heatmap.png`` and ``report_cd.png`` (the
-figures, found by their captions) to OUT_DIR, plus ``report_layout.json``: the page's width
+figures, found by their captions), ``report_comparison.png`` and ``report_time.png`` (those
+sections) to OUT_DIR, plus ``report_layout.json``: the page's width
 against the window's and, per table, whether it is wider than its box and whether that box
 scrolls (``overflow-x``) instead of pushing the page wider. The DevTools client is the
 browser test's (tests/test_report_browser.py), so both look at the report the same way.
@@ -38,7 +39,7 @@ LAYOUT = """(() => {
 })()"""
 
 FIND = """(caption => {
-  const f = [...document.querySelectorAll('figure')].find(
+  const f = caption.startsWith('#') ? document.querySelector(caption) : [...document.querySelectorAll('figure')].find(
       f => f.querySelector('figcaption b').textContent.startsWith(caption));
   if (!f) return null;
   f.scrollIntoView();
@@ -46,7 +47,9 @@ FIND = """(caption => {
   return {x: r.x + window.scrollX, y: r.y + window.scrollY, width: r.width, height: r.height};
 })"""
 
-SHOTS = {"report_heatmap.png": "AUPR over the expected random AUPR", "report_cd.png": "Critical-difference diagram"}
+#: file → a figure's caption, or ``#id`` of a section
+SHOTS = {"report_heatmap.png": "AUPR over the expected random AUPR", "report_cd.png": "Critical-difference diagram",
+         "report_comparison.png": "#sec-comparison", "report_time.png": "#sec-time"}
 
 
 def capture(browser: Chromium, path: Path, clip: dict) -> None:
