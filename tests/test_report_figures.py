@@ -124,3 +124,27 @@ def test_running_times_print_as_durations() -> None:
     assert num(9.64e-05, "seconds", 7.14e-06).text == "<0.001 s"  # no sd of noise
     assert num(0.12, "seconds", 0.011).text == "0.12 s ± 0.011 s"
     assert num(9.64e-05, "seconds").sort == repr(9.64e-05)  # still sorts by the number
+
+
+def test_repeated_notes_and_identical_tf_tables_are_shown_once(tmp_path) -> None:
+    """A real two-dataset run whose k reaches every test pair: the TF tables of all methods on a
+    dataset are the same table, and both datasets' test pairs are all C1 — one of each, naming
+    where it applies, instead of a copy per method and dataset."""
+    import re
+
+    from test_report import small_run, tables_of
+
+    from grnbench.report.render import write_report
+
+    run = small_run(tmp_path / "run", "random,correlation", "standard", "--top-k", "1000",
+                    dataset="dream4-10-1,dream4-10-2")
+    html = write_report(run).read_text(encoding="utf-8")
+    notes = re.findall(r'<p class="note">([^<]*)</p>', html)
+    c1 = [n for n in notes if "every test pair is C1" in n]
+    assert c1 == [n for n in c1 if n.startswith("dream4-10-1, dream4-10-2: every test pair is C1")] and len(c1) == 1
+    reach = [n for n in notes if "reaches every test pair" in n]
+    assert len(reach) == 1 and reach[0].startswith("On dream4-10-1, dream4-10-2, k = 90 reaches")  # k capped at the pairs
+    assert sum(name.startswith("tfs-") for name in tables_of(html)) == 2
+    headings = re.findall(r"<h3>([^<]*)</h3>\s*<div class=\"tablewrap\">\s*<table class=\"sortable tfs\"", html)
+    assert headings == ["random, correlation · dream4-10-1", "random, correlation · dream4-10-2"]
+    assert html.index('id="verdict"') < html.index("<nav>") < html.index('id="sec-run"')  # at the top

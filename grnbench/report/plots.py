@@ -192,8 +192,9 @@ def chance_heatmap_figure(ratio: pd.DataFrame, low: pd.DataFrame, high: pd.DataF
     AUPR-ratio figure, but centred where a random ranking really lands.
 
     BEELINE divides by the positive rate, which is the random expectation only when positives
-    are many; on test sets with a dozen positives a random ranking averages 1.7–2.2 times the
-    positive rate, and a heatmap centred on the positive rate paints ``random`` as a success.
+    are many; on a test part of 18 pairs with 2–4 positives a random ranking averages 1.5–2.2
+    times the positive rate, and a heatmap centred on the positive rate paints ``random`` as a
+    success.
     Colour is log2 of the value centred on 0 (value 1), so methods below random are a different
     hue from those above; cells without a finished task stay blank."""
     with matplotlib.rc_context(_RC):
