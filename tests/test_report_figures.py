@@ -148,3 +148,13 @@ def test_repeated_notes_and_identical_tf_tables_are_shown_once(tmp_path) -> None
     headings = re.findall(r"<h3>([^<]*)</h3>\s*<div class=\"tablewrap\">\s*<table class=\"sortable tfs\"", html)
     assert headings == ["random, correlation · dream4-10-1", "random, correlation · dream4-10-2"]
     assert html.index('id="verdict"') < html.index("<nav>") < html.index('id="sec-run"')  # at the top
+
+
+def test_verdict_does_not_call_a_dataset_compared_when_no_paired_comparison_was_possible() -> None:
+    """Without edge lists (an old or copied run folder) there are no paired comparisons; the
+    verdict must say so rather than report that the comparisons found nothing."""
+    stats = _statistics({("genie3", "tiny"): 0.6, ("random", "tiny"): 0.3}, set())
+    stats.paired = stats.paired.iloc[0:0]
+    text = verdict(SimpleNamespace(headline="standard", datasets=["tiny"]), stats)
+    assert text.startswith("No paired comparison could be made on tiny")
+    assert "not resolved there either" in text

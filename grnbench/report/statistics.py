@@ -290,19 +290,25 @@ def verdict(run: RunData, stats: Statistics) -> str:
     winners: dict[str, list[str]] = {}
     for method, dataset in sorted(best, key=lambda cell: datasets.index(cell[1])):
         winners.setdefault(method, []).append(dataset)
-    open_ = [d for d in datasets if d not in {dataset for _, dataset in best}]
+    compared = set(stats.paired["dataset"].astype(str)) if len(stats.paired) else set()
+    open_ = [d for d in datasets if d in compared and d not in {dataset for _, dataset in best}]
     if winners:
         said = "; ".join(m if len(datasets) == 1 else f"{m} on {_listing(ds)}" for m, ds in winners.items())
         parts.append(f"Best AUPR, resolved against every other method (paired bootstrap, Holm-adjusted "
                      f"p < {1 - LEVEL:.2f}): {said}.")
-        if open_:
-            parts.append(f"Which method is best is not resolved on {_listing(open_)}: the highest AUPR there is "
-                         "not resolved against every other method.")
-    else:
+    if open_ and (winners or len(open_) < len(datasets)):
+        parts.append(f"Which method is best is not resolved on {_listing(open_)}: the highest AUPR there is "
+                     "not resolved against every other method.")
+    elif open_:
         scope = "on this dataset" if len(datasets) == 1 else f"on any of the {len(datasets)} datasets"
         parts.append(f"Which method is best is not resolved {scope}: no method with the highest AUPR has a "
                      "resolved paired difference (Holm-adjusted) to every other method, so the order of the "
                      "tables below is not a ranking.")
+    uncompared = [d for d in datasets if d not in compared]
+    if uncompared:
+        parts.append(f"No paired comparison could be made on {_listing(uncompared)} (fewer than two methods "
+                     "there with their scored test pairs in the run folder), so which method is best is not "
+                     "resolved there either.")
     r = stats.ranks
     if r is not None and r.tested:
         alpha = 1 - LEVEL
