@@ -157,4 +157,25 @@ def test_verdict_does_not_call_a_dataset_compared_when_no_paired_comparison_was_
     stats.paired = stats.paired.iloc[0:0]
     text = verdict(SimpleNamespace(headline="standard", datasets=["tiny"]), stats)
     assert text.startswith("No paired comparison could be made on tiny")
-    assert "not resolved there either" in text
+    assert "not resolved there." in text
+
+
+def test_rerendering_a_folder_without_edge_lists_keeps_its_comparisons(tmp_path) -> None:
+    """reports/ keeps run folders without their edge lists; `grnbench report` there used to
+    rewrite comparisons.csv empty and lose every paired comparison."""
+    import shutil
+
+    from test_report import small_run
+
+    from grnbench.report.render import write_report
+
+    run = small_run(tmp_path / "run", "random,correlation", "standard")
+    before = pd.read_csv(run / "comparisons.csv")
+    assert len(before) == 1
+    shutil.rmtree(run / "edges")  # and the data no longer as it was: as the folders in reports/ are
+    results = pd.read_csv(run / "results.csv", keep_default_na=False)
+    results.assign(dataset_hash="0000000000000000").to_csv(run / "results.csv", index=False)
+    html = write_report(run).read_text(encoding="utf-8")
+    after = pd.read_csv(run / "comparisons.csv")
+    pd.testing.assert_frame_equal(after[before.columns], before)
+    assert 'id="paired-dream4-10-1"' in html and "No paired comparison could be made" not in html

@@ -29,6 +29,7 @@ from grnbench.evaluation.statistics import FEW_POSITIVES, LEVEL, N_RESAMPLES, Ra
 from grnbench.report import plots
 from grnbench.report.sections import Figure, RunData, Table, fmt, has_labels, num, txt
 from grnbench.results.comparison import (
+    PAIRED_COLUMNS,
     indistinguishable_from_random,
     paired_frame,
     random_aupr,
@@ -67,7 +68,8 @@ class Statistics:
     def compute(cls, run: RunData) -> Statistics:
         started, cpu = time.perf_counter(), time.process_time()
         agg = run.headline_agg()
-        paired = paired_frame(run.frame, lambda row: scored_pairs(run, row), run.headline)
+        paired = with_saved_comparisons(paired_frame(run.frame, lambda row: scored_pairs(run, row), run.headline),
+                                        run.run_dir, run.frame, run.headline)
         finished = agg[agg["repeats"] > 0]
         ranks = rank_test(finished) if len(run.datasets) > 1 and len(finished) else None
         return cls(agg, paired, ranks, time.perf_counter() - started, time.process_time() - cpu)
@@ -76,6 +78,31 @@ class Statistics:
         path = Path(run_dir) / COMPARISONS_NAME
         self.paired.to_csv(path, index=False, float_format="%.6g")
         return path
+
+
+def with_saved_comparisons(paired: pd.DataFrame, run_dir: Path, frame: pd.DataFrame, headline: str) -> pd.DataFrame:
+    """The recomputed paired comparisons plus, for every dataset they lack, the rows the run
+    folder's ``comparisons.csv`` saved earlier: a folder kept without its edge lists (as in
+    reports/) still has its comparisons, and re-rendering it must neither drop them from the
+    report nor overwrite the file with an empty one. Only rows of two methods that still have
+    a finished task of the headline protocol on that dataset in ``frame`` are kept."""
+    path = Path(run_dir) / COMPARISONS_NAME
+    if not path.is_file() or not path.stat().st_size:
+        return paired
+    saved = pd.read_csv(path)
+    if saved.empty or not {"dataset", "protocol", "method_a", "method_b", "resolved"} <= set(saved.columns):
+        return paired
+    ok = frame[(frame["status"] == "ok") & (frame["protocol"].astype(str) == headline)]
+    finished = set(zip(ok["dataset"].astype(str), ok["method"].astype(str), strict=True))
+    saved = saved[(saved["protocol"].astype(str) == headline)
+                  & ~saved["dataset"].astype(str).isin(set(paired["dataset"].astype(str)))
+                  & np.array([(str(d), str(a)) in finished and (str(d), str(b)) in finished
+                              for d, a, b in zip(saved["dataset"], saved["method_a"], saved["method_b"], strict=True)],
+                             dtype=bool)]
+    if saved.empty:
+        return paired
+    saved = saved.assign(seeds_a=saved.get("seeds_a", 1), seeds_b=saved.get("seeds_b", 1))[PAIRED_COLUMNS]
+    return pd.concat([paired, saved], ignore_index=True) if len(paired) else saved.reset_index(drop=True)
 
 
 def _interval(low: Any, high: Any, kind: str = "metric") -> str:
@@ -308,7 +335,7 @@ def verdict(run: RunData, stats: Statistics) -> str:
     if uncompared:
         parts.append(f"No paired comparison could be made on {_listing(uncompared)} (fewer than two methods "
                      "there with their scored test pairs in the run folder), so which method is best is not "
-                     "resolved there either.")
+                     "resolved there.")
     r = stats.ranks
     if r is not None and r.tested:
         alpha = 1 - LEVEL
