@@ -148,6 +148,10 @@ def test_repeated_notes_and_identical_tf_tables_are_shown_once(tmp_path) -> None
     headings = re.findall(r"<h3>([^<]*)</h3>\s*<div class=\"tablewrap\">\s*<table class=\"sortable tfs\"", html)
     assert headings == ["random, correlation · dream4-10-1", "random, correlation · dream4-10-2"]
     assert html.index('id="verdict"') < html.index("<nav>") < html.index('id="sec-run"')  # at the top
+    # few positives on both datasets: one warning naming both in the comparison and one in "How
+    # sure", not one more box per dataset
+    assert html.count('<p class="warn">') == 2
+    assert all(f"⚠</span> {d} ·" in html for d in ("dream4-10-1", "dream4-10-2"))
 
 
 def test_verdict_does_not_call_a_dataset_compared_when_no_paired_comparison_was_possible() -> None:
