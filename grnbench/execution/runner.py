@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from grnbench import checkpoint
@@ -25,6 +25,7 @@ from grnbench.evaluation.metrics import ScoredPairs
 from grnbench.execution.backends import TaskWatch, run_dask, run_serial
 from grnbench.execution.device import DeviceChoice
 from grnbench.execution.manifest import build_manifest
+from grnbench.execution.plan import RunPlan, build_run_plan
 from grnbench.execution.run_config import RunConfig
 from grnbench.execution.run_folder import (
     check_comparable,
@@ -33,7 +34,6 @@ from grnbench.execution.run_folder import (
     invocations,
     run_folder_lock,
 )
-from grnbench.execution.plan import RunPlan, build_run_plan
 from grnbench.execution.tasks import Task, TaskOutput, blank_record, edges_filename, task_trial
 from grnbench.registry import load_registry
 from grnbench.results.records import ResultRecord, write_edge_list, write_json, write_results

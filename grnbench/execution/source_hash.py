@@ -44,7 +44,7 @@ def code_sources(cls: type) -> dict[str, str]:
     return sources
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _module_imports(name: str) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
     """A module's source and what it imports, (module, names) per import statement, at the top
     or inside functions (never executing it). Read once per process: every method of a run
@@ -77,7 +77,7 @@ def _module_imports(name: str) -> tuple[str, tuple[tuple[str, tuple[str, ...]], 
     return text, tuple(imported)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _is_module(name: str) -> bool:
     import importlib.util
 
@@ -87,7 +87,7 @@ def _is_module(name: str) -> bool:
         return False
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _is_package(name: str) -> bool:
     import importlib.util
 
