@@ -2,7 +2,8 @@
 write the run folder.
 
 The run folder holds ``results.csv`` (one ResultRecord per task, rewritten after every
-finished task so that a killed run loses nothing), ``edges/`` (one ranked edge list per task:
+finished task so that a killed run loses nothing), ``curves.csv`` (each deep fit's learning
+curve, ``grnbench.results.curves``, rewritten the same way), ``edges/`` (one ranked edge list per task:
 regulator, target, score, label over the test pairs), ``manifest.json`` (versions, machine, seed,
 parameters, dataset hash, backend) and, by default, ``cache/``. Metrics can be recomputed from
 the edge lists alone (``grnbench evaluate``).
@@ -38,6 +39,7 @@ from grnbench.execution.run_folder import (
 )
 from grnbench.execution.tasks import Task, TaskOutput, blank_record, task_trial
 from grnbench.registry import MethodSpec, load_registry
+from grnbench.results.curves import CurvesFile
 from grnbench.results.records import ResultRecord, write_edge_list, write_json, write_results
 
 
@@ -142,6 +144,7 @@ def _run_locked(config: RunConfig, datasets: list[Dataset], out_dir: Path, start
     settings = comparable_settings(config)
     earlier = check_comparable(out_dir, settings, {d.name: d.content_hash for d in datasets}, config.replace)
     kept = [r for r in earlier if combination(r) not in this_run]
+    curves = CurvesFile(out_dir, this_run)
     to_run: list[tuple[int, Task]] = []
     hits = 0
 
@@ -166,6 +169,7 @@ def _run_locked(config: RunConfig, datasets: list[Dataset], out_dir: Path, start
                 checkpoint.remove(task.checkpoint_dir)
         slots[index] = output.record
         write_results(kept + [r for r in slots if r is not None], out_dir)
+        curves.set(index, output.record, output.curve)
         if on_result:
             on_result(task, output.record)
 
