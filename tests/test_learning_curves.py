@@ -5,6 +5,7 @@ test_checkpoint_resume.py, where a real process is killed mid-fit."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import numpy as np
@@ -15,6 +16,7 @@ from grnbench.cli import main
 from grnbench.data.protocols import parse_protocols
 from grnbench.execution.cache import ResultCache, key_of
 from grnbench.execution.tasks import TaskOutput
+from grnbench.report.sections import RunData, learning_section
 from grnbench.results.curves import COLUMNS, CurvesFile, read_curves
 from grnbench.results.records import ResultRecord
 
@@ -40,6 +42,9 @@ def test_a_real_run_writes_three_rows_per_fit_keeps_them_when_cached_and_draws_t
     assert (curves["method"] == pd.read_csv(out / "results.csv")["method"].iloc[0]).all()
     html = (out / "report.html").read_text()
     assert 'id="sec-learning"' in html and "Learning curves (dream4-10-1)" in html
+    figure = learning_section(RunData.load(out))["figures"][0]
+    svg = base64.b64decode(figure.uri.split(",", 1)[1]).decode()
+    assert ">cnnc<" in svg and "validation AUPR" in svg  # the method's line is drawn and named
 
     assert _run(out) == 0  # every task cached: the curve comes from the cache entry, once
     pd.testing.assert_frame_equal(pd.read_csv(out / "curves.csv"), curves)

@@ -615,20 +615,21 @@ def learning_section(run: RunData) -> dict[str, Any] | None:
     curves = curves[(curves["protocol"].astype(str) == run.headline) & curves["val_aupr"].notna()]
     if curves.empty:
         return None
-    curves = curves.assign(method=curves["method"].map(lambda m: run.short.get(m, m)),
-                           fit=curves["repeat"].astype(str) + "/" + curves["init_seed"].astype(str) + "/"
-                           + curves["fold"].astype(str))
+    fits = [f"{r}/{s}/{'' if f != f else int(f)}" for r, s, f in zip(curves["repeat"], curves["init_seed"],
+                                                                     curves["fold"], strict=True)]
+    curves = curves.assign(method=curves["method"].map(lambda m: run.short.get(m, m)), fit=fits)
     figures, rows = [], []
     for dataset, part in curves.groupby("dataset", sort=False):
         figures.append(Figure(f"Learning curves ({dataset})", plots.learning_curves(part),
                               f"Line plot of validation AUPR against training time per deep method on {dataset}",
                               "One line per fit (repeat, seed, fold); a point per epoch. Time counts from the "
-                              "start of the fit, across resumed runs." + run.figure_note()))
+                              "start of the fit (so the first epoch includes its preparation: features, "
+                              "TensorFlow's start-up), across resumed runs." + run.figure_note()))
         for method, fits in part.groupby("method", sort=False):
             best = fits.loc[fits.groupby("fit", sort=False)["val_aupr"].idxmax()]
             last = fits.sort_values("epoch").groupby("fit", sort=False).tail(1)
-            rows.append([txt(method), txt(dataset), num(best["val_aupr"].mean()), num(best["epoch"].mean(), "ratio"),
-                         num(last["epoch"].mean(), "ratio"), num(best["wall_s"].mean(), "seconds"),
+            rows.append([txt(method), txt(dataset), num(best["val_aupr"].mean()), num(best["epoch"].mean(), "score"),
+                         num(last["epoch"].mean(), "score"), num(best["wall_s"].mean(), "seconds"),
                          num(last["wall_s"].mean(), "seconds"), num(fits["fit"].nunique(), "int")])
     headers = ["method", "dataset", "best val AUPR", "best epoch", "epochs", "wall s to best", "wall s in all", "fits"]
     tips = ["method", "dataset", "best validation AUPR of a fit, mean over fits",
