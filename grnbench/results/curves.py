@@ -61,18 +61,22 @@ class CurvesFile:
                                                            earlier["protocol"], strict=True)]
         self.kept = earlier[[not r for r in redone]]
         self.tasks: dict[int, list[dict]] = {}
-        #: earlier rows this run replaces are still in the file
+        #: the file differs from what it should hold (earlier rows this run replaces are in it)
         self._stale = any(redone)
 
-    def set(self, index: int, record: ResultRecord, curve: list[dict]) -> None:
-        """Task ``index`` finished (or failed: no rows); rewrite the file if anything changed."""
+    def set(self, index: int, record: ResultRecord, curve: list[dict], write: bool = True) -> None:
+        """Task ``index`` finished (or failed: no rows); rewrite the file if anything changed,
+        or only note it (``write=False``: cached tasks are written together, once)."""
         before = self.tasks.pop(index, [])
         if curve:
             self.tasks[index] = task_rows(record, curve)
-        if curve or before or self._stale:
-            self.write()
+        self._stale = self._stale or bool(curve or before)
+        if write:
+            self.write_if_changed()
 
-    def write(self) -> None:
+    def write_if_changed(self) -> None:
+        if not self._stale:
+            return
         rows = pd.DataFrame([row for index in sorted(self.tasks) for row in self.tasks[index]], columns=list(COLUMNS))
         parts = [part for part in (self.kept, rows) if len(part)]
         write_csv_atomically(pd.concat(parts, ignore_index=True) if parts else rows, self.path)
