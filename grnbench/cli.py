@@ -226,8 +226,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from grnbench.check_process import check_method_isolated
     from grnbench.registry import load_registry
-    from grnbench.testing import check_method
 
     registry = load_registry(args.plugin, override=args.plugin_override)
     names = list(args.names)
@@ -252,7 +252,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         dataset = load_dataset(args.dataset)
     failed = 0
     for cls in classes:
-        report = check_method(cls, dataset=dataset, seed=args.seed, registry=registry, raise_on_failure=False)
+        report = check_method_isolated(cls, dataset=dataset, seed=args.seed, registry=registry)
         print("\n".join(report.lines()), flush=True)
         failed += not report.ok
     if len(classes) > 1:

@@ -171,6 +171,8 @@ def open_client(plan: RunPlan):
     cluster = LocalCluster(n_workers=machine.workers, threads_per_worker=machine.threads_per_worker,
                            memory_limit=machine.worker_memory or 0, processes=True,
                            dashboard_address=None, silence_logs=50,
+                           # Ctrl-C reaches the workers too: they ignore it, this process stops the run
+                           preload=["grnbench.execution.worker_signals"],
                            # a free port, not 8787, so concurrent runs on one machine never collide
                            scheduler_kwargs={"dashboard_address": ":0"})
     return Client(cluster), True
