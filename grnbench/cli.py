@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=None, help="threshold rank for the confusion counts and network analysis (default: the number of positives among the scored pairs; the PSGRN paper used 10000)")
     p.add_argument("--out", default=None, help="run folder (default: grnbench-results/DATASET)")
     _plugin_options(p, "load methods from a local Python file (repeatable)")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--quiet", action="store_true", help="no plan or progress output (the results table and the report's path are still printed)")
     p.add_argument("--profile", default="reference", choices=["reference", "quick"],
                    help="reference: every method's own schedule (default); quick: capped epochs and "
                         "trees for a first run in minutes (NOT the reference schedule; marked in results)")
@@ -441,12 +441,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     report = out_dir / "report.html"
     if rows_before != _file_bytes(out_dir / "results.csv") or not report.is_file():
         report = _write_report_safely(out_dir)  # unchanged rows (all cached): the report still holds
-    if not args.quiet:
-        print(format_summary(summarise(records_frame(records))))
-        print(f"{summary.computed} task(s) computed, {summary.cache_hits} from cache, "
-              f"{summary.wall_s:.1f} s; results in {out_dir}/")
-        if report:
-            print(f"report: {report}")
+    # the answer, even with --quiet (which hides progress only)
+    print(format_summary(summarise(records_frame(records))))
+    print(f"{summary.computed} task(s) computed, {summary.cache_hits} from cache, "
+          f"{summary.wall_s:.1f} s; results in {out_dir}/")
+    if report:
+        print(f"report: {report}")
     problems = [r for r in records if r.status in ("failed", "timeout", "oom")]
     if problems:
         print(f"grnbench: {len(problems)} of {len(records)} task(s) failed, timed out or ran out of memory "

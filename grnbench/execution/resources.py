@@ -1,8 +1,12 @@
 """Wall time, CPU time and peak memory, measured the same way for every method.
 
-Peak memory is the highest resident set size of the process seen by a 20 ms sampling thread
-while the block runs, minus the RSS at entry: it counts native allocations (TensorFlow,
-XGBoost) that ``tracemalloc`` cannot see. CPU time is the process's user + system time,
+Peak memory is the highest resident set size of the process and its child processes seen by
+a 20 ms sampling thread while the block runs, minus the RSS at entry: it counts native
+allocations (TensorFlow, XGBoost) that ``tracemalloc`` cannot see, and the workers a method
+starts (joblib/loky, multiprocessing, a per-target LocalCluster), which the process's own RSS
+misses. Listing the descendants reads every process of the machine, so the list is refreshed
+every ``CHILDREN_REFRESH_S`` and only the RSS of the known ones is read at each sample; a
+child that lives less than that may be missed. CPU time is the process's user + system time,
 which includes the method's own threads.
 """
 
@@ -13,6 +17,9 @@ import time
 from dataclasses import dataclass
 
 import psutil
+
+#: how often the sampling thread lists the process's descendants
+CHILDREN_REFRESH_S = 0.25
 
 
 @dataclass
@@ -37,11 +44,25 @@ class ResourceMeter:
         self._stop = threading.Event()
 
     def _sample(self) -> None:
+        children: list[psutil.Process] = []
+        refresh_at = 0.0
         while not self._stop.wait(self._interval):
-            self._peak = max(self._peak, self._process.memory_info().rss)
+            if time.monotonic() >= refresh_at:
+                children = self._children()
+                refresh_at = time.monotonic() + CHILDREN_REFRESH_S
+            self._peak = max(self._peak, self._rss(children))
+
+    def _children(self) -> list[psutil.Process]:
+        try:
+            return self._process.children(recursive=True)
+        except psutil.Error:
+            return []
+
+    def _rss(self, children: list[psutil.Process]) -> int:
+        return sum_rss([self._process, *children])
 
     def __enter__(self) -> Measurement:
-        self._start_rss = self._peak = self._process.memory_info().rss
+        self._start_rss = self._peak = self._rss(self._children())
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         self._cpu0 = self._process.cpu_times()
@@ -54,7 +75,7 @@ class ResourceMeter:
         self.result.cpu_s = (cpu1.user - self._cpu0.user) + (cpu1.system - self._cpu0.system)
         self._stop.set()
         self._thread.join()
-        self._peak = max(self._peak, self._process.memory_info().rss)
+        self._peak = max(self._peak, self._rss(self._children()))
         self.result.peak_mb = (self._peak - self._start_rss) / 2**20
 
 
@@ -70,10 +91,15 @@ def tree_rss(pid: int) -> tuple[int, int]:
         procs = [root, *root.children(recursive=True)]
     except psutil.Error:
         return 0, 0
+    return sum_rss(procs), len(procs)
+
+
+def sum_rss(procs: list[psutil.Process]) -> int:
+    """Resident bytes of these processes; one that ended since it was listed counts 0."""
     total = 0
     for proc in procs:
         try:
             total += proc.memory_info().rss
         except psutil.Error:
             pass
-    return total, len(procs)
+    return total
