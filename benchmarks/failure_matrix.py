@@ -11,7 +11,11 @@ two concurrent runs into one folder; a missing --scheduler-file; and the second 
 --memory-limit a worker cannot start under (the forever-pause), names in --timeout/--force not
 in the run, --seeds -1, an infeasible split, empty scheduler files, runs into a folder of
 another split/seed or other data, a plugin calling sys.exit at import, a file named .xz that is
-not xz, evaluate on a results.csv that lost rows. Every case uses tiny
+not xz, evaluate on a results.csv that lost rows; and Ctrl-C sent to a LocalCluster run's
+process group (then the same command resumes), results.csv / edges/ / an edge list that
+cannot be written (immutable flag as root), `grnbench check` on a method that calls os._exit
+in fit or gives unseeded scores, and a plugin calling os._exit(5) / sys.exit(3) at import under
+run, check and list. Every case uses tiny
 `--plugin` methods (tests/plugins_for_tests.py) on dream4-10-1 with `correlation` and
 `random` as the innocent tasks, and prints one line: PASS/FAIL, the case, what was seen.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -242,6 +247,129 @@ def one_line_refusals(m: Matrix, tmp: Path) -> None:
         m.verdict(ok, case, f"exit {proc.returncode}: {err[:110]!r}", time.monotonic() - t)
 
 
+def ctrl_c(m: Matrix, tmp: Path) -> None:
+    """SIGINT to the run's whole process group, as a terminal sends Ctrl-C, then the same command."""
+    out = tmp / "interrupted"
+    args = ["--methods", "correlation,random,slowcorr:sleep=6", "--workers", "2"]
+    cmd = [sys.executable, "-m", "grnbench", "run", "--dataset", "dream4-10-1", "--out", str(out), "--plugin", PLUGIN,
+           *args]
+    t = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    while time.monotonic() - t < 300 and proc.poll() is None:
+        if (out / "results.csv").is_file() and len(pd.read_csv(out / "results.csv")) >= 2:
+            break
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    kept = sorted(pd.read_csv(out / "results.csv").method) if (out / "results.csv").is_file() else []
+    rerun = grnbench(out, *args)
+    resumed = (out / "results.csv").is_file() and len(pd.read_csv(out / "results.csv")) == 3
+    lines = err.strip().splitlines()
+    ok = (proc.returncode == 130 and "Traceback" not in err and "KeyboardInterrupt" not in err
+          and lines and "interrupted; finished tasks are saved" in lines[-1] and kept == ["correlation", "random"]
+          and rerun.returncode == 0 and resumed)
+    m.verdict(ok, "Ctrl-C (SIGINT to the group) / dask 2", f"exit {proc.returncode}, last line {lines[-1][:60]!r}, "
+              f"kept {kept}; re-run exit {rerun.returncode}, {'resumed' if resumed else 'NOT resumed'}",
+              time.monotonic() - t)
+
+
+def _immutable(path: Path, on: bool) -> bool:
+    """Unwritable even by root: the immutable flag (chmod as another user)."""
+    if os.geteuid() != 0:
+        path.chmod(path.stat().st_mode & ~0o222 if on else path.stat().st_mode | 0o200)
+        return True
+    return subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True).returncode == 0
+
+
+def unwritable_outputs(m: Matrix, tmp: Path) -> None:
+    """results.csv, edges/ or one edge list that cannot be written: one line naming the path, exit 2."""
+    earlier = tmp / "writable"
+    grnbench(earlier, "--methods", "correlation", "--workers", "0")
+    for target, workers in (("results.csv", "0"), ("edges", "0"), ("edges", "2"), ("edge list", "0"),
+                            ("edge list", "2")):
+        out = tmp / f"unwritable-{target.replace(' ', '-')}-{workers}"
+        shutil.copytree(earlier, out)
+        path = next((out / "edges").glob("correlation*.csv")) if target == "edge list" else out / target
+        before = (out / "results.csv").read_bytes()
+        if not _immutable(path, True):
+            m.verdict(False, f"unwritable {target} / w{workers}", "could not make it unwritable here", 0)
+            continue
+        t = time.monotonic()
+        try:
+            proc = grnbench(out, "--methods", "correlation,random", "--workers", workers, "--force", "correlation")
+        finally:
+            _immutable(path, False)
+        err = proc.stderr.strip()
+        leftovers = list(out.glob(".*.tmp"))
+        ok = (proc.returncode == 2 and "\n" not in err and "Traceback" not in err and "cluster failed" not in err
+              and str(path) in err and not leftovers and (target == "edge list" or
+                                                          (out / "results.csv").read_bytes() == before))
+        where = "serial" if workers == "0" else "dask 2 workers"
+        m.verdict(ok, f"unwritable {target} / {where}", f"exit {proc.returncode}: {err[:110]!r}",
+                  time.monotonic() - t)
+
+
+ENDS_IN_FIT = """
+import os
+import numpy as np
+from grnbench.api import Method
+
+class ExitsInFit(Method):
+    name = "exits_in_fit"
+    description = "os._exit in fit"
+
+    def fit(self, data):
+        os._exit(7)
+
+    def score_edges(self, pairs):
+        return np.zeros(len(pairs))
+"""
+
+NOISY = """
+import numpy as np
+from grnbench.api import Method
+
+class Noisy(Method):
+    name = "noisy"
+    description = "unseeded random scores"
+
+    def fit(self, data):
+        self.fitted_ = True
+
+    def score_edges(self, pairs):
+        return np.random.default_rng().random(len(pairs))
+"""
+
+
+def check_and_plugin_exits(m: Matrix, tmp: Path) -> None:
+    """grnbench check on a method that ends its process or is not deterministic; a plugin that
+    ends the process at import, under run, check and list."""
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "grnbench", *args], capture_output=True, text=True, timeout=300)
+
+    for case, source, needle, wrong in (("check: os._exit(7) in fit", ENDS_IN_FIT, "it exited with code 7", None),
+                                        ("check: unseeded scores", NOISY, "same seed changed the scores", "must not see")):
+        plugin = tmp / f"check_{source is NOISY}.py"
+        plugin.write_text(source)
+        t = time.monotonic()
+        proc = cli("check", "--plugin", str(plugin))
+        said = [line.strip() for line in proc.stdout.splitlines() if "FAIL" in line]
+        ok = (proc.returncode == 1 and any(needle in line for line in said) and "Traceback" not in proc.stderr
+              and (wrong is None or wrong not in proc.stdout))
+        m.verdict(ok, case, f"exit {proc.returncode}: {(said or [''])[0][:110]!r}", time.monotonic() - t)
+    for call in ("import os\nos._exit(5)\n", "import sys\nsys.exit(3)\n"):
+        plugin = tmp / "ends_at_import.py"
+        plugin.write_text(call)
+        for command in (["list"], ["check"], ["run", "--methods", "random", "--out", str(tmp / "never")]):
+            t = time.monotonic()
+            proc = cli(*command, "--plugin", str(plugin))
+            err = proc.stderr.strip()
+            ok = (proc.returncode == 2 and "\n" not in err and "while being imported" in err
+                  and not (tmp / "never").exists())
+            m.verdict(ok, f"plugin {call.split(chr(10))[1]} at import / {command[0]}",
+                      f"exit {proc.returncode}: {err[-100:]!r}", time.monotonic() - t)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "failure_matrix.txt"))
@@ -255,7 +383,9 @@ def main() -> int:
         for case in (lambda: task_failures(m, tmp_path, "0"), lambda: task_failures(m, tmp_path, "2"),
                      lambda: queued_time(m, tmp_path), lambda: worker_killed(m, tmp_path),
                      lambda: damaged_cache(m, tmp_path), lambda: concurrent_runs(m, tmp_path),
-                     lambda: missing_scheduler_file(m, tmp_path), lambda: one_line_refusals(m, tmp_path)):
+                     lambda: missing_scheduler_file(m, tmp_path), lambda: one_line_refusals(m, tmp_path),
+                     lambda: ctrl_c(m, tmp_path), lambda: unwritable_outputs(m, tmp_path),
+                     lambda: check_and_plugin_exits(m, tmp_path)):
             case()
     footer = f"# load average at end {os.getloadavg()[0]:.1f}"
     print(footer)
