@@ -5,7 +5,7 @@ minimal configuration in a temporary folder and stops them afterwards; where tha
 done (not root, packages missing, a daemon that does not come up) the test is skipped with
 the reason. The test runs the HPC recipe of docs/running.md: a scheduler with a scheduler
 file, ``hpc/dask-workers.sbatch`` submitted with ``sbatch``, ``grnbench run --scheduler-file``.
-The worker job is cancelled with ``scancel`` while CNNC trains; a second job takes the task
+The worker job is cancelled with ``scancel`` after CNNC's first epoch; a second job takes the task
 over and the fit goes on from the checkpoint of its last finished epoch.
 """
 
@@ -224,9 +224,9 @@ def test_worker_job_cancelled_mid_fit_resumes_on_a_new_job(slurm, tmp_path):
              "--methods", f"{CNNC},random", "--scheduler-file", str(sched_file), "--out", str(out),
              "--cache", str(cache)], env=slurm.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
-        # cancel the job once CNNC has finished an epoch of its first fold: mid-fit
-        started = _wait(lambda: any(epoch >= 1 for _, epoch in _checkpoints(cache).values())
-                        or run_proc.poll() is not None, 400, 0.02)
+        # cancel the job as soon as CNNC has checkpointed its first epoch: mid-fit (scancel
+        # signals every process of the job, the task's own process too, so it stops at once)
+        started = _wait(lambda: _checkpoints(cache) or run_proc.poll() is not None, 400, 0.02)
         assert started and run_proc.poll() is None, "the run ended before CNNC checkpointed an epoch"
         slurm.record("squeue")
         slurm("scancel", first)
