@@ -383,9 +383,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from grnbench.datasets.candidates import check_candidate_pairs
     from grnbench.execution.backends import BackendOptions
     from grnbench.execution.device import apply_device, select_device
+    from grnbench.execution.plan import build_run_plan, plan_lines, plan_machine
     from grnbench.execution.profiles import apply_profile, capped_values
     from grnbench.execution.progress import RunProgress
-    from grnbench.execution.plan import build_run_plan, plan_lines, plan_machine
     from grnbench.execution.runner import RunConfig, execute_plan
     from grnbench.registry import load_registry, parse_method_specs
     from grnbench.results.records import records_frame, summarise

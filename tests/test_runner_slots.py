@@ -55,7 +55,11 @@ def test_whole_model_fits_start_longest_expected_first():
     """Longest-processing-time order among whole-model fits; per-target methods stay first."""
     from grnbench.data.protocols import parse_protocols
     from grnbench.datasets import load_dataset
-    from grnbench.execution.backends import PER_TARGET_PRIORITY, WHOLE_MODEL_PRIORITY, BackendOptions
+    from grnbench.execution.backends import (
+        PER_TARGET_PRIORITY,
+        WHOLE_MODEL_PRIORITY,
+        BackendOptions,
+    )
     from grnbench.execution.cost import expected_fit_s
     from grnbench.execution.plan import build_run_plan, plan_machine
     from grnbench.execution.runner import RunConfig

@@ -27,7 +27,6 @@ from typing import Any
 
 from grnbench.data.dataset import Dataset
 from grnbench.data.folds import resolve_folds
-from grnbench.data.protocols import derive_seed
 from grnbench.data.universe import EdgeUniverse
 from grnbench.errors import UserError
 from grnbench.execution.backends import PER_TARGET_PRIORITY, WHOLE_MODEL_PRIORITY, BackendOptions
@@ -37,6 +36,7 @@ from grnbench.execution.run_config import RunConfig
 from grnbench.execution.task_process import TaskLimits
 from grnbench.execution.tasks import Task, TaskOutput, edges_filename
 from grnbench.registry import MethodSpec, Registry
+
 
 @dataclass(frozen=True)
 class MachinePlan:
