@@ -215,7 +215,8 @@ def test_worker_job_cancelled_mid_fit_resumes_on_a_new_job(slurm, tmp_path):
         def submit() -> str:
             # the job script's own resources fit a cluster node, not this test machine
             return slurm("sbatch", "--parsable", "--cpus-per-task=1", "--mem=3G", "--time=10",
-                         f"--output={job_out}/%j.out", str(WORKER_JOB), str(sched_file)).strip()
+                         f"--output={job_out}/%j.out", f"--export=ALL,TMPDIR={job_out}",
+                         str(WORKER_JOB), str(sched_file)).strip()
 
         first = submit()
         slurm.record("sinfo")
