@@ -14,7 +14,6 @@ from __future__ import annotations
 import glob
 import json
 import os
-import pickle
 import pwd
 import shutil
 import socket
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from grnbench import checkpoint
 
 REPO = Path(__file__).resolve().parent.parent
 WORKER_JOB = REPO / "hpc" / "dask-workers.sbatch"
@@ -190,13 +191,14 @@ def slurm(tmp_path):
 def _checkpoints(cache: Path) -> dict[str, tuple[float, int]]:
     """{checkpoint file: (mtime, last finished epoch, 0-based)} of every fit under way."""
     found = {}
-    for path in glob.glob(str(cache / "checkpoints" / "**" / "training.ckpt"), recursive=True):
+    for path in glob.glob(str(cache / "checkpoints" / "**" / checkpoint.FILE_NAME), recursive=True):
         try:
             mtime = os.path.getmtime(path)
-            with open(path, "rb") as handle:
-                found[path] = (mtime, int(pickle.load(handle)["epoch"]))
-        except (OSError, EOFError, pickle.UnpicklingError, KeyError):
-            continue  # replaced or removed while read
+        except OSError:
+            continue  # removed: its task has finished
+        state = checkpoint.load(Path(path))  # written atomically: whole, or gone
+        if state is not None:
+            found[path] = (mtime, int(state["epoch"]))
     return found
 
 
