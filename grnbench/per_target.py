@@ -105,8 +105,11 @@ def dask_client(client: Any = None, n_workers: int = 1) -> Iterator[Any]:
     n_workers = max(1, int(n_workers))
     # No dashboard; the scheduler's small HTTP server binds a free port, not 8787, so
     # concurrent runs on one machine do not collide.
+    # silence_logs: Dask's nanny warnings ("worker still alive after 4 s, killing" on close
+    # under load) are not the user's business; a task's real failure reaches its result row
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=n_workers > 1,
-                           dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"})
+                           dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
+                           silence_logs=50)
     try:
         with Client(cluster, set_as_default=False) as own:
             yield own

@@ -16,7 +16,7 @@ PLUGIN = str(Path(__file__).with_name("plugins_for_tests.py"))
 
 def _config(methods: str, out: Path, registry, **backend):
     from grnbench.data.protocols import parse_protocols
-    from grnbench.execution.backends import BackendOptions
+    from grnbench.execution.run_config import BackendOptions
     from grnbench.execution.runner import RunConfig
     from grnbench.registry import parse_method_specs
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import psutil
 
 from grnbench.errors import UserError
+from grnbench.results.curves import CURVES_NAME
 from grnbench.results.records import ResultRecord, read_results
 
 LOCK_NAME = ".grnbench.lock"
@@ -49,7 +50,7 @@ def check_writable_dir(path: Path, option: str) -> Path:
         probe.unlink()
     except OSError as exc:
         raise UserError(f"{option} {path}: cannot write here ({exc.strerror or exc}); choose a writable folder") from None
-    for name in ("results.csv", "edges", "manifest.json"):  # what a run rewrites, checked before it starts
+    for name in ("results.csv", CURVES_NAME, "edges", "manifest.json"):  # what a run rewrites, checked before it starts
         target = path / name
         want_dir = name == "edges"
         if target.exists() and (target.is_dir() != want_dir or not os.access(target, os.W_OK)):
@@ -194,10 +195,11 @@ def invocations(out_dir: Path, this_run: dict, replace: bool = False) -> list[di
 
 
 def _drop_outputs(out_dir: Path) -> None:
-    """``--replace``: the earlier rows' edge lists go with them (an edge list without its row
-    would look like a results.csv that lost rows)."""
+    """``--replace``: the earlier rows' edge lists and learning curves go with them (an edge
+    list without its row would look like a results.csv that lost rows)."""
     import shutil
 
     for name in ("edges", "beeline"):
         shutil.rmtree(out_dir / name, ignore_errors=True)
     (out_dir / "results.csv").unlink(missing_ok=True)
+    (out_dir / CURVES_NAME).unlink(missing_ok=True)

@@ -2,7 +2,8 @@
 write the run folder.
 
 The run folder holds ``results.csv`` (one ResultRecord per task, rewritten after every
-finished task so that a killed run loses nothing), ``edges/`` (one ranked edge list per task:
+finished task so that a killed run loses nothing), ``curves.csv`` (each deep fit's learning
+curve, ``grnbench.results.curves``, rewritten the same way), ``edges/`` (one ranked edge list per task:
 regulator, target, score, label over the test pairs), ``manifest.json`` (versions, machine, seed,
 parameters, dataset hash, backend) and, by default, ``cache/``. Metrics can be recomputed from
 the edge lists alone (``grnbench evaluate``).
@@ -36,6 +37,7 @@ from grnbench.execution.run_folder import (
 )
 from grnbench.execution.tasks import Task, TaskOutput, blank_record, edges_filename, task_trial
 from grnbench.registry import load_registry
+from grnbench.results.curves import CurvesFile
 from grnbench.results.records import ResultRecord, write_edge_list, write_json, write_results
 
 
@@ -112,6 +114,7 @@ def _run_locked(plan: RunPlan, out_dir: Path, started: float,
     settings = comparable_settings(config)
     earlier = check_comparable(out_dir, settings, {d.name: d.content_hash for d in datasets}, config.replace)
     kept = [r for r in earlier if combination(r) not in this_run]
+    curves = CurvesFile(out_dir, this_run)
 
     def finish(index: int, output: TaskOutput, write: bool = True) -> None:
         task = tasks[index]
@@ -134,6 +137,7 @@ def _run_locked(plan: RunPlan, out_dir: Path, started: float,
             if output.record.status == "ok":  # resumable state is only for unfinished fits
                 checkpoint.remove(task.checkpoint_dir)
         slots[index] = output.record
+        curves.set(index, output.record, output.curve, write=write)
         if write:  # cached tasks are written together, once
             write_results(kept + [r for r in slots if r is not None], out_dir)
         if on_result:
@@ -147,6 +151,7 @@ def _run_locked(plan: RunPlan, out_dir: Path, started: float,
         finish(index, output, write=False)
     if plan.cached_outputs:
         write_results(kept + [r for r in slots if r is not None], out_dir)
+        curves.write_if_changed()
     if on_start:
         on_start(len(plan.cached_outputs), len(to_run))
     info: dict[str, object] = {"backend": "none (all cached)"}

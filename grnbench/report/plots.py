@@ -131,6 +131,33 @@ def curves(lines: dict[str, tuple[np.ndarray, np.ndarray]], kind: str, positive_
         return figure_uri(fig)
 
 
+def learning_curves(points: pd.DataFrame) -> str:
+    """Validation AUPR against training wall time, one line per deep fit, coloured by method:
+    which method is still improving, and what another hour of training buys.
+
+    ``points`` has columns method, fit (one fit's identity: repeat, seed, fold), wall_s and
+    val_aupr, one row per epoch. Time is shown in seconds, minutes or hours, whichever reads
+    best for the longest fit."""
+    with matplotlib.rc_context(_RC):
+        fig = _figure(5.2, 3.4)
+        ax = fig.subplots()
+        methods = list(dict.fromkeys(points["method"]))
+        colours = _palette(methods)
+        longest = float(points["wall_s"].max()) if len(points) else 0.0
+        unit, scale = ("h", 3600.0) if longest >= 3 * 3600 else ("min", 60.0) if longest >= 180 else ("s", 1.0)
+        for method in methods:
+            fits = points[points["method"] == method]
+            for number, (_, fit) in enumerate(fits.groupby("fit", sort=False)):
+                fit = fit.sort_values("wall_s")
+                ax.plot(fit["wall_s"] / scale, fit["val_aupr"], marker="o", markersize=2.5, linewidth=1.1,
+                        color=colours[method], alpha=0.85, label=method if number == 0 else None)
+        ax.set_xlim(left=0)
+        ax.set_xlabel(f"training wall time ({unit}, since the fit started)")
+        ax.set_ylabel("validation AUPR")
+        ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1))
+        return figure_uri(fig)
+
+
 def time_scaling(points: pd.DataFrame) -> str:
     """Wall time (fit + score) against the number of pairs a task used, per method, log–log.
 

@@ -136,6 +136,16 @@ class RunData:
         self.agg = aggregate(frame)
         self._gold: dict[str, frozenset[tuple[str, str]] | str] = {}
         self._edges: dict[str, pd.DataFrame] = {}
+        self._curves: pd.DataFrame | None = None
+
+    @property
+    def curves(self) -> pd.DataFrame:
+        """The run's ``curves.csv`` (no rows when it trained no deep method)."""
+        if self._curves is None:
+            from grnbench.results.curves import read_curves
+
+            self._curves = read_curves(self.run_dir)
+        return self._curves
 
     @classmethod
     def load(cls, run_dir: Path) -> RunData:
@@ -618,6 +628,38 @@ def time_section(run: RunData) -> dict[str, Any] | None:
                          "Log-log plot of running time against number of pairs",
                          "Every finished task of every protocol; line: mean per pair count." + run.figure_note())
     return {"table": table, "scaling": scaling, "protocol": run.headline}
+
+
+def learning_section(run: RunData) -> dict[str, Any] | None:
+    """Per dataset, validation AUPR against training time of every deep fit of the headline
+    protocol (``curves.csv``), with a table of where each method's best epoch came."""
+    curves = run.curves
+    curves = curves[(curves["protocol"].astype(str) == run.headline) & curves["val_aupr"].notna()]
+    if curves.empty:
+        return None
+    fits = [f"{r}/{s}/{'' if f != f else int(f)}" for r, s, f in zip(curves["repeat"], curves["init_seed"],
+                                                                     curves["fold"], strict=True)]
+    curves = curves.assign(method=curves["method"].map(lambda m: run.short.get(m, m)), fit=fits)
+    figures, rows = [], []
+    for dataset, part in curves.groupby("dataset", sort=False):
+        figures.append(Figure(f"Learning curves ({dataset})", plots.learning_curves(part),
+                              f"Line plot of validation AUPR against training time per deep method on {dataset}",
+                              "One line per fit (repeat, seed, fold); a point per epoch. Time counts from the "
+                              "start of the fit (so the first epoch includes its preparation: features, "
+                              "TensorFlow's start-up), across resumed runs." + run.figure_note()))
+        for method, fits in part.groupby("method", sort=False):
+            best = fits.loc[fits.groupby("fit", sort=False)["val_aupr"].idxmax()]
+            last = fits.sort_values("epoch").groupby("fit", sort=False).tail(1)
+            rows.append([txt(method), txt(dataset), num(best["val_aupr"].mean()), num(best["epoch"].mean(), "score"),
+                         num(last["epoch"].mean(), "score"), num(best["wall_s"].mean(), "seconds"),
+                         num(last["wall_s"].mean(), "seconds"), num(fits["fit"].nunique(), "int")])
+    headers = ["method", "dataset", "best val AUPR", "best epoch", "epochs", "wall s to best", "wall s in all", "fits"]
+    tips = ["method", "dataset", "best validation AUPR of a fit, mean over fits",
+            "epoch of the best validation AUPR, mean over fits", "epochs trained, mean over fits",
+            "training wall seconds until the best epoch ended, mean over fits",
+            "training wall seconds of the whole fit, mean over fits", "fits (repeats × seeds × folds)"]
+    table = Table(headers, rows, [False, False] + [True] * 6, tips, id="learning")
+    return {"figures": figures, "table": table, "protocol": run.headline}
 
 
 # ---------------------------------------------------------------- 5. robustness

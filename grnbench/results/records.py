@@ -89,11 +89,14 @@ def records_frame(records: list[ResultRecord]) -> pd.DataFrame:
 
 
 def write_results(records: list[ResultRecord], out_dir: Path) -> Path:
+    return write_csv_atomically(records_frame(records), Path(out_dir) / "results.csv")
+
+
+def write_csv_atomically(frame: pd.DataFrame, path: Path) -> Path:
     """Write atomically (temp file + rename): a run killed mid-write leaves the previous file."""
-    path = Path(out_dir) / "results.csv"
-    tmp = path.with_name(f".results.csv.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        records_frame(records).to_csv(tmp, index=False)
+        frame.to_csv(tmp, index=False)
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)  # never leave a half-written temp file behind
