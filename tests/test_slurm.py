@@ -27,6 +27,7 @@ import pandas as pd
 import pytest
 
 from grnbench import checkpoint
+from grnbench.results.curves import read_curves
 
 REPO = Path(__file__).resolve().parent.parent
 WORKER_JOB = REPO / "hpc" / "dask-workers.sbatch"
@@ -255,6 +256,8 @@ def test_worker_job_cancelled_mid_fit_resumes_on_a_new_job(slurm, tmp_path):
                          f"{ {Path(p).parent.name: e for p, (_, e) in sorted(at_cancel.items())} }")
         slurm.log.append(f"first epoch written on job {second}: "
                          f"{ {Path(p).parent.name: e for p, e in sorted(first_new.items())} }")
+        slurm.log.append("curves.csv, fold 0:\n" + read_curves(out).query("fold == 0")[
+            ["fold", "epoch", "val_aupr", "wall_s"]].to_string(index=False))
         print("\n\n".join(slurm.log))
 
         assert run_proc.returncode == 0, err[-2000:]
@@ -272,6 +275,10 @@ def test_worker_job_cancelled_mid_fit_resumes_on_a_new_job(slurm, tmp_path):
                 assert path not in first_new, (path, first_new[path])
         assert any(epoch < 3 for _, epoch in at_cancel.values()), "no fold was cut mid-way"
         assert not list((cache / "checkpoints").glob("*/*")), "checkpoints of the finished task are left"
+        # the learning curve carries the epochs of the cancelled job through the checkpoint:
+        # every epoch of every fold once, none trained twice
+        curve = read_curves(out)
+        assert sorted(zip(curve["fold"], curve["epoch"], strict=True)) == [(f, e) for f in range(5) for e in range(1, 5)]
     finally:
         if run_proc is not None and run_proc.poll() is None:
             run_proc.kill()
