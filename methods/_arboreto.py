@@ -102,18 +102,3 @@ def _genie3py_importances(shared: ArboretoInputs, name: str, y: np.ndarray,
     return names, np.mean(per_tree, axis=0)
 
 
-def serial_reference_loop(dataset, regressor_type: str, kwargs: dict, seed: int) -> np.ndarray:
-    """The reference grnbench must equal: a plain serial loop over arboreto's
-    ``infer_partial_network``, as dense ``S[regulator, target]`` (tests and benchmarks)."""
-    from arboreto.core import infer_partial_network
-
-    x = np.ascontiguousarray(dataset.expression.T)
-    tf_matrix = np.ascontiguousarray(x[:, dataset.tf_indices])
-    tf_names = list(dataset.tfs)
-    index = dataset.gene_index
-    scores = np.zeros((dataset.n_genes, dataset.n_genes))
-    for t, name in enumerate(dataset.genes):
-        links = infer_partial_network(regressor_type, kwargs, tf_matrix, tf_names, name, x[:, t], seed=seed)
-        for tf, value in zip(links["TF"], links["importance"], strict=True):
-            scores[index[tf], t] = value
-    return scores

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from arboreto.core import RF_KWARGS
 from distributed import Client, LocalCluster
+from reference_loops import arboreto_serial_loop
 from scipy.stats import spearmanr
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.metrics import average_precision_score
@@ -14,7 +15,6 @@ from grnbench.api import TrainingData
 from grnbench.data.dataset import Dataset
 from grnbench.data.universe import EdgeUniverse, PairSet
 from grnbench.errors import UserError
-from grnbench.methods._arboreto import serial_reference_loop as arboreto_serial_loop
 from grnbench.methods.genie3 import GENIE3, parse_max_features
 
 N_TREES = 15
