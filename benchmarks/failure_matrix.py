@@ -38,7 +38,8 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN = str(ROOT / "tests" / "plugins_for_tests.py")
-BIN = Path(sys.executable).parent
+# `python -m dask`: a venv with --system-site-packages has no `dask` script of its own
+DASK = [sys.executable, "-m", "dask"]
 
 
 def grnbench(out: Path, *args: str, wait: bool = True):
@@ -105,7 +106,7 @@ def queued_time(m: Matrix, tmp: Path) -> None:
 
 def worker_killed(m: Matrix, tmp: Path) -> None:
     sched = tmp / "scheduler.json"
-    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
+    procs = [subprocess.Popen([*DASK, "scheduler", "--host", "127.0.0.1", "--port", "0",
                                "--no-dashboard", "--scheduler-file", str(sched)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     t = time.monotonic()
@@ -115,7 +116,7 @@ def worker_killed(m: Matrix, tmp: Path) -> None:
         while not (sched.is_file() and sched.stat().st_size):
             time.sleep(0.2)
         for _ in range(2):
-            procs.append(subprocess.Popen([str(BIN / "dask"), "worker", "--scheduler-file", str(sched), "--nthreads", "1",
+            procs.append(subprocess.Popen([*DASK, "worker", "--scheduler-file", str(sched), "--nthreads", "1",
                                            "--no-dashboard", "--host", "127.0.0.1"],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         out = tmp / "worker-killed"
