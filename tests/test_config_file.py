@@ -84,6 +84,10 @@ def test_the_command_line_overrides_the_file(tmp_path):
     ({"dataset": [{"gold-standard": "gold.tsv"}]}, "dataset[0]: --expression and --gold-standard go together"),
     ({"methods": [{"genie3": {"n_estimators": []}}]}, "empty list of values"),
     ({"methods": ["genie3:n_estimators=[10,20"]}, "unbalanced brackets"),
+    ({"methods": [{"genie3": {"n_trees": [10, 20]}}]}, "methods: method 'genie3' has no parameter 'n_trees'"),
+    ({"methods": ["genie4"]}, "methods: unknown method 'genie4'"),
+    ({"protocol": ["nois"]}, "protocol: unknown protocol 'nois'"),
+    ({"dataset": ["dream4-10-9"]}, "dataset: unknown dataset 'dream4-10-9'"),
     ("seed: [1, 2", "not valid YAML at line"),
     ("- genie3\n", "expected a mapping of option: value"),
 ])

@@ -83,7 +83,25 @@ def parse_run_with_config(parser: argparse.ArgumentParser, argv: list[str] | Non
     args.own_datasets = own
     if args.out is None:
         args.out = str(Path("grnbench-results") / path.stem)
+    _check_names(path, values, args)
     return args
+
+
+def _check_names(path: Path, values: dict[str, Any], args: argparse.Namespace) -> None:
+    """Method, protocol and dataset names the file gave (not overridden), checked now so that
+    an error names the file and the key."""
+    from grnbench.data.protocols import parse_protocols
+    from grnbench.datasets import expand_datasets
+    from grnbench.registry import load_registry, parse_method_specs
+
+    checks = {"dataset": expand_datasets, "protocol": parse_protocols,
+              "methods": lambda text: parse_method_specs(text, load_registry(args.plugin, override=args.plugin_override))}
+    for key, check in checks.items():
+        if key in values and getattr(args, key) == values[key]:
+            try:
+                check(values[key])
+            except UserError as exc:
+                raise UserError(f"{path}: {key}: {exc}") from None
 
 
 def read_config(path: Path, options: dict[str, argparse.Action]) -> tuple[dict[str, Any], list]:
