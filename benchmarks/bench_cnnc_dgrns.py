@@ -33,6 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
+# the per-pair reference loops live with the tests
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
 
 def _load(args_backend: str):
     if args_backend == "jax":
@@ -81,6 +84,7 @@ def features(args) -> None:
     from grnbench.datasets import load_dataset
 
     cnnc, dgrns = _load("tensorflow")
+    import reference_loops
     rng = np.random.default_rng(0)
     d4 = load_dataset("dream4-100-1")
     cases = [("dream4-100-1", d4.expression, d4.series_blocks())]
@@ -103,9 +107,9 @@ def features(args) -> None:
         n_loop = min(args.loop_pairs, len(regs))
         # CNNC
         vec = _time(partial(cnnc.nepdf_images, logged, regs, tgts))
-        loop = _time(partial(cnnc.nepdf_images_loop, logged, regs[:n_loop], tgts[:n_loop]), repeats=1)
+        loop = _time(partial(reference_loops.nepdf_images_loop, logged, regs[:n_loop], tgts[:n_loop]), repeats=1)
         same = np.array_equal(cnnc.nepdf_images(logged, regs[:n_loop], tgts[:n_loop]),
-                              cnnc.nepdf_images_loop(logged, regs[:n_loop], tgts[:n_loop]))
+                              reference_loops.nepdf_images_loop(logged, regs[:n_loop], tgts[:n_loop]))
         rows.append(_row("cnnc", label, values.shape[1], "32x32", len(regs), vec, n_loop, loop, same))
         print(_format(rows[-1]), flush=True)
         # DGRNS
@@ -113,10 +117,10 @@ def features(args) -> None:
         geo = dgrns.window_geometry(length)
         n_loop_d = max(5, n_loop // (10 if geo.rows > 20 else 1))
         vec = _time(partial(dgrns.lagged_correlation_features, logged, blocks, geo, regs, tgts))
-        loop = _time(partial(dgrns.lagged_correlation_loop, logged, blocks, geo, regs[:n_loop_d],
+        loop = _time(partial(reference_loops.lagged_correlation_loop, logged, blocks, geo, regs[:n_loop_d],
                              tgts[:n_loop_d]), repeats=1)
         a = dgrns.lagged_correlation_features(logged, blocks, geo, regs[:n_loop_d], tgts[:n_loop_d])
-        b = dgrns.lagged_correlation_loop(logged, blocks, geo, regs[:n_loop_d], tgts[:n_loop_d])
+        b = reference_loops.lagged_correlation_loop(logged, blocks, geo, regs[:n_loop_d], tgts[:n_loop_d])
         same = bool(np.abs(a - b).max() < 1e-4)
         shape = f"{geo.rows}x{geo.lags} W={geo.window} ({len(blocks)} series)"
         rows.append(_row("dgrns", label, values.shape[1], shape, len(regs), vec, n_loop_d, loop, same))

@@ -23,8 +23,9 @@ from pathlib import Path
 
 from grnbench.data.protocols import parse_protocols
 from grnbench.datasets import load_dataset
-from grnbench.execution.backends import BackendOptions, TaskWatch
+from grnbench.execution.backends import TaskWatch
 from grnbench.execution.plan import build_run_plan
+from grnbench.execution.run_config import BackendOptions
 from grnbench.execution.runner import RunConfig, execute_plan
 from grnbench.registry import load_registry, parse_method_specs
 

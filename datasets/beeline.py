@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from grnbench.data.dataset import Dataset
-from grnbench.errors import DataError
+from grnbench.errors import DataError, cannot_write
 
 from .files import read_header_and_body
 from .samples import SampleLayout, layout_from_columns
@@ -115,11 +115,14 @@ def ranked_edges_path(out_dir: Path, edges_file: str) -> Path:
 
 def write_ranked_edges(path: Path, regulators: np.ndarray, targets: np.ndarray, scores: np.ndarray) -> Path:
     """BEELINE's ``rankedEdges.csv``: tab-separated Gene1, Gene2, EdgeWeight, best first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     scores = np.asarray(scores, dtype=np.float64)
     order = np.argsort(-scores, kind="stable")
-    pd.DataFrame({"Gene1": np.asarray(regulators)[order], "Gene2": np.asarray(targets)[order],
-                  "EdgeWeight": scores[order]}).to_csv(path, sep="\t", index=False)  # full float64
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame({"Gene1": np.asarray(regulators)[order], "Gene2": np.asarray(targets)[order],
+                      "EdgeWeight": scores[order]}).to_csv(path, sep="\t", index=False)  # full float64
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
     return path
 
 

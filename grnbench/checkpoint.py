@@ -7,7 +7,8 @@ leaves the previous checkpoint whole): every model variable (weights and the dro
 seed-generator states), every optimiser variable (moments, iteration count), the epoch, the
 NumPy and Python RNG states, and for each callback the state it needs to go on — ``state()``
 plus ``best_weights`` for a callback that has them (``grnbench.deep.epoch_selection``), the
-counters of Keras's ``EarlyStopping``. Started again with the same task, the fit restores all
+counters of Keras's ``EarlyStopping``, and the learning curve so far
+(``grnbench.learning_curve``). Started again with the same task, the fit restores all
 of it and continues with ``initial_epoch``; training pairs are shuffled from (seed, epoch)
 (``grnbench.deep.pair_batches``), so the resumed epochs see the same batches as an
 uninterrupted run.
@@ -23,6 +24,7 @@ import os
 import pickle
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -122,13 +124,15 @@ def restore(state: dict, model, callbacks: list, sample_input=None) -> int:
     return int(state["epoch"]) + 1
 
 
-def epoch_checkpoint(keras, path: Path, callbacks: list):
+def epoch_checkpoint(keras, path: Path, callbacks: list, extra: Callable[[], dict] | None = None):
     """A callback that saves the state after each epoch; put it after ``callbacks`` (whose
-    state it saves, and which may have asked to stop) in the fit's callback list."""
+    state it saves, and which may have asked to stop) in the fit's callback list. ``extra``
+    returns more state to save under ``extra`` (the fit's learning curve so far)."""
 
     class EpochCheckpoint(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            save(path, self.model, epoch, callbacks, {"stopped": bool(self.model.stop_training)})
+            more = extra() if extra is not None else {}
+            save(path, self.model, epoch, callbacks, {**more, "stopped": bool(self.model.stop_training)})
 
     return EpochCheckpoint()
 

@@ -232,8 +232,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from grnbench.check_process import check_method_isolated
     from grnbench.registry import load_registry
-    from grnbench.testing import check_method
 
     registry = load_registry(args.plugin, override=args.plugin_override)
     names = list(args.names)
@@ -258,7 +258,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         dataset = load_dataset(args.dataset)
     failed = 0
     for cls in classes:
-        report = check_method(cls, dataset=dataset, seed=args.seed, registry=registry, raise_on_failure=False)
+        report = check_method_isolated(cls, dataset=dataset, seed=args.seed, registry=registry)
         print("\n".join(report.lines()), flush=True)
         failed += not report.ok
     if len(classes) > 1:
@@ -404,12 +404,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from grnbench.data.folds import parse_folds
     from grnbench.data.protocols import check_split_feasible, parse_protocols
     from grnbench.datasets.candidates import check_candidate_pairs
-    from grnbench.execution.backends import BackendOptions
     from grnbench.execution.config_file import resolved_config
     from grnbench.execution.device import apply_device, select_device
+    from grnbench.execution.plan import build_run_plan, plan_lines, plan_machine
     from grnbench.execution.profiles import apply_profile, capped_values
     from grnbench.execution.progress import RunProgress
-    from grnbench.execution.plan import build_run_plan, plan_lines, plan_machine
+    from grnbench.execution.run_config import BackendOptions
     from grnbench.execution.runner import RunConfig, execute_plan
     from grnbench.registry import load_registry, parse_method_specs
     from grnbench.results.records import records_frame, summarise

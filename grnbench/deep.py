@@ -176,23 +176,31 @@ def epoch_progress(keras, on_progress, epochs: int) -> list:
 
     The note carries the validation score the method monitors (``val_aupr`` when an earlier
     callback put it in the logs, else ``val_accuracy``), so a user watching a long training
-    sees whether it still improves. Empty when nobody listens.
+    sees whether it still improves; inside ``resumable_fit`` also the best value so far and
+    the time left (``grnbench.learning_curve``, which ``resumable_fit`` hands to this callback
+    as ``learning_curve``). Empty when nobody listens.
     """
     if on_progress is None:
         return []
     from grnbench.execution.task_progress import report
+    from grnbench.learning_curve import validation_value
 
     class EpochProgress(keras.callbacks.Callback):
+        #: the fit's ``LearningCurve``, set by ``resumable_fit``
+        learning_curve = None
+
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
-            note = ""
-            for name in ("val_aupr", "val_accuracy"):
-                if name in logs:
-                    note = f"{name.replace('_', ' ')} {float(logs[name]):.3f}"
-                    break
+            if self.learning_curve is not None:
+                note = self.learning_curve.progress_note(logs)
+            else:
+                current = validation_value(logs)
+                note = f"{current[0].replace('_', ' ')} {current[1]:.3f}" if current else ""
             report(on_progress, epoch + 1, int(epochs), "epochs", note)
 
     return [EpochProgress()]
+
+
 #: how a deep method's final weights are chosen (method parameter ``selection``)
 SELECTIONS = ("shared", "reference")
 
@@ -404,14 +412,24 @@ def resumable_fit(keras, model, train, *, epochs: int, callbacks: list, checkpoi
     """``model.fit`` on ``train`` (a ``pair_batches`` dataset) that checkpoints every epoch
     under ``checkpoint_dir`` and, when a checkpoint is there, continues after its epoch
     (``grnbench.checkpoint``). The one training loop of every Keras method, so CNNC, DGRNS,
-    PSGRN and Keras plugins all resume. ``callbacks`` whose ``state()`` or early-stopping
-    counters matter go first; the progress callback may be among them.
+    PSGRN and Keras plugins all resume, and all record their learning curve
+    (``grnbench.learning_curve``: inserted after ``callbacks`` that log validation values,
+    before the first progress callback of ``epoch_progress``, which it then feeds). ``callbacks``
+    whose ``state()`` or early-stopping counters matter go first; the progress callback may be
+    among them.
     """
     from grnbench import checkpoint
+    from grnbench.learning_curve import learning_curve
 
     path = checkpoint.checkpoint_path(checkpoint_dir)
     initial_epoch = 0
     callbacks = list(callbacks)
+    # the curve reads the validation values earlier callbacks log; progress callbacks read it
+    curve = learning_curve(keras, epochs)
+    first_progress = next((i for i, c in enumerate(callbacks) if hasattr(c, "learning_curve")), len(callbacks))
+    for callback in callbacks[first_progress:]:
+        if hasattr(callback, "learning_curve"):
+            callback.learning_curve = curve
     if path is not None:
         saved = checkpoint.load(path)
         if saved is not None:
@@ -423,9 +441,14 @@ def resumable_fit(keras, model, train, *, epochs: int, callbacks: list, checkpoi
                 print(f"note: ignoring training checkpoint {path} ({exc}); training starts from epoch 1",
                       file=sys.stderr, flush=True)
                 initial_epoch = 0
+            else:
+                if "curve" in saved.get("extra", {}):  # absent in checkpoints older than curves
+                    curve.restore_state(saved["extra"]["curve"])
             if saved.get("extra", {}).get("stopped"):
                 initial_epoch = int(epochs)  # stopped early before the kill: only on_train_end runs
-        callbacks.append(checkpoint.epoch_checkpoint(keras, path, list(callbacks)))
+        callbacks.append(checkpoint.epoch_checkpoint(keras, path, list(callbacks),
+                                                     extra=lambda: {"curve": curve.state()}))
+    callbacks.insert(first_progress, curve)
 
     class EpochOrder(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):

@@ -17,3 +17,10 @@ class DataError(UserError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+def cannot_write(path: object, exc: OSError) -> UserError:
+    """The one message for an output of a run that cannot be written (permissions, an
+    immutable flag, a full disk): the path, why, and the fix."""
+    return UserError(f"cannot write {exc.filename or path} ({exc.strerror or exc}); make it writable "
+                     "(or remove it) or choose another --out")

@@ -42,11 +42,11 @@ TargetFn = Callable[[Any, int, int], np.ndarray]
 #: above this many targets, targets are grouped into chunks so that a genome-scale run does
 #: not put tens of thousands of tiny tasks on the scheduler
 MAX_TASKS = 1000
-#: for methods whose targets take milliseconds (GRNBoost2: ~20 ms per DREAM4 target, where one
-#: task per target cost 20 % over a serial loop): this many tasks per worker thread, so Dask's
-#: few milliseconds per task stay small while the last tasks still balance across workers.
-#: Slow targets (GENIE3: ~1 s) keep one task each: chunks of 4 cost them 1.98x -> 1.65x on
-#: 2 workers (the last chunk leaves a worker idle).
+#: for methods whose targets take milliseconds (GRNBoost2), where one task per target costs
+#: more in Dask's per-task overhead than the target itself: this many tasks per worker thread,
+#: so that overhead stays small while the last tasks still balance across workers. Slow
+#: targets (GENIE3) keep one task each: chunking them leaves a worker idle at the end
+#: (measured in docs/methods/per-target.md).
 FAST_TARGET_TASKS_PER_THREAD = 16
 
 
@@ -105,8 +105,11 @@ def dask_client(client: Any = None, n_workers: int = 1) -> Iterator[Any]:
     n_workers = max(1, int(n_workers))
     # No dashboard; the scheduler's small HTTP server binds a free port, not 8787, so
     # concurrent runs on one machine do not collide.
+    # silence_logs: Dask's nanny warnings ("worker still alive after 4 s, killing" on close
+    # under load) are not the user's business; a task's real failure reaches its result row
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=n_workers > 1,
-                           dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"})
+                           dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
+                           silence_logs=50)
     try:
         with Client(cluster, set_as_default=False) as own:
             yield own

@@ -9,11 +9,15 @@ silent replacement.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import inspect
+import os
 import re
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -174,6 +178,33 @@ def _build_registry(plugin_files: list[str] | tuple[str, ...], override: bool) -
     return registry
 
 
+class _PluginExit(BaseException):
+    """``os._exit`` called by a plugin while it is imported (raised in its place)."""
+
+    def __init__(self, code: object) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@contextlib.contextmanager
+def _os_exit_raises() -> Iterator[None]:
+    """``os._exit`` ends the process at once, with no exception to catch and no word of why;
+    while a plugin file is imported (module-level code only, never a fit) it raises instead."""
+    real = os._exit
+    importing = threading.get_ident()
+
+    def refuse(code: int) -> None:
+        if threading.get_ident() != importing:  # another thread's exit (a watchdog) still exits
+            real(code)
+        raise _PluginExit(code)
+
+    os._exit = refuse  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        os._exit = real
+
+
 def load_plugin_file(path: str | Path) -> list[type[Method]]:
     """Import a Python file and return the concrete Method subclasses it defines."""
     path = Path(path)
@@ -187,10 +218,12 @@ def load_plugin_file(path: str | Path) -> list[type[Method]]:
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
-        spec.loader.exec_module(module)
-    except SystemExit as exc:  # sys.exit() at import would end grnbench with no word of why
+        with _os_exit_raises():
+            spec.loader.exec_module(module)
+    except (SystemExit, _PluginExit) as exc:  # either would end grnbench with no word of why
         sys.modules.pop(module_name, None)
-        raise UserError(f"{path}: the plugin called sys.exit({exc.code!r}) while being imported; a plugin file "
+        call = "os._exit" if isinstance(exc, _PluginExit) else "sys.exit"
+        raise UserError(f"{path}: the plugin called {call}({exc.code!r}) while being imported; a plugin file "
                         "must only define Method classes (move script code under `if __name__ == \"__main__\":`)") from None
     except Exception as exc:
         sys.modules.pop(module_name, None)

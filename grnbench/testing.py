@@ -114,8 +114,9 @@ class _Checker:
     """Runs the checks of one method class in order, sharing the fits between them."""
 
     def __init__(self, cls: type[Method], params: dict[str, Any], dataset: Dataset, seed: int,
-                 registry: Any) -> None:
+                 registry: Any, on_step: Callable[[str, CheckResult | None], None] | None = None) -> None:
         self.cls, self.params, self.dataset, self.seed, self.registry = cls, params, dataset, seed, registry
+        self.on_step = on_step
         self.results: list[CheckResult] = []
         self.universe = EdgeUniverse.from_dataset(dataset)
         self.trial: Trial = standard_trial(self.universe, seed)
@@ -125,7 +126,9 @@ class _Checker:
     def run(self, check: str, body: Callable[[], str | None], needs_fit: bool = False) -> None:
         if needs_fit and self.first is None:
             self.results.append(CheckResult(check, None, "not run: the method was not fitted"))
+            self._step(check, self.results[-1])
             return
+        self._step(check, None)
         start = time.perf_counter()
         try:
             message = body() or ""
@@ -137,6 +140,11 @@ class _Checker:
         except Exception as exc:  # a method raising is a failed check, reported in one line
             message, ok = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:400], False
         self.results.append(CheckResult(check, ok, message, time.perf_counter() - start))
+        self._step(check, self.results[-1])
+
+    def _step(self, check: str, result: CheckResult | None) -> None:
+        if self.on_step is not None:
+            self.on_step(check, result)
 
     def build(self) -> Method:
         return self.cls(**self.params)
@@ -322,14 +330,17 @@ def _with_changed_test_labels(dataset: Dataset, universe: EdgeUniverse, trial: T
 
 
 def check_method(method: type[Method] | Method, *, dataset: Dataset | None = None, seed: int = 3,
-                 registry: Any = None, raise_on_failure: bool = True) -> CheckReport:
+                 registry: Any = None, raise_on_failure: bool = True,
+                 on_step: Callable[[str, CheckResult | None], None] | None = None) -> CheckReport:
     """Check ``method`` (a class, or an instance whose parameters are used) against the
     grnbench contract; see the module docstring for the checks.
 
     ``dataset`` defaults to ``make_lagged_dataset()``; ``registry`` (``load_registry()`` when
     None) is where the entry-point key and name collisions are looked up. With
     ``raise_on_failure`` (the default, for pytest) a failed check raises ``AssertionError``
-    listing every failure; the report is returned either way.
+    listing every failure; the report is returned either way. ``on_step(check, None)`` is
+    called as each check starts and ``on_step(check, result)`` as it ends, so that a caller
+    running the checks in a child process knows which one was running if the method ends it.
     """
     from grnbench.registry import load_registry
 
@@ -340,7 +351,8 @@ def check_method(method: type[Method] | Method, *, dataset: Dataset | None = Non
     registry = registry if registry is not None else load_registry()
     source = registry.sources.get(getattr(cls, "name", ""))
     started = time.perf_counter()
-    checker = _Checker(cls, params, dataset if dataset is not None else make_lagged_dataset(), seed, registry)
+    checker = _Checker(cls, params, dataset if dataset is not None else make_lagged_dataset(), seed, registry,
+                       on_step)
     report = CheckReport(str(getattr(cls, "name", cls.__name__)),
                          source.describe() if source and registry.methods.get(cls.name) is cls else cls.__qualname__)
     checker.run("interface", checker.interface)

@@ -23,6 +23,7 @@ from grnbench.data.view import DatasetView
 from grnbench.evaluation.catalogue import compute_metrics, pair_columns
 from grnbench.evaluation.metrics import DEFAULT_TOP_K, ScoredPairs, check_scores
 from grnbench.execution.resources import Measurement, ResourceMeter
+from grnbench.learning_curve import recording
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class TrialResult:
     #: per-test-pair columns for the metric catalogue: regulator and target names, and any
     #: family's ``pair_columns``
     columns: dict[str, np.ndarray] = field(default_factory=dict)
+    #: one row per trained epoch of a deep fit (``grnbench.learning_curve.COLUMNS`` and
+    #: ``fold``: the cross-validation fold, None without folds); empty for other methods
+    curve: list[dict] = field(default_factory=list)
 
     @property
     def n_train(self) -> int:
@@ -114,21 +118,25 @@ def fit_and_score(method: Method, dataset: Dataset, trial: Trial, *, universe: E
     rotations = trial.folds if (trial.folds and method.supervised) else (trial.split,)
     scores = np.empty(len(test), dtype=np.float64)
     fit_cost, score_cost = Measurement(), Measurement()
+    curve: list[dict] = []
     for number, rotation in enumerate(rotations):
         model = method if number == 0 else type(method)(**method.params)
         data = training_data(model, view, replace(trial, split=rotation, folds=()), universe, client=client,
                              n_threads=n_threads, on_progress=on_progress, progress=progress, init_seed=init_seed,
                              checkpoint_dir=_fold_checkpoint_dir(checkpoint_dir, number, len(rotations)))
         scored = rotation.test if len(rotations) > 1 else test
-        with ResourceMeter() as fit_part:
+        with ResourceMeter() as fit_part, recording(fits_after=len(rotations) - number - 1) as fit_curve:
             model.fit(data)
+        fold = number if len(rotations) > 1 else None
+        curve += [{"fold": fold, **row} for row in fit_curve.rows]
         with ResourceMeter() as score_part:
             raw = model.score_edges(trial.feature_pairs.subset(scored))
         scores[np.searchsorted(test, scored)] = check_scores(raw, len(scored), method.name)
         fit_cost, score_cost = fit_cost + fit_part, score_cost + score_part
     regulators, targets = universe.names(test)
     columns = {"regulator": regulators, "target": targets, **pair_columns(trial, universe)}
-    return TrialResult(method, trial, test, scores, np.asarray(universe.labels[test]), fit_cost, score_cost, columns)
+    return TrialResult(method, trial, test, scores, np.asarray(universe.labels[test]), fit_cost, score_cost, columns,
+                       curve)
 
 
 def _fold_checkpoint_dir(checkpoint_dir: Path | None, fold: int, folds: int) -> Path | None:

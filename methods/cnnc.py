@@ -83,17 +83,6 @@ def nepdf_images(values: np.ndarray, regulators: np.ndarray, targets: np.ndarray
     return out
 
 
-def nepdf_images_loop(values: np.ndarray, regulators: np.ndarray, targets: np.ndarray,
-                      bins: int = 32) -> np.ndarray:
-    """The straightforward per-pair construction (one ``histogram2d`` each), as the reference."""
-    n_samples = values.shape[1]
-    out = np.empty((len(regulators), bins, bins, 1), dtype=np.float32)
-    for k, (r, t) in enumerate(zip(regulators, targets, strict=True)):
-        hist, _, _ = np.histogram2d(values[r], values[t], bins=bins)
-        out[k, :, :, 0] = _normalise(hist.T, n_samples)
-    return out
-
-
 def _normalise(counts: np.ndarray, n_samples: int) -> np.ndarray:
     return (np.log10(counts / float(n_samples) + 1e-4) + 4.0) / 4.0
 
@@ -115,7 +104,7 @@ class CNNC(KerasPairClassifier):
     Because the bin edges of a pair depend only on each gene's own range, every gene's bin index
     per sample is computed once; a pair's histogram is then a ``bincount`` of
     ``target_bin · 32 + tf_bin``, done for thousands of pairs in one call (``nepdf_images``).
-    It is identical to ``numpy.histogram2d`` per pair (``nepdf_images_loop``, kept for tests
+    It is identical to ``numpy.histogram2d`` per pair (``tests/reference_loops.py``, kept for tests
     and the speed benchmark).
 
     Model: three blocks of Conv2D (32/64/128, 3×3 'same') → Conv2D (3×3 'valid') → MaxPool 2×2 →
@@ -192,7 +181,8 @@ class CNNC(KerasPairClassifier):
                   "the logarithm is undefined there"),
     )
     quick_parameters = {"epochs": 2, "patience": 2}
-    #: maize2-sim, 1 thread, validation included (issue 16's table: ≈ 60 s per epoch)
+    #: measured on maize2-sim, 1 thread, validation included (benchmarks/bench_deep_maize.py; figures in
+    #: docs/deep-methods.md)
     cpu_s_per_pair_epoch = 0.99e-3
 
     test_parameters = {"filters": 4, "dense_units": 16, "epochs": 1, "batch_size": 256}

@@ -115,8 +115,8 @@ def lagged_correlation_features(values: np.ndarray, blocks: list[np.ndarray], ge
     series = [x[genes].astype(np.float64) for x in _series_values(values, blocks, g.span)]
     unit = math.gcd(g.tf_step, g.target_step)
     n_positions = ((g.rows - 1) * g.tf_step + (g.lags - 1) * g.target_step) // unit + 1
-    # BLAS makes a dot-product operation ~25× cheaper than a running-sum one (measured on
-    # this project's CPUs: 107-point series favour dot products, 889-point ones running sums)
+    # BLAS makes a dot-product operation much cheaper than a running-sum one, so short series
+    # favour dot products and long ones running sums (the crossover: docs/methods/cnnc-dgrns.md)
     if g.rows * n_positions * g.window <= 25 * g.lags * g.span:
         corr = _by_window_products(series, g, reg_local, tgt_local, unit, n_positions)
     else:
@@ -187,26 +187,6 @@ def _by_running_sums(series, g: WindowGeometry, reg, tgt) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def lagged_correlation_loop(values: np.ndarray, blocks: list[np.ndarray], geometry: WindowGeometry,
-                            regulators: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """The straightforward construction: one Pearson correlation per pair, window, lag, series."""
-    g = geometry
-    series = _series_values(values, blocks, g.span)
-    out = np.zeros((len(regulators), g.rows, g.lags, 1), dtype=np.float32)
-    for k, (reg, tgt) in enumerate(zip(regulators, targets, strict=True)):
-        for x in series:
-            for r in range(g.rows):
-                a = r * g.tf_step
-                u = x[reg, a:a + g.window]
-                for lag in range(g.lags):
-                    b = a + lag * g.target_step
-                    v = x[tgt, b:b + g.window]
-                    if np.ptp(u) == 0 or np.ptp(v) == 0:
-                        continue
-                    out[k, r, lag, 0] += np.corrcoef(u, v)[0, 1] / len(series)
-    return out
-
-
 def keras2_hard_sigmoid(x):
     """Keras 2's hard sigmoid, clip(0.2·x + 0.5, 0, 1) (Keras 3's has slope 1/6)."""
     from keras import ops
@@ -225,7 +205,7 @@ class DGRNS(KerasPairClassifier):
     l · ``target_step`` later (the target is read *later* in time, so direction is encoded);
     each entry is the Pearson correlation of the two windows (constant window → 0). All
     pairs are computed at once (``lagged_correlation_features``; the per-pair loop
-    ``lagged_correlation_loop`` is kept for tests and the speed benchmark).
+    the per-pair loop in ``tests/reference_loops.py`` is kept for tests and the speed benchmark).
 
     Window geometry (``window_geometry``): the reference K = 64 lags, steps of 5 and
     W = n − 63·10 (a square 64 × 64 matrix) on ≥ ~840 ordered samples; on shorter series the

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 NOISY = '''
 import numpy as np
 from grnbench.api import Method
@@ -40,3 +42,63 @@ def test_a_non_deterministic_method_is_not_said_to_read_labels(tmp_path):
 def test_a_plugin_that_exits_at_import_is_one_line(tmp_path):
     done = check(tmp_path, "import sys\nsys.exit(0)\n")
     assert done.returncode == 2 and "called sys.exit(0)" in done.stderr and done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", [["list"], ["check"], ["run", "--methods", "random", "--dataset", "dream4-10-1"]])
+@pytest.mark.parametrize("call", ["import os\nos._exit(5)\n", "import sys\nsys.exit(3)\n"])
+def test_a_plugin_that_ends_the_process_at_import_is_one_line_under_every_command(tmp_path, command, call):
+    plugin = tmp_path / "plugin.py"
+    plugin.write_text(call)
+    done = subprocess.run([sys.executable, "-m", "grnbench", *command, "--plugin", str(plugin),
+                           *(["--out", str(tmp_path / "out")] if command[0] == "run" else [])],
+                          capture_output=True, text=True, timeout=300)
+    expected = "os._exit(5)" if "os._exit" in call else "sys.exit(3)"
+    assert done.returncode == 2, done.stderr
+    assert f"called {expected} while being imported" in done.stderr and done.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()  # refused before anything ran
+
+
+ENDS_ITS_PROCESS = '''
+import os
+import signal
+import sys
+import numpy as np
+from grnbench.api import Method
+
+class ExitsInFit(Method):
+    name = "exits_in_fit"
+    description = "os._exit in fit"
+
+    def fit(self, data):
+        os._exit(7)
+
+    def score_edges(self, pairs):
+        return np.zeros(len(pairs))
+
+class KilledInFit(ExitsInFit):
+    name = "killed_in_fit"
+    description = "SIGKILL to itself in fit"
+
+    def fit(self, data):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+class SysExitInFit(ExitsInFit):
+    name = "sys_exit_in_fit"
+    description = "sys.exit(0) in fit"
+
+    def fit(self, data):
+        sys.exit(0)
+'''
+
+
+def test_a_method_that_ends_its_process_in_fit_fails_its_check_in_one_line(tmp_path):
+    done = check(tmp_path, ENDS_ITS_PROCESS)  # real processes: the checks run in a forked child
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stdout.splitlines() if "ended the check's process" in line]
+    assert len(lines) == 3, done.stdout
+    assert "during 'finite score for every pair'" in lines[0]
+    assert "exited with code 7" in done.stdout
+    assert "died of signal SIGKILL" in done.stdout
+    assert "exited with code 0" in done.stdout
+    assert "0 of 3 methods passed every check" in done.stdout  # each method checked, none lost

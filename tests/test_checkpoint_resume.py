@@ -1,6 +1,7 @@
 """A deep fit killed mid-training (SIGKILL, a real child process) and started again with the
 same task resumes after its last completed epoch and ends with the scores of an uninterrupted
-fit; a damaged checkpoint is ignored with a note."""
+fit, and with a learning curve that has every epoch once and continues the killed run's time;
+a damaged checkpoint is ignored with a note."""
 
 from __future__ import annotations
 
@@ -25,11 +26,12 @@ from grnbench.execution.tasks import Task, execute_task
 from grnbench.registry import load_registry, parse_method_specs
 
 spec, folder, kill, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-epochs = []
+epochs, notes = [], []
 
 def on_progress(event):
     if event.unit == "epochs":
         epochs.append(event.done)
+        notes.append(event.note)
         if event.done == kill:
             os.kill(os.getpid(), signal.SIGKILL)
 
@@ -39,6 +41,7 @@ task = Task(parse_method_specs(spec, registry)[0], "dream4-10-1", parse_protocol
 output = execute_task(task, load_dataset("dream4-10-1"), on_progress=on_progress)
 assert output.record.status == "ok", output.record.error
 np.save(out, output.scores)
+print(json.dumps({"curve": output.curve, "notes": notes}))
 print(json.dumps(epochs))
 """
 
@@ -70,6 +73,20 @@ def test_killed_fit_resumes_after_last_epoch_with_uninterrupted_scores(tmp_path,
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert json.loads(resumed.stdout.strip().splitlines()[-1]) == [3, 4]  # continues at epoch 3
     np.testing.assert_array_equal(np.load(tmp_path / "resumed.npy"), np.load(tmp_path / "whole.npy"))
+
+    # the learning curve: every epoch once; epochs 1-2 as the killed run saved them, its time carried on
+    curve = json.loads(resumed.stdout.strip().splitlines()[-2])["curve"]
+    assert [row["epoch"] for row in curve] == [1, 2, 3, 4]
+    assert [{k: v for k, v in row.items() if k != "fold"} for row in curve[:2]] == saved["extra"]["curve"]["rows"]
+    walls = [row["wall_s"] for row in curve]
+    assert walls == sorted(walls) and walls[2] > walls[1] > 0
+    whole_curve = json.loads(whole.stdout.strip().splitlines()[-2])["curve"]
+    assert [row["val_aupr"] for row in curve] == [row["val_aupr"] for row in whole_curve]
+    # the progress note: this epoch's value, the best so far and the time left (none after the last)
+    notes = json.loads(resumed.stdout.strip().splitlines()[-2])["notes"]
+    best = max(row["val_aupr"] for row in curve[:3])
+    assert notes[0].startswith(f"val aupr {curve[2]['val_aupr']:.3f} (best {best:.3f}), ≤") and notes[0].endswith(" left")
+    assert notes[1].endswith("≤0s left")
 
 
 def test_damaged_checkpoint_is_ignored_with_a_note(tmp_path, capsys):

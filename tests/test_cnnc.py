@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import make_lagged_dataset, standard_training_data
+from reference_loops import nepdf_images_loop
 
 from grnbench.deep import balance_pairs, configure_tensorflow, keras2_sgd
 from grnbench.evaluation.metrics import evaluate
@@ -14,7 +15,6 @@ from grnbench.methods.cnnc import (
     gene_bins,
     log_expression,
     nepdf_images,
-    nepdf_images_loop,
 )
 
 

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 from conftest import make_lagged_dataset, standard_training_data
+from reference_loops import lagged_correlation_loop
 
 from grnbench.evaluation.metrics import evaluate
 from grnbench.methods.dgrns import (
@@ -16,7 +17,6 @@ from grnbench.methods.dgrns import (
     _by_window_products,
     keras2_hard_sigmoid,
     lagged_correlation_features,
-    lagged_correlation_loop,
     window_geometry,
 )
 

@@ -55,7 +55,8 @@ def test_time_limit_counts_running_time_not_time_queued(tmp_path):
 def test_progress_events_reach_the_run_from_the_task_process(tmp_path, workers):
     from grnbench.data.protocols import parse_protocols
     from grnbench.datasets import load_dataset
-    from grnbench.execution.backends import BackendOptions, TaskWatch
+    from grnbench.execution.backends import TaskWatch
+    from grnbench.execution.run_config import BackendOptions
     from grnbench.execution.runner import RunConfig, run_benchmark
     from grnbench.registry import load_registry, parse_method_specs
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from arboreto.core import SGBM_KWARGS, fit_model
+from reference_loops import arboreto_serial_loop
 
 from grnbench.api import TrainingData
 from grnbench.data.universe import PairSet
-from grnbench.methods._arboreto import serial_reference_loop as arboreto_serial_loop
 from grnbench.methods.grnboost2 import GRNBoost2
 
 FAST = {"learning_rate": 0.1, "n_estimators": 60}

@@ -16,7 +16,7 @@ PLUGIN = str(Path(__file__).with_name("plugins_for_tests.py"))
 
 def _config(methods: str, out: Path, registry, **backend):
     from grnbench.data.protocols import parse_protocols
-    from grnbench.execution.backends import BackendOptions
+    from grnbench.execution.run_config import BackendOptions
     from grnbench.execution.runner import RunConfig
     from grnbench.registry import parse_method_specs
 
@@ -125,3 +125,30 @@ def test_the_worker_count_follows_the_cpu_affinity(tmp_path):
     assert "LocalCluster: 1 worker(s) × 1 thread(s)" in done.stdout
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["execution"]["workers"] == 1 == manifest["plan"]["machine"]["workers"]
+
+
+def test_the_printed_plan_names_a_skipped_method_without_an_estimate_and_no_empty_caps(tmp_path):
+    from grnbench.data.protocols import parse_protocols
+    from grnbench.datasets import load_dataset
+    from grnbench.execution.plan import build_run_plan, plan_lines
+    from grnbench.execution.profiles import apply_profile, capped_values
+    from grnbench.execution.run_config import BackendOptions
+    from grnbench.execution.runner import RunConfig
+    from grnbench.registry import load_registry, parse_method_specs
+
+    registry = load_registry()
+    dataset = load_dataset("dream4-10-1")  # 21-point series: too short for min_steps=100
+    config = RunConfig(methods=parse_method_specs("psgrn:min_steps=100,correlation", registry),
+                       protocols=parse_protocols("standard"), out_dir=tmp_path / "a", use_cache=False,
+                       backend=BackendOptions(workers=0))
+    lines = plan_lines(build_run_plan(config, dataset, registry))
+    assert any(line.startswith("psgrn:min_steps=100 skips dream4-10-1: psgrn needs series") for line in lines), lines
+    assert not any("estimated training time" in line or line.strip().startswith("psgrn ") for line in lines), lines
+
+    specs = apply_profile(parse_method_specs("correlation,random", registry), "quick", registry)
+    config = RunConfig(methods=specs, protocols=parse_protocols("standard"), out_dir=tmp_path / "b", use_cache=False,
+                       backend=BackendOptions(workers=0), profile="quick",
+                       profile_caps=capped_values(specs, "quick", registry))
+    lines = plan_lines(build_run_plan(config, dataset, registry))
+    assert "profile quick: no method of this run has a cap" in lines
+    assert not any("capped:" in line for line in lines)

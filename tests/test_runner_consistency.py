@@ -184,6 +184,6 @@ def test_a_memory_limit_a_dask_worker_cannot_start_under_is_refused(tmp_path, ca
 def test_an_unwritable_results_file_is_refused_before_the_run(tmp_path, capsys):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "results.csv").mkdir()  # cannot be written as a file, even by root
-    one_line_error(capsys, run(tmp_path / "out", "--methods", "random"), "results.csv cannot be written")
+    one_line_error(capsys, run(tmp_path / "out", "--methods", "random"), "results.csv is a folder where grnbench writes a file")
     assert not (tmp_path / "out" / "edges").exists()
     assert not list((tmp_path / "out").glob(".results.csv.*.tmp"))

@@ -22,8 +22,9 @@ def test_inner_priorities_interleave_methods_by_their_share_of_targets():
 def test_a_whole_model_fit_listed_first_does_not_take_the_slot_a_per_target_method_needs(tmp_path):
     from grnbench.data.protocols import parse_protocols
     from grnbench.datasets import load_dataset
-    from grnbench.execution.backends import BackendOptions, TaskWatch
+    from grnbench.execution.backends import TaskWatch
     from grnbench.execution.plan import build_run_plan
+    from grnbench.execution.run_config import BackendOptions
     from grnbench.execution.runner import RunConfig, execute_plan
     from grnbench.registry import load_registry, parse_method_specs
 
@@ -55,9 +56,14 @@ def test_whole_model_fits_start_longest_expected_first():
     """Longest-processing-time order among whole-model fits; per-target methods stay first."""
     from grnbench.data.protocols import parse_protocols
     from grnbench.datasets import load_dataset
-    from grnbench.execution.backends import PER_TARGET_PRIORITY, WHOLE_MODEL_PRIORITY, BackendOptions
     from grnbench.execution.cost import expected_fit_s
-    from grnbench.execution.plan import build_run_plan, plan_machine
+    from grnbench.execution.plan import (
+        PER_TARGET_PRIORITY,
+        WHOLE_MODEL_PRIORITY,
+        build_run_plan,
+        plan_machine,
+    )
+    from grnbench.execution.run_config import BackendOptions
     from grnbench.execution.runner import RunConfig
     from grnbench.registry import load_registry, parse_method_specs
 
@@ -114,7 +120,7 @@ def _threads_given(tmp_path, backend) -> str:
 
 def test_a_deep_task_alone_gets_every_core_of_the_local_cluster_unless_told(tmp_path):
     from grnbench.deep import available_cores
-    from grnbench.execution.backends import BackendOptions
+    from grnbench.execution.run_config import BackendOptions
 
     # real Dask workers and task processes: the child's TrainingData.n_threads is what it reports
     share = min(2, available_cores())

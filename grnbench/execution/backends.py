@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from grnbench.data.dataset import Dataset
 from grnbench.errors import UserError
+from grnbench.execution.plan import PER_TARGET_PRIORITY, WHOLE_MODEL_PRIORITY
 from grnbench.execution.task_process import TaskLimits, make_request, run_isolated
 from grnbench.execution.task_progress import ProgressEvent
 from grnbench.execution.tasks import Task, TaskOutput, blank_record
@@ -43,9 +44,6 @@ if TYPE_CHECKING:
 
 OnDone = Callable[[int, TaskOutput], None]
 
-#: priorities of the runner's tasks on Dask (higher runs first); per_target's inner tasks use (10, 11]
-PER_TARGET_PRIORITY = 20
-WHOLE_MODEL_PRIORITY = 0
 #: times the runner resubmits a task the scheduler cancelled (not the task's own failure)
 RESUBMITS = 2
 #: a task whose worker died this many times is failed, not retried on every worker
@@ -72,34 +70,6 @@ class TaskWatch:
     def tick(self) -> None:
         if self.on_tick is not None:
             self.on_tick()
-
-
-@dataclass
-class BackendOptions:
-    workers: int | None = None  # None: one per core; 0: serial, in this process
-    threads_per_worker: int | None = None  # None: 1 per Dask worker; every core when serial
-    memory_limit: str = "auto"
-    scheduler: str | None = None
-    scheduler_file: str | None = None
-    timeouts: dict[str, float] | None = None  # method name (or "*") → seconds
-
-    def timeout_for(self, method: str) -> float | None:
-        if not self.timeouts:
-            return None
-        return self.timeouts.get(method, self.timeouts.get("*"))
-
-    @property
-    def serial(self) -> bool:
-        return self.workers == 0 and not (self.scheduler or self.scheduler_file)
-
-    def memory_bytes(self) -> int | None:
-        """The explicit --memory-limit in bytes; None for 'auto' or no limit."""
-        text = str(self.memory_limit).strip().lower()
-        if text in ("auto", "", "none", "0"):
-            return None
-        from dask.utils import parse_bytes
-
-        return int(parse_bytes(text))
 
 
 def run_serial(plan: RunPlan, on_done: OnDone, watch: TaskWatch | None = None) -> dict[str, object]:
@@ -201,6 +171,8 @@ def open_client(plan: RunPlan):
     cluster = LocalCluster(n_workers=machine.workers, threads_per_worker=machine.threads_per_worker,
                            memory_limit=machine.worker_memory or 0, processes=True,
                            dashboard_address=None, silence_logs=50,
+                           # Ctrl-C reaches the workers too: they ignore it, this process stops the run
+                           preload=["grnbench.execution.worker_signals"],
                            # a free port, not 8787, so concurrent runs on one machine never collide
                            scheduler_kwargs={"dashboard_address": ":0"})
     return Client(cluster), True

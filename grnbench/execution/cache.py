@@ -65,10 +65,13 @@ def key_of(payload: dict) -> str:
     return hashlib.sha256(_canonical(payload).encode()).hexdigest()[:24]
 
 
-def _checksum(key: str, record: dict, test_index: np.ndarray, scores: np.ndarray) -> str:
-    """Binds an entry's record and arrays to its key: a copied or edited entry fails it."""
+def _checksum(key: str, record: dict, test_index: np.ndarray, scores: np.ndarray, curve: list | None = None) -> str:
+    """Binds an entry's record, learning curve and arrays to its key: a copied or edited entry
+    fails it. An entry without a curve hashes as entries did before curves existed."""
     h = hashlib.sha256()
     h.update(key.encode() + b"\0" + _canonical(record).encode())
+    if curve:
+        h.update(b"\0curve" + _canonical(curve).encode())
     for array in (test_index, scores):
         array = np.ascontiguousarray(array)
         h.update(f"{array.dtype.str}{array.shape}".encode())
@@ -77,7 +80,8 @@ def _checksum(key: str, record: dict, test_index: np.ndarray, scores: np.ndarray
 
 
 class ResultCache:
-    """Entries ``KEY.json`` (format, key, key payload, record, checksum) + ``KEY.npz``.
+    """Entries ``KEY.json`` (format, key, key payload, record, a deep fit's learning curve,
+    checksum) + ``KEY.npz``.
 
     ``get`` trusts an entry only if it parses, is of this format, names its own key, and its
     checksum over key, record and arrays matches; anything else (a truncated ``.npz``, JSON
@@ -116,7 +120,10 @@ class ResultCache:
                 and isinstance(entry.get("payload"), dict) and key_of(entry["payload"]) == key
                 and isinstance(entry.get("record"), dict)):
             return None
-        if entry.get("checksum") != _checksum(key, entry["record"], test_index, scores):
+        curve = entry.get("curve", [])
+        if not (isinstance(curve, list) and all(isinstance(row, dict) for row in curve)):
+            return None
+        if entry.get("checksum") != _checksum(key, entry["record"], test_index, scores, curve):
             return None
         if test_index.ndim != 1 or scores.shape != test_index.shape:
             return None
@@ -127,7 +134,7 @@ class ResultCache:
             return None
         record.cached = True
         stale = any(c.name not in entry["record"] for c in score_columns())
-        return TaskOutput(record, test_index, scores, metrics_stale=stale)
+        return TaskOutput(record, test_index, scores, metrics_stale=stale, curve=curve)
 
     def put(self, key: str, output: TaskOutput, payload: dict | None = None) -> None:
         """Store a finished task; ``payload`` is the key's payload (``task_key_payload``)."""
@@ -135,8 +142,11 @@ class ResultCache:
             return  # failures are never cached
         meta, arrays = self._paths(key)
         record = json.loads(json.dumps(output.record.as_dict(), default=float))
+        curve = json.loads(json.dumps(output.curve, default=float))
         entry = {"format": self.FORMAT, "key": key, "payload": payload, "record": record,
-                 "checksum": _checksum(key, record, np.asarray(output.test_index), np.asarray(output.scores))}
+                 "checksum": _checksum(key, record, np.asarray(output.test_index), np.asarray(output.scores), curve)}
+        if curve:  # a deep fit's learning curve, so a cached task still has it
+            entry["curve"] = curve
         if payload is None or key_of(payload) != key:
             raise ValueError("ResultCache.put needs the payload whose hash is the key")
         tmp_arrays = arrays.with_suffix(f".{os.getpid()}.tmp.npz")

@@ -27,16 +27,15 @@ from typing import Any
 
 from grnbench.data.dataset import Dataset
 from grnbench.data.folds import resolve_folds
-from grnbench.data.protocols import derive_seed
 from grnbench.data.universe import EdgeUniverse
 from grnbench.errors import UserError
-from grnbench.execution.backends import PER_TARGET_PRIORITY, WHOLE_MODEL_PRIORITY, BackendOptions
 from grnbench.execution.cache import ResultCache, key_of, task_key_payload
 from grnbench.execution.cost import FitEstimate, estimate_fit
-from grnbench.execution.run_config import RunConfig
+from grnbench.execution.run_config import BackendOptions, RunConfig
 from grnbench.execution.task_process import TaskLimits
 from grnbench.execution.tasks import Task, TaskOutput, edges_filename
 from grnbench.registry import MethodSpec, Registry
+
 
 @dataclass(frozen=True)
 class MachinePlan:
@@ -161,6 +160,11 @@ class RunPlan:
                 "threads_per_threaded_task": self.threaded_share,
                 "timeouts_s": timeouts, "memory_limit": str(self.config.backend.memory_limit),
                 "tasks": [t.as_dict() for t in self.tasks]}
+
+
+#: priorities of the runner's tasks on Dask (higher runs first); per_target's inner tasks use (10, 11]
+PER_TARGET_PRIORITY = 20
+WHOLE_MODEL_PRIORITY = 0
 
 
 def _plain(obj: object) -> dict[str, Any]:

@@ -15,20 +15,11 @@ import time
 from tqdm import tqdm
 
 from grnbench.execution.backends import TaskWatch
-from grnbench.execution.task_progress import ProgressEvent
+from grnbench.execution.task_progress import ProgressEvent, format_elapsed
 from grnbench.results.records import ResultRecord
 
 #: a running task is listed as a line this often (the bar's postfix updates continuously)
 NOTE_EVERY_S = 60.0
-
-
-def format_elapsed(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
 class RunProgress:

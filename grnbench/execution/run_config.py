@@ -11,9 +11,36 @@ from pathlib import Path
 
 from grnbench.data.protocols import ProtocolSpec
 from grnbench.evaluation.metrics import DEFAULT_TOP_K
-from grnbench.execution.backends import BackendOptions
 from grnbench.execution.device import DeviceChoice
 from grnbench.registry import MethodSpec
+
+
+@dataclass
+class BackendOptions:
+    workers: int | None = None  # None: one per core; 0: serial, in this process
+    threads_per_worker: int | None = None  # None: 1 per Dask worker; every core when serial
+    memory_limit: str = "auto"
+    scheduler: str | None = None
+    scheduler_file: str | None = None
+    timeouts: dict[str, float] | None = None  # method name (or "*") → seconds
+
+    def timeout_for(self, method: str) -> float | None:
+        if not self.timeouts:
+            return None
+        return self.timeouts.get(method, self.timeouts.get("*"))
+
+    @property
+    def serial(self) -> bool:
+        return self.workers == 0 and not (self.scheduler or self.scheduler_file)
+
+    def memory_bytes(self) -> int | None:
+        """The explicit --memory-limit in bytes; None for 'auto' or no limit."""
+        text = str(self.memory_limit).strip().lower()
+        if text in ("auto", "", "none", "0"):
+            return None
+        from dask.utils import parse_bytes
+
+        return int(parse_bytes(text))
 
 
 @dataclass

@@ -32,6 +32,7 @@ from pathlib import Path
 import psutil
 
 from grnbench.errors import UserError
+from grnbench.results.curves import CURVES_NAME
 from grnbench.results.records import ResultRecord, read_results
 
 LOCK_NAME = ".grnbench.lock"
@@ -49,12 +50,19 @@ def check_writable_dir(path: Path, option: str) -> Path:
         probe.unlink()
     except OSError as exc:
         raise UserError(f"{option} {path}: cannot write here ({exc.strerror or exc}); choose a writable folder") from None
-    for name in ("results.csv", "edges", "manifest.json"):  # what a run rewrites, checked before it starts
+    for name in ("results.csv", CURVES_NAME, "edges", "beeline", "manifest.json"):  # what a run rewrites, checked before it starts
         target = path / name
-        want_dir = name == "edges"
-        if target.exists() and (target.is_dir() != want_dir or not os.access(target, os.W_OK)):
-            raise UserError(f"{option} {path}: {name} cannot be written ({'not a folder' if want_dir else 'not a writable file'}); "
-                            "fix it or choose another folder")
+        want_dir = name in ("edges", "beeline")
+        if not target.exists():
+            continue
+        if target.is_dir() != want_dir:
+            problem = "a file where grnbench writes a folder" if want_dir else "a folder where grnbench writes a file"
+        elif not os.access(target, os.W_OK):
+            problem = "not writable (permissions or an immutable flag)"
+        else:
+            continue
+        raise UserError(f"{option} {path}: {target} is {problem}; make it writable (or remove it) or choose another "
+                        f"{option}")
     return path
 
 
@@ -194,10 +202,11 @@ def invocations(out_dir: Path, this_run: dict, replace: bool = False) -> list[di
 
 
 def _drop_outputs(out_dir: Path) -> None:
-    """``--replace``: the earlier rows' edge lists go with them (an edge list without its row
-    would look like a results.csv that lost rows)."""
+    """``--replace``: the earlier rows' edge lists and learning curves go with them (an edge
+    list without its row would look like a results.csv that lost rows)."""
     import shutil
 
     for name in ("edges", "beeline"):
         shutil.rmtree(out_dir / name, ignore_errors=True)
     (out_dir / "results.csv").unlink(missing_ok=True)
+    (out_dir / CURVES_NAME).unlink(missing_ok=True)

@@ -2,7 +2,8 @@
 write the run folder.
 
 The run folder holds ``results.csv`` (one ResultRecord per task, rewritten after every
-finished task so that a killed run loses nothing), ``edges/`` (one ranked edge list per task:
+finished task so that a killed run loses nothing), ``curves.csv`` (each deep fit's learning
+curve, ``grnbench.results.curves``, rewritten the same way), ``edges/`` (one ranked edge list per task:
 regulator, target, score, label over the test pairs), ``manifest.json`` (versions, machine, seed,
 parameters, dataset hash, backend) and, by default, ``cache/``. Metrics can be recomputed from
 the edge lists alone (``grnbench evaluate``).
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from grnbench import checkpoint
@@ -25,6 +26,7 @@ from grnbench.evaluation.metrics import ScoredPairs
 from grnbench.execution.backends import TaskWatch, run_dask, run_serial
 from grnbench.execution.device import DeviceChoice
 from grnbench.execution.manifest import build_manifest
+from grnbench.execution.plan import RunPlan, build_run_plan
 from grnbench.execution.run_config import RunConfig
 from grnbench.execution.run_folder import (
     check_comparable,
@@ -33,9 +35,9 @@ from grnbench.execution.run_folder import (
     invocations,
     run_folder_lock,
 )
-from grnbench.execution.plan import RunPlan, build_run_plan
 from grnbench.execution.tasks import Task, TaskOutput, blank_record, edges_filename, task_trial
 from grnbench.registry import load_registry
+from grnbench.results.curves import CurvesFile
 from grnbench.results.records import ResultRecord, write_edge_list, write_json, write_results
 
 
@@ -112,8 +114,9 @@ def _run_locked(plan: RunPlan, out_dir: Path, started: float,
     settings = comparable_settings(config)
     earlier = check_comparable(out_dir, settings, {d.name: d.content_hash for d in datasets}, config.replace)
     kept = [r for r in earlier if combination(r) not in this_run]
+    curves = CurvesFile(out_dir, this_run)
 
-    def finish(index: int, output: TaskOutput) -> None:
+    def finish(index: int, output: TaskOutput, write: bool = True) -> None:
         task = tasks[index]
         universe = plan.universes[task.dataset]
         output.record.dataset = task.dataset  # a cache hit of the same data under another name
@@ -134,7 +137,9 @@ def _run_locked(plan: RunPlan, out_dir: Path, started: float,
             if output.record.status == "ok":  # resumable state is only for unfinished fits
                 checkpoint.remove(task.checkpoint_dir)
         slots[index] = output.record
-        write_results(kept + [r for r in slots if r is not None], out_dir)
+        curves.set(index, output.record, output.curve, write=write)
+        if write:  # cached tasks are written together, once
+            write_results(kept + [r for r in slots if r is not None], out_dir)
         if on_result:
             on_result(task, output.record)
 
@@ -143,7 +148,10 @@ def _run_locked(plan: RunPlan, out_dir: Path, started: float,
         if planned.task.method.name in config.force and planned.task.checkpoint_dir:
             checkpoint.remove(planned.task.checkpoint_dir)  # forced: train afresh
     for index, output in plan.cached_outputs.items():
-        finish(index, output)
+        finish(index, output, write=False)
+    if plan.cached_outputs:
+        write_results(kept + [r for r in slots if r is not None], out_dir)
+        curves.write_if_changed()
     if on_start:
         on_start(len(plan.cached_outputs), len(to_run))
     info: dict[str, object] = {"backend": "none (all cached)"}

@@ -18,7 +18,7 @@ and the other tasks on it survive, so nothing has to be resubmitted.
   child in milliseconds; TensorFlow is never imported by the server, so forking is safe. Inside
   a daemonic process (a ``dask worker`` started by hand, whose multiprocessing refuses
   children) the child is a fresh ``python -m grnbench.execution.task_process``, which costs the imports
-  (about 1.5-3 s on the development machine). Both speak the same protocol over one socket.
+  (measured in docs/running.md). Both speak the same protocol over one socket.
 - The child exits by itself when its parent dies (a watchdog thread waits for the socket to
   close), so a killed worker leaves no orphan fitting a model.
 - A per-target method in a child on a Dask worker submits its targets through its own client
@@ -169,11 +169,18 @@ def _death_record(request: ChildRequest, code: int | None, limits: TaskLimits, p
                                           "(most often the kernel's out-of-memory killer)")
         output.record.peak_memory_mb = peak / 2**20
         return output
+    return _failure(request, "failed", f"the task's process {how_it_ended(code)} without a result"
+                                       + ("" if code is not None and code < 0 else
+                                          " (os._exit, sys.exit or a crash in native code)"))
+
+
+def how_it_ended(code: int | None) -> str:
+    """A child's exit status in words ("exited with code 5", "died of signal SIGSEGV"), one
+    wording for every place that reports a process a method ended."""
     if code is not None and code < 0:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
-        return _failure(request, "failed", f"the task's process died of signal {name} without a result")
-    return _failure(request, "failed", f"the task's process exited with code {code} without a result "
-                                       "(os._exit, sys.exit or a crash in native code)")
+        return f"died of signal {name}"
+    return f"exited with code {code}"
 
 
 class _Child:

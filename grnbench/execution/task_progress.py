@@ -56,3 +56,13 @@ def report(callback: ProgressCallback | None, done: int, total: int = 0, unit: s
         callback(ProgressEvent(int(done), int(total), unit, note))
     except Exception:  # noqa: BLE001 - progress is advisory; the fit's result matters
         pass
+
+
+def format_elapsed(seconds: float) -> str:
+    """``45s``, ``3m12s``, ``2h05m``: durations on the console (elapsed and time left)."""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"

@@ -77,6 +77,9 @@ class TaskOutput:
     scores: np.ndarray | None = None
     #: a cached entry stored before some metric of the catalogue existed: recompute its metrics
     metrics_stale: bool = False
+    #: the learning curve of a deep fit (``TrialResult.curve``), carried to the parent like
+    #: the record, written to ``curves.csv`` and kept in the cache entry
+    curve: list[dict] = field(default_factory=list)
 
 
 def task_trial(task: Task, universe: EdgeUniverse) -> Trial:
@@ -128,7 +131,7 @@ def execute_task(task: Task, dataset: Dataset, client: object = None, n_threads:
         record.score_wall_s, record.score_cpu_s = result.score_cost.wall_s, result.score_cost.cpu_s
         record.peak_memory_mb = max(result.fit_cost.peak_mb, result.score_cost.peak_mb)
         record.set_metrics(result.metrics(task.top_k))
-        return TaskOutput(record, result.test_index, result.scores)
+        return TaskOutput(record, result.test_index, result.scores, curve=result.curve)
     except MemoryError:
         record.status, record.error = "oom", "ran out of memory"
         return TaskOutput(record)

@@ -1,7 +1,8 @@
 """The HTML report of a run: one self-contained file a biologist can open offline.
 
 ``write_report(run_dir)`` reads only what the run saved (``results.csv``, ``manifest.json``,
-``edges/``), so ``grnbench report RUN_DIR`` re-renders any past run without running a method.
+``edges/``, ``curves.csv``), so ``grnbench report RUN_DIR`` re-renders any past run without
+running a method.
 All CSS, JavaScript and figures are inlined (figures as SVG data URIs), so the file can be
 mailed or archived and still opens with no network access.
 """
@@ -43,6 +44,7 @@ def _render(run_dir: Path) -> tuple[str, dict]:
         "accuracy_notes": accuracy_notes,
         "controls": sections.controls_section(run),
         "time": sections.time_section(run),
+        "learning": sections.learning_section(run),
         "robustness": sections.robustness_section(run),
         "ablations": sections.ablation_section(run),
         "network": sections.network_section(run),

@@ -89,18 +89,23 @@ def records_frame(records: list[ResultRecord]) -> pd.DataFrame:
 
 
 def write_results(records: list[ResultRecord], out_dir: Path) -> Path:
+    return write_csv_atomically(records_frame(records), Path(out_dir) / "results.csv")
+
+
+def write_csv_atomically(frame: pd.DataFrame, path: Path) -> Path:
     """Write atomically (temp file + rename): a run killed mid-write leaves the previous file."""
-    path = Path(out_dir) / "results.csv"
-    tmp = path.with_name(f".results.csv.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        records_frame(records).to_csv(tmp, index=False)
+        frame.to_csv(tmp, index=False)
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)  # never leave a half-written temp file behind
-        from grnbench.errors import UserError
+        try:
+            tmp.unlink(missing_ok=True)  # never leave a half-written temp file behind
+        except OSError:
+            pass
+        from grnbench.errors import cannot_write
 
-        raise UserError(f"cannot write {path} ({exc.strerror or exc}); make the run folder writable or "
-                        "choose another --out") from None
+        raise cannot_write(path, exc) from None
     return path
 
 
@@ -201,10 +206,9 @@ def write_edge_list(path: Path, regulators: np.ndarray, targets: np.ndarray, sco
     try:
         pd.DataFrame(columns).to_csv(path, index=False)
     except OSError as exc:
-        from grnbench.errors import UserError
+        from grnbench.errors import cannot_write
 
-        raise UserError(f"cannot write {path} ({exc.strerror or exc}); make the run folder writable or "
-                        "choose another --out") from None
+        raise cannot_write(path, exc) from None
 
 
 def read_edge_list(path: Path) -> pd.DataFrame:
@@ -213,4 +217,9 @@ def read_edge_list(path: Path) -> pd.DataFrame:
 
 
 def write_json(path: Path, payload: dict) -> None:
-    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    try:
+        path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    except OSError as exc:
+        from grnbench.errors import cannot_write
+
+        raise cannot_write(path, exc) from None
