@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run methods on a dataset and evaluate them", epilog=EXIT_STATUS,
                        formatter_class=formatter)
+    p.add_argument("--config", metavar="FILE", help="YAML benchmark file whose keys are these options; the "
+                                                     "command line overrides it (docs/config.md)")
     p.add_argument("--methods", default="all", help="'all' or a comma list, e.g. genie3,psgrn:epochs=5,tl=8 (default: all)")
     p.add_argument("--dataset", default=None, help="dataset name, comma list or suite from `grnbench datasets list`, e.g. dream4-10,real (default: dream4-100-1)")
     p.add_argument("--expression", metavar="FILE", help="your own genes × samples matrix (CSV/TSV/xlsx, plain or compressed) or AnnData .h5ad (samples × genes) instead of --dataset")
@@ -151,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _stop_cleanly_on_sigterm()
     try:
+        if getattr(args, "config", None):  # `run --config FILE`: the file's values become the defaults
+            from grnbench.execution.config_file import parse_run_with_config
+
+            args = parse_run_with_config(parser, argv, args)
         return COMMANDS[args.command](args)
     except UserError as exc:
         print(f"grnbench: error: {exc}", file=sys.stderr)
@@ -277,14 +283,31 @@ def user_inputs(args: argparse.Namespace):
                       steady_state=tuple(args.steady_state), name=args.name)
 
 
-def load_run_datasets(args: argparse.Namespace) -> list:
-    """The datasets of a run: the user's files, or every name of ``--dataset`` (suites expanded)."""
-    from grnbench.datasets import DEFAULT_DATASET, expand_datasets, load_dataset
+def run_dataset_sources(args: argparse.Namespace) -> tuple[list[str], list]:
+    """What a run's datasets are: bundled names (``--dataset``, suites expanded) and own
+    datasets (``UserInputs``: the command line's files, or those a --config file lists)."""
+    from grnbench.datasets import DEFAULT_DATASET, expand_datasets
 
     inputs = user_inputs(args)
     if inputs is not None:
-        return [inputs.load()]
-    return [load_dataset(name) for name in expand_datasets(args.dataset or DEFAULT_DATASET)]
+        return [], [inputs]
+    own = list(getattr(args, "own_datasets", None) or [])
+    names = expand_datasets(args.dataset or DEFAULT_DATASET) if args.dataset or not own else []
+    return names, own
+
+
+def load_run_datasets(args: argparse.Namespace) -> list:
+    """The datasets of a run: the bundled ones first, then the own ones, each name once."""
+    from grnbench.datasets import load_dataset
+
+    names, own = run_dataset_sources(args)
+    datasets = [load_dataset(name) for name in names] + [inputs.load() for inputs in own]
+    seen = [d.name for d in datasets]
+    twice = sorted({n for n in seen if seen.count(n) > 1})
+    if twice:
+        raise UserError(f"two datasets of this run are named {', '.join(twice)}; give each own dataset "
+                        "a different name (--name, or name: in the config file)")
+    return datasets
 
 
 def parse_seeds(text: str | None) -> tuple[int, ...] | None:
@@ -381,6 +404,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from grnbench.data.folds import parse_folds
     from grnbench.data.protocols import check_split_feasible, parse_protocols
     from grnbench.datasets.candidates import check_candidate_pairs
+    from grnbench.execution.config_file import resolved_config
     from grnbench.execution.device import apply_device, select_device
     from grnbench.execution.plan import build_run_plan, plan_lines, plan_machine
     from grnbench.execution.profiles import apply_profile, capped_values
@@ -424,7 +448,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                        cache_dir=Path(args.cache) if args.cache else None,
                        use_cache=not args.no_cache, force=tuple(args.force), replace=args.replace, init_seeds=init_seeds,
                        device=device, profile=args.profile,
-                       profile_caps=capped_values(methods, args.profile, registry))
+                       profile_caps=capped_values(methods, args.profile, registry),
+                       resolved_config=resolved_config(args, registry, *run_dataset_sources(args)))
     plan = build_run_plan(config, datasets, registry, machine)
     if not args.quiet:
         for dataset in datasets:
@@ -474,9 +499,12 @@ def _write_report_safely(out_dir: Path) -> Path | None:
         return None
 
 
-def _dataset_files(args: argparse.Namespace) -> dict[str, object] | None:
-    inputs = user_inputs(args)
-    return None if inputs is None else inputs.files()
+def _dataset_files(args: argparse.Namespace) -> dict[str, object] | list[dict[str, object]] | None:
+    """The own datasets' files for the manifest: one mapping (the command line's), or a list."""
+    own = run_dataset_sources(args)[1]
+    if not own:
+        return None
+    return own[0].files() if user_inputs(args) is not None else [inputs.files() for inputs in own]
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -55,6 +55,7 @@ def build_manifest(config: RunConfig, dataset: Dataset, started: float, finished
         "top_k": config.top_k,
         "protocols": [{"name": p.name, **dict(p.params)} for p in config.protocols],
         "methods": methods,
+        "config": config.resolved_config,
         "dataset": dataset_summary(dataset),
         "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
         "finished": datetime.fromtimestamp(finished, UTC).isoformat(timespec="seconds"),

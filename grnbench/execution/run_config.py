@@ -56,8 +56,9 @@ class RunConfig:
     out_dir: Path = Path("grnbench-results")
     quiet: bool = False
     command: list[str] = field(default_factory=lambda: list(sys.argv))
-    #: the user's files when the dataset came from --expression/--gold-standard
-    dataset_files: dict[str, str] | None = None
+    #: the user's files when the dataset came from --expression/--gold-standard (a list of
+    #: such mappings when a --config file lists several own datasets)
+    dataset_files: dict[str, object] | list[dict[str, object]] | None = None
     backend: BackendOptions = field(default_factory=BackendOptions)
     cache_dir: Path | None = None  # default: OUT/cache
     use_cache: bool = True
@@ -76,3 +77,6 @@ class RunConfig:
     profile: str = "reference"
     #: the caps the profile set, per method (for the manifest)
     profile_caps: dict[str, dict] = field(default_factory=dict)
+    #: every option's final value in the --config schema (grnbench.execution.config_file), for
+    #: the manifest: ``grnbench run --config RUN/manifest.json`` runs the same benchmark again
+    resolved_config: dict | None = None

@@ -109,8 +109,14 @@ def _dataset_for(run_dir: Path, name: str):
     if manifest.is_file():
         info = json.loads(manifest.read_text())
         files = info.get("dataset_files")
-        if files:
+        if isinstance(files, dict):  # one own dataset: the run's only dataset
             from grnbench.datasets.user_files import load_user_files
 
             return load_user_files(files, name)
+        for entry in files or []:  # several own datasets (a --config file), beside bundled ones
+            from grnbench.datasets.user_files import load_user_files
+
+            dataset = load_user_files(entry)
+            if dataset.name == name:
+                return dataset
     return load_dataset(name)
