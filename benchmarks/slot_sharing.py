@@ -24,7 +24,8 @@ from pathlib import Path
 from grnbench.data.protocols import parse_protocols
 from grnbench.datasets import load_dataset
 from grnbench.execution.backends import BackendOptions, TaskWatch
-from grnbench.execution.runner import RunConfig, build_tasks, run_benchmark
+from grnbench.execution.plan import build_run_plan
+from grnbench.execution.runner import RunConfig, execute_plan
 from grnbench.registry import load_registry, parse_method_specs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +46,8 @@ def main() -> int:
     config = RunConfig(methods=parse_method_specs(methods, registry), protocols=parse_protocols("standard"),
                        plugins=(PLUGIN,), out_dir=Path(f"/tmp/grnbench-slot-sharing-{os.getpid()}"), use_cache=False,
                        backend=BackendOptions(workers=args.workers))
-    tasks = build_tasks(config, dataset)
+    plan = build_run_plan(config, dataset, registry)
+    tasks = [t.task for t in plan.tasks]
     t0 = time.monotonic()
     log: dict[str, dict] = {t.method.label: {"progress": []} for t in tasks}
 
@@ -55,7 +57,7 @@ def main() -> int:
     watch = TaskWatch(on_start=lambda i: log[tasks[i].method.label].setdefault("started_s", now()),
                       on_progress=lambda i, e: log[tasks[i].method.label]["progress"].append((now(), e.done, e.total)))
     load_start = os.getloadavg()[0]
-    summary = run_benchmark(config, dataset, watch=watch,
+    summary = execute_plan(plan, watch=watch,
                             on_result=lambda task, record: log[task.method.label].update(
                                 finished_s=now(), status=record.status, fit_wall_s=record.fit_wall_s))
     per_target = [label for label in log if label.startswith(("genie3", "grnboost2"))]

@@ -383,9 +383,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from grnbench.datasets.candidates import check_candidate_pairs
     from grnbench.execution.backends import BackendOptions
     from grnbench.execution.device import apply_device, select_device
+    from grnbench.execution.plan import build_run_plan, plan_lines, plan_machine
     from grnbench.execution.profiles import apply_profile, capped_values
     from grnbench.execution.progress import RunProgress
-    from grnbench.execution.runner import RunConfig, build_tasks, run_benchmark
+    from grnbench.execution.runner import RunConfig, execute_plan
     from grnbench.registry import load_registry, parse_method_specs
     from grnbench.results.records import records_frame, summarise
     from grnbench.results.summary import format_summary
@@ -401,8 +402,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     backend = BackendOptions(workers=args.workers, threads_per_worker=args.threads_per_worker,
                              memory_limit=args.memory_limit, scheduler=args.scheduler,
                              scheduler_file=args.scheduler_file, timeouts=timeouts)
+    machine = plan_machine(backend)
     # before anything imports Keras: workers and this process inherit the backend from the env
-    device = select_device(args.device, _concurrent_tasks(backend))
+    device = select_device(args.device, machine.concurrent_tasks)
     if device.device == "gpu" and (args.scheduler or args.scheduler_file):
         raise UserError("--device gpu on an existing Dask cluster: set KERAS_BACKEND=jax and "
                         "XLA_PYTHON_CLIENT_PREALLOCATE=false where its workers start, and use --device auto")
@@ -423,16 +425,18 @@ def cmd_run(args: argparse.Namespace) -> int:
                        use_cache=not args.no_cache, force=tuple(args.force), replace=args.replace, init_seeds=init_seeds,
                        device=device, profile=args.profile,
                        profile_caps=capped_values(methods, args.profile, registry))
+    plan = build_run_plan(config, datasets, registry, machine)
     if not args.quiet:
         for dataset in datasets:
             s = dataset_summary(dataset)
             print(f"dataset {dataset.name}: {s['genes']} genes, {s['tfs']} TFs, {s['samples']} samples, "
                   f"{s['pairs']} pairs, {s['positives']} positives", flush=True)
-            _print_plan(config, registry, dataset, device, protocols)
+        for line in plan_lines(plan):
+            print(line, flush=True)
     rows_before = _file_bytes(out_dir / "results.csv")
     with RunProgress(enabled=not args.quiet) as progress:
-        summary = run_benchmark(config, datasets, on_result=progress.task_done, on_start=progress.start,
-                                watch=progress.watch(build_tasks(config, datasets)))
+        summary = execute_plan(plan, on_result=progress.task_done, on_start=progress.start,
+                               watch=progress.watch([t.task for t in plan.tasks]))
     records = summary.records
     report = out_dir / "report.html"
     if rows_before != _file_bytes(out_dir / "results.csv") or not report.is_file():
@@ -449,43 +453,6 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"(see {out_dir / 'results.csv'}); exit status 1", file=sys.stderr)
         return 1
     return 0
-
-
-def _concurrent_tasks(backend) -> int:
-    """How many tasks may run at once (deep tasks sharing one GPU split its memory)."""
-    from grnbench.deep import available_cores
-
-    if backend.serial:
-        return 1
-    if backend.scheduler or backend.scheduler_file:
-        return 1
-    threads = backend.threads_per_worker or 1
-    return (backend.workers or max(1, available_cores() // threads)) * threads
-
-
-def _print_plan(config, registry, dataset, device, protocols) -> None:
-    """Profile, device and the deep methods' estimated training time, before the run starts."""
-    from grnbench.deep import shared_task_threads, task_threads
-    from grnbench.execution.cost import estimate_lines
-
-    if config.profile != "reference":
-        caps = "; ".join(f"{m.split(':')[0]} " + ", ".join(f"{k}={v}" for k, v in c.items())
-                         for m, c in config.profile_caps.items())
-        print(f"profile {config.profile}: NOT the reference schedule — capped: {caps}", flush=True)
-    deep = [(registry.get(s.name), {**registry.get(s.name).parameters, **dict(s.params)}) for s in config.methods
-            if registry.get(s.name).uses_keras]
-    if deep:
-        print(f"deep methods on {device.label} (Keras backend {device.keras_backend})", flush=True)
-    if device.device == "cpu":
-        backend = config.backend
-        repeats = sum(p.repeats for p in protocols)
-        threads = task_threads(backend.threads_per_worker, backend.serial)
-        if not (backend.serial or backend.threads_per_worker or backend.scheduler or backend.scheduler_file):
-            fits = repeats * len(config.init_seeds or (None,))
-            threaded = sum(fits for s in config.methods if registry.get(s.name).uses_threads)
-            threads = shared_task_threads(_concurrent_tasks(backend), threaded)
-        for line in estimate_lines(deep, dataset, threads, repeats):
-            print(line, flush=True)
 
 
 def _file_bytes(path: Path) -> bytes | None:

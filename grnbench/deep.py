@@ -96,7 +96,7 @@ def task_threads(threads_per_worker: int | None, serial: bool) -> int:
     return available_cores() if serial else 1
 
 
-def shared_task_threads(cluster_threads: int, threaded_tasks: int) -> int:
+def shared_task_threads(cluster_threads: int, threaded_tasks: int, cores: int | None = None) -> int:
     """Threads per multithreaded task (``Method.uses_threads``) on the runner's own cluster
     when ``--threads-per-worker`` is not given: the cluster's threads (at most the cores)
     shared among the run's multithreaded tasks, at least 1.
@@ -109,7 +109,7 @@ def shared_task_threads(cluster_threads: int, threaded_tasks: int) -> int:
     count depends only on the run's configuration, never on what else happens to be running,
     so the same run gives the same threads (and the same float rounding) again.
     """
-    cores = max(1, min(int(cluster_threads), available_cores()))
+    cores = max(1, min(int(cluster_threads), available_cores() if cores is None else int(cores)))
     return max(1, cores // max(1, int(threaded_tasks)))
 
 

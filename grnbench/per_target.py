@@ -42,11 +42,11 @@ TargetFn = Callable[[Any, int, int], np.ndarray]
 #: above this many targets, targets are grouped into chunks so that a genome-scale run does
 #: not put tens of thousands of tiny tasks on the scheduler
 MAX_TASKS = 1000
-#: for methods whose targets take milliseconds (GRNBoost2: ~20 ms per DREAM4 target, where one
-#: task per target cost 20 % over a serial loop): this many tasks per worker thread, so Dask's
-#: few milliseconds per task stay small while the last tasks still balance across workers.
-#: Slow targets (GENIE3: ~1 s) keep one task each: chunks of 4 cost them 1.98x -> 1.65x on
-#: 2 workers (the last chunk leaves a worker idle).
+#: for methods whose targets take milliseconds (GRNBoost2), where one task per target costs
+#: more in Dask's per-task overhead than the target itself: this many tasks per worker thread,
+#: so that overhead stays small while the last tasks still balance across workers. Slow
+#: targets (GENIE3) keep one task each: chunking them leaves a worker idle at the end
+#: (measured in docs/methods/per-target.md).
 FAST_TARGET_TASKS_PER_THREAD = 16
 
 

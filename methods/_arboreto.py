@@ -13,9 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from arboreto.core import clean, fit_model, infer_partial_network
 
 from grnbench.data.dataset import Dataset
+
+#: arboreto's defaults (arboreto/core.py: ``RF_KWARGS``, ``SGBM_KWARGS``,
+#: ``EARLY_STOP_WINDOW_LENGTH``), written out so that loading the method registry does not import
+#: arboreto and with it scikit-learn and dask.dataframe; tests/test_genie3.py checks them
+#: against the installed arboreto
+RF_KWARGS = {"n_jobs": 1, "n_estimators": 1000, "max_features": "sqrt"}
+SGBM_KWARGS = {"learning_rate": 0.01, "n_estimators": 5000, "max_features": 0.1, "subsample": 0.9}
+EARLY_STOP_WINDOW_LENGTH = 25
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,8 @@ def arboreto_target(shared: ArboretoInputs, target: int, seed: int) -> np.ndarra
     if shared.variant == "genie3py":
         names, importances = _genie3py_importances(shared, name, y, seed)
     else:
+        from arboreto.core import infer_partial_network
+
         links = infer_partial_network(
             shared.regressor_type, shared.regressor_kwargs, shared.tf_matrix, shared.tf_names,
             name, y, early_stop_window_length=shared.early_stop_window, seed=seed,
@@ -81,6 +90,8 @@ def _genie3py_importances(shared: ArboretoInputs, name: str, y: np.ndarray,
     Uses arboreto's own ``clean`` and ``fit_model`` (same RandomForestRegressor and seed as
     the arboreto variant); only the target scaling and the importance read-out differ.
     """
+    from arboreto.core import clean, fit_model
+
     x, names = clean(shared.tf_matrix, shared.tf_names, name)
     sd = float(np.std(y))
     if not names or sd == 0.0:  # constant target: nothing to explain, every score is 0
@@ -94,6 +105,8 @@ def _genie3py_importances(shared: ArboretoInputs, name: str, y: np.ndarray,
 def serial_reference_loop(dataset, regressor_type: str, kwargs: dict, seed: int) -> np.ndarray:
     """The reference grnbench must equal: a plain serial loop over arboreto's
     ``infer_partial_network``, as dense ``S[regulator, target]`` (tests and benchmarks)."""
+    from arboreto.core import infer_partial_network
+
     x = np.ascontiguousarray(dataset.expression.T)
     tf_matrix = np.ascontiguousarray(x[:, dataset.tf_indices])
     tf_names = list(dataset.tfs)

@@ -115,8 +115,8 @@ def lagged_correlation_features(values: np.ndarray, blocks: list[np.ndarray], ge
     series = [x[genes].astype(np.float64) for x in _series_values(values, blocks, g.span)]
     unit = math.gcd(g.tf_step, g.target_step)
     n_positions = ((g.rows - 1) * g.tf_step + (g.lags - 1) * g.target_step) // unit + 1
-    # BLAS makes a dot-product operation ~25× cheaper than a running-sum one (measured on
-    # this project's CPUs: 107-point series favour dot products, 889-point ones running sums)
+    # BLAS makes a dot-product operation much cheaper than a running-sum one, so short series
+    # favour dot products and long ones running sums (the crossover: docs/methods/cnnc-dgrns.md)
     if g.rows * n_positions * g.window <= 25 * g.lags * g.span:
         corr = _by_window_products(series, g, reg_local, tgt_local, unit, n_positions)
     else:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from arboreto.core import RF_KWARGS
 
 from grnbench import per_target
 from grnbench.api import Deviation, Method, Reference, TrainingData
@@ -20,6 +19,7 @@ from grnbench.data.universe import PairSet
 from grnbench.errors import UserError
 
 from . import _arboreto
+from ._arboreto import RF_KWARGS
 
 VARIANTS = ("arboreto", "genie3py")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from arboreto.core import EARLY_STOP_WINDOW_LENGTH, SGBM_KWARGS
 
 from grnbench import per_target
 from grnbench.api import Deviation, Method, Reference, TrainingData
@@ -18,6 +17,7 @@ from grnbench.data.dataset import Dataset
 from grnbench.data.universe import PairSet
 
 from . import _arboreto
+from ._arboreto import EARLY_STOP_WINDOW_LENGTH, SGBM_KWARGS
 from .genie3 import parse_max_features
 
 

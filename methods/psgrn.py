@@ -61,15 +61,8 @@ class PSGRN(Method):
       validation AUPR (average precision) with patience 6 but never before epoch
       ``min_epochs`` = 15, best epoch's weights restored. With
       no validation pairs, or no positive among them, all epochs are trained.
-    - defaults measured on dream4-100-1 (seed 0, standard split): learning rate 3e-4 reached
-      validation AUPR 0.291 (test 0.192) against 0.120 (test 0.163) at 1e-3; batch 512 was
-      chosen for time (≈10 s against ≈35 s per epoch at batch 128 on 2 loaded cores, with
-      similar validation AUPR after 3 epochs: 0.06–0.12 against 0.07–0.13). DenseNet size, one
-      step from the default each (same split and seed), validation AUPR: default 3 blocks × 4
-      layers, growth 12: 0.291; 2 blocks 0.218; 4 blocks 0.169; 6 layers 0.035; growth 24 0.096
-      (``benchmarks/results/psgrn_sweep.jsonl``). With ~35 validation positives on DREAM4 the validation
-      AUPR is noisy and patience 6 alone stopped 6 of 11 runs at epoch ≤ 8 with the best epoch
-      0 or 1, while runs that went on peaked at epochs 16–39; hence ``min_epochs`` = 15.
+    - the defaults (learning rate, batch, DenseNet size, ``min_epochs``) were chosen by
+      measurement on dream4-100-1: why each, with its figures, is in docs/methods/psgrn.md.
     - class imbalance: 'balanced' class weights in the loss (each class carries half of the
       total weight), ``class_weight`` = "none" turns this off.
     - efficiency (not a change of the model): each distinct gene of a batch is encoded once per
@@ -104,8 +97,8 @@ class PSGRN(Method):
     #: trains with Keras: runs on --device, reports it in results
     uses_keras: ClassVar[bool] = True
     quick_parameters: ClassVar[dict[str, Any]] = {"epochs": 2, "min_epochs": 1, "patience": 2}
-    #: maize2-sim, 1 thread, validation included (issue 16's table: ≈ 50 s per epoch), at 74
-    #: lag-matrix rows
+    #: measured on maize2-sim at 74 lag-matrix rows, 1 thread, validation included
+    #: (benchmarks/bench_deep_maize.py; figures in docs/deep-methods.md)
     cpu_s_per_pair_epoch: ClassVar[float | None] = 0.83e-3
     cost_reference_size: ClassVar[float] = 74.0
     uses_threads: ClassVar[bool] = True

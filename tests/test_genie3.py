@@ -117,3 +117,26 @@ def test_default_forests_equal_the_serial_arboreto_loop_on_dream4(dream4_small):
     method.fit(TrainingData(dataset=dream4_small, seed=0))
     expected = arboreto_serial_loop(dream4_small, "RF", RF_KWARGS, seed=0)
     np.testing.assert_array_equal(_dense(method, dream4_small), expected)
+
+
+def test_arboreto_defaults_written_out_are_the_installed_arboretos():
+    """grnbench writes arboreto's defaults out (so listing methods does not import arboreto);
+    they must stay what the installed arboreto uses."""
+    import arboreto.core as core
+
+    from grnbench.methods import _arboreto
+
+    assert _arboreto.RF_KWARGS == core.RF_KWARGS
+    assert _arboreto.SGBM_KWARGS == core.SGBM_KWARGS
+    assert _arboreto.EARLY_STOP_WINDOW_LENGTH == core.EARLY_STOP_WINDOW_LENGTH
+
+
+def test_loading_the_registry_does_not_import_arboreto_or_sklearn():
+    import subprocess
+    import sys
+
+    code = ("import sys; from grnbench.registry import load_registry; load_registry(); "
+            "print(sorted(m for m in ('arboreto', 'sklearn', 'tensorflow', 'keras') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -23,7 +23,8 @@ def test_a_whole_model_fit_listed_first_does_not_take_the_slot_a_per_target_meth
     from grnbench.data.protocols import parse_protocols
     from grnbench.datasets import load_dataset
     from grnbench.execution.backends import BackendOptions, TaskWatch
-    from grnbench.execution.runner import RunConfig, build_tasks, run_benchmark
+    from grnbench.execution.plan import build_run_plan
+    from grnbench.execution.runner import RunConfig, execute_plan
     from grnbench.registry import load_registry, parse_method_specs
 
     registry = load_registry((PLUGIN,))
@@ -35,10 +36,11 @@ def test_a_whole_model_fit_listed_first_does_not_take_the_slot_a_per_target_meth
                        protocols=parse_protocols("standard"), plugins=(PLUGIN,), out_dir=tmp_path,
                        use_cache=False, backend=BackendOptions(workers=1))
     dataset = load_dataset("dream4-10-1")
-    tasks = build_tasks(config, dataset)
+    plan = build_run_plan(config, dataset, registry)
+    tasks = [t.task for t in plan.tasks]
     events: list[tuple[float, str, str]] = []
     watch = TaskWatch(on_start=lambda i: events.append((time.monotonic(), "start", tasks[i].method.name)))
-    summary = run_benchmark(config, dataset, watch=watch,
+    summary = execute_plan(plan, watch=watch,
                             on_result=lambda task, record: events.append((time.monotonic(), "done", task.method.name)))
     assert all(r.status == "ok" for r in summary.records)
     order = [(kind, name) for _, kind, name in sorted(events)]
@@ -51,22 +53,25 @@ def test_a_whole_model_fit_listed_first_does_not_take_the_slot_a_per_target_meth
 
 def test_whole_model_fits_start_longest_expected_first():
     """Longest-processing-time order among whole-model fits; per-target methods stay first."""
-    from grnbench.data.protocols import ProtocolSpec
+    from grnbench.data.protocols import parse_protocols
     from grnbench.datasets import load_dataset
     from grnbench.execution.backends import (
         PER_TARGET_PRIORITY,
         WHOLE_MODEL_PRIORITY,
-        task_priorities,
+        BackendOptions,
     )
     from grnbench.execution.cost import expected_fit_s
-    from grnbench.execution.tasks import Task
+    from grnbench.execution.plan import build_run_plan, plan_machine
+    from grnbench.execution.runner import RunConfig
     from grnbench.registry import load_registry, parse_method_specs
 
     registry = load_registry()
     dataset = load_dataset("dream4-100-1")
     specs = parse_method_specs("correlation,psgrn,genie3,cnnc,dgrns,cnnc:epochs=3", registry)
-    tasks = [(i, Task(spec, dataset.name, ProtocolSpec("standard"), 0, 0)) for i, spec in enumerate(specs)]
-    priorities = task_priorities(tasks, {dataset.name: dataset}, registry)
+    config = RunConfig(methods=specs, protocols=parse_protocols("standard"), use_cache=False,
+                       backend=BackendOptions(workers=1))
+    plan = build_run_plan(config, dataset, registry, plan_machine(config.backend, cores=1))
+    priorities = {t.index: t.priority for t in plan.tasks}
     by_name = {spec.label: priorities[i] for i, spec in enumerate(specs)}
     assert by_name["genie3"] == PER_TARGET_PRIORITY
     assert by_name["correlation"] == WHOLE_MODEL_PRIORITY  # no estimate: fills the gaps last

@@ -18,7 +18,7 @@ per-target method (``uses_dask``) needs a slot only briefly, to submit its targe
 starts first (priority 20); its inner per-target tasks come next (priorities in (10, 11],
 falling with each method's share of its targets so that concurrent per-target methods advance
 together: ``grnbench.per_target.inner_priority``); whole-model fits come last (0 to 1,
-the longest expected training first: ``task_priorities``). A method gives its slot back only
+the longest expected training first, decided by the run plan: ``grnbench.execution.plan``). A method gives its slot back only
 once the scheduler holds its targets, so a freed slot goes to the targets, never to a
 whole-model fit that would hold it for its whole training.
 """
@@ -30,13 +30,16 @@ import queue
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from grnbench.data.dataset import Dataset
 from grnbench.errors import UserError
 from grnbench.execution.task_process import TaskLimits, make_request, run_isolated
 from grnbench.execution.task_progress import ProgressEvent
 from grnbench.execution.tasks import Task, TaskOutput, blank_record
-from grnbench.registry import load_registry
+
+if TYPE_CHECKING:
+    from grnbench.execution.plan import PlannedTask, RunPlan
 
 OnDone = Callable[[int, TaskOutput], None]
 
@@ -98,64 +101,21 @@ class BackendOptions:
 
         return int(parse_bytes(text))
 
-    def limits_for(self, method: str, worker_memory: int | None = None, worker_threads: int = 1) -> TaskLimits:
-        """A task's limits: its --timeout, and --memory-limit (else its worker's) per thread."""
-        memory = self.memory_bytes() or worker_memory
-        if memory:
-            memory = int(memory) // max(1, int(worker_threads or 1))
-        return TaskLimits(self.timeout_for(method), memory or None)
 
-
-def task_priorities(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], registry,
-                    threads: int = 1) -> dict[int, float]:
-    """Each task's Dask priority (higher starts first).
-
-    Per-target methods: ``PER_TARGET_PRIORITY``. Whole-model fits: ``WHOLE_MODEL_PRIORITY``
-    plus up to 0.9 by expected training time (``grnbench.execution.cost.expected_fit_s``), so the
-    longest start first and cheap ones (controls, methods without an estimate) fill the gaps
-    last. Submitted in the order given, a 3-hour DGRNS fit queued behind PSGRN would finish
-    alone on one core long after every other core went idle.
-    """
-    from grnbench.execution.cost import expected_fit_s
-
-    expected: dict[int, float] = {}
-    priorities: dict[int, float] = {}
-    memo: dict[tuple, float] = {}
-    for index, task in tasks:
-        cls = registry.get(task.method.name)
-        if cls.uses_dask:
-            priorities[index] = PER_TARGET_PRIORITY
-            continue
-        key = (task.method, task.dataset)
-        if key not in memo:
-            params = {**cls.parameters, **dict(task.method.params)}
-            try:
-                memo[key] = expected_fit_s(cls, params, datasets[task.dataset], threads)
-            except Exception:  # noqa: BLE001 - an estimate only orders the queue; never fail a run on it
-                memo[key] = 0.0
-        expected[index] = memo[key]
-    longest = max(expected.values(), default=0.0) or 1.0
-    for index, seconds in expected.items():
-        priorities[index] = WHOLE_MODEL_PRIORITY + 0.9 * seconds / longest
-    return priorities
-
-
-def run_serial(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], options: BackendOptions,
-               on_done: OnDone, watch: TaskWatch | None = None) -> dict[str, object]:
-    """One task after another, each in a child process this process can kill and given every
-    core unless ``--threads-per-worker`` says otherwise."""
-    from grnbench.deep import task_threads
-
+def run_serial(plan: RunPlan, on_done: OnDone, watch: TaskWatch | None = None) -> dict[str, object]:
+    """One task after another, each in a child process this process can kill, with the threads
+    and limits the plan gave it."""
     watch = watch or TaskWatch()
-    n_threads = task_threads(options.threads_per_worker, serial=True)
-    for index, task in tasks:
+    datasets = plan.by_name
+    for planned in plan.to_run:
+        index = planned.index
         watch.start(index)
-        request = make_request(task, datasets[task.dataset], n_threads)
-        # the memory limit is the whole machine's share for one task at a time: not divided
-        output = run_isolated(request, options.limits_for(task.method.name, worker_threads=1),
+        request = make_request(planned.task, datasets[planned.task.dataset], planned.threads)
+        output = run_isolated(request, planned.limits,
                               on_progress=lambda event, i=index: watch.progress(i, event), on_tick=watch.tick)
         on_done(index, output)
-    return {"backend": "serial", "isolation": "one child process per task", "threads_per_task": n_threads}
+    return {"backend": "serial", "isolation": "one child process per task",
+            "threads_per_task": plan.machine.threads_per_worker}
 
 
 def _dataset_value(dataset: Dataset, gate: str) -> Dataset:
@@ -207,12 +167,13 @@ def _task_on_worker(index: int, task: Task, dataset: Dataset, topic: str, n_thre
                         cancelled=cancelled)
 
 
-def open_client(options: BackendOptions):
-    """Connect to the user's scheduler, or start a LocalCluster. Returns (client, owned)."""
+def open_client(plan: RunPlan):
+    """Connect to the user's scheduler, or start the plan's LocalCluster. Returns (client, owned)."""
     import dask
     from distributed import Client, LocalCluster
 
-    if options.scheduler or options.scheduler_file:
+    options, machine = plan.config.backend, plan.machine
+    if machine.backend == "external":
         target = options.scheduler or options.scheduler_file
         if options.scheduler_file and not os.path.isfile(options.scheduler_file):
             # Client(scheduler_file=...) waits for the file to appear, for ever
@@ -226,8 +187,6 @@ def open_client(options: BackendOptions):
         except (OSError, TimeoutError, ValueError) as exc:
             raise UserError(f"cannot connect to the Dask scheduler at {target}: {exc}; start it with `dask scheduler` and `dask worker ADDRESS`") from None
         return client, False
-    threads = options.threads_per_worker or 1
-    n_workers = options.workers or max(1, (os.cpu_count() or 1) // threads)
     dask.config.set({
         # Saturation 1.0: a worker holds only as many benchmark tasks as it has threads, so a
         # slot freed by a per-target method goes to that method's (higher-priority) targets.
@@ -239,61 +198,47 @@ def open_client(options: BackendOptions):
         # Non-daemonic workers may start the forkserver that forks task children quickly.
         "distributed.worker.daemon": False,
     })
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads,
-                           memory_limit=options.memory_limit, processes=True,
+    cluster = LocalCluster(n_workers=machine.workers, threads_per_worker=machine.threads_per_worker,
+                           memory_limit=machine.worker_memory or 0, processes=True,
                            dashboard_address=None, silence_logs=50,
                            # a free port, not 8787, so concurrent runs on one machine never collide
                            scheduler_kwargs={"dashboard_address": ":0"})
     return Client(cluster), True
 
 
-def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], options: BackendOptions,
-             on_done: OnDone, watch: TaskWatch | None = None) -> dict[str, object]:
-    """Submit every task, relay progress, and record every outcome; never raises for a task."""
-    from distributed import wait
+def run_dask(plan: RunPlan, on_done: OnDone, watch: TaskWatch | None = None) -> dict[str, object]:
+    """Submit every task of the plan, relay progress, and record every outcome; never raises for a task."""
+    from distributed import Event, wait
 
     watch = watch or TaskWatch()
-    client, owned = open_client(options)
+    datasets = plan.by_name
+    client, owned = open_client(plan)
     run_id = uuid.uuid4().hex[:12]
     topic = f"grnbench-progress-{run_id}"
     events: queue.SimpleQueue = queue.SimpleQueue()
     client.subscribe_topic(topic, lambda event: events.put(event[1]))
     info: dict[str, object] = {"backend": "dask", "scheduler": client.scheduler.address,
                                "workers": len(client.scheduler_info().get("workers", {})),
-                               "threads_per_worker": options.threads_per_worker or 1,
+                               "threads_per_worker": plan.machine.threads_per_worker,
+                               "threads_per_threaded_task": plan.threaded_share,
                                "isolation": "one child process per task",
                                "priorities": {"per-target inner tasks": "10-11", "per-target methods": PER_TARGET_PRIORITY,
                                               "whole-model methods": f"{WHOLE_MODEL_PRIORITY}-{WHOLE_MODEL_PRIORITY + 0.9:g}, longest expected training first"}}
     try:
-        first = tasks[0][1] if tasks else None
-        registry = load_registry(first.plugins if first else (), override=bool(first and first.plugin_override))
-        from distributed import Event
-
+        to_run = plan.to_run
         gate = Event(f"grnbench-gate-{run_id}", client=client)
         dataset_futures = {name: client.submit(_dataset_value, ds, gate.name, pure=False, priority=100,
                                                key=f"grnbench-dataset-{name}-{run_id}")
-                           for name, ds in datasets.items() if any(t.dataset == name for _, t in tasks)}
-        worker_threads = max(1, int(options.threads_per_worker or 1))
-        explicit_memory = options.memory_bytes() is not None
-        priorities = task_priorities(tasks, datasets, registry, worker_threads)
-        threaded = {i for i, t in tasks if registry.get(t.method.name).uses_threads}
-        threaded_share = worker_threads
-        if owned and not options.threads_per_worker:
-            from grnbench.deep import shared_task_threads
+                           for name, ds in datasets.items() if any(t.task.dataset == name for t in to_run)}
 
-            threaded_share = shared_task_threads(sum(client.nthreads().values()), len(threaded))
-        info["threads_per_threaded_task"] = threaded_share
+        def submit(planned: PlannedTask, attempt: int):
+            task = planned.task
+            return client.submit(_task_on_worker, planned.index, task, dataset_futures[task.dataset], topic,
+                                 planned.threads, plan.uses_dask(task.method.name), planned.limits,
+                                 plan.machine.memory_from_worker, pure=False, priority=planned.priority,
+                                 key=f"grnbench-task-{planned.index}-{attempt}-{run_id}")
 
-        def submit(index: int, task: Task, attempt: int):
-            uses_dask = registry.get(task.method.name).uses_dask
-            limits = options.limits_for(task.method.name, worker_threads=worker_threads)
-            n_threads = threaded_share if index in threaded else worker_threads
-            return client.submit(_task_on_worker, index, task, dataset_futures[task.dataset], topic, n_threads,
-                                 uses_dask, limits, not explicit_memory, pure=False, priority=priorities[index],
-                                 key=f"grnbench-task-{index}-{attempt}-{run_id}")
-
-        by_index = dict(tasks)
-        pending = {submit(i, t, 0): (i, 0) for i, t in tasks}
+        pending = {submit(t, 0): (t, 0) for t in to_run}
         gate.set()
         while pending:
             try:
@@ -302,13 +247,13 @@ def run_dask(tasks: list[tuple[int, Task]], datasets: dict[str, Dataset], option
                 done = set()
             _relay(events, watch)
             for future in done:
-                index, attempt = pending.pop(future)
-                task = by_index[index]
+                planned, attempt = pending.pop(future)
+                task = planned.task
                 output, retry = _collect(future, task, datasets[task.dataset], attempt)
                 if retry:
-                    pending[submit(index, task, attempt + 1)] = (index, attempt + 1)
+                    pending[submit(planned, attempt + 1)] = (planned, attempt + 1)
                 else:
-                    on_done(index, output)
+                    on_done(planned.index, output)
             watch.tick()
         _relay(events, watch)
     finally:

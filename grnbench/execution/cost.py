@@ -21,9 +21,8 @@ from typing import Any
 
 #: standard protocol: train 3/5, validation 1/5 of the pairs
 TRAIN_SHARE, VALIDATION_SHARE = 0.6, 0.2
-#: share of each further thread that turns into speed. DGRNS on maize2-sim: 215.6 CPU s per
-#: epoch on 1 thread, 261.1 on 2 (both threads equally busy) → 1.65× if the two run in
-#: parallel undisturbed; CPU seconds, because the machine was shared (load 23–33)
+#: share of each further thread that turns into speed (measured with DGRNS on maize2-sim:
+#: docs/deep-methods.md)
 THREAD_EFFICIENCY = 0.65
 
 

@@ -10,6 +10,7 @@ cached results that depend on it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import platform
 from importlib.metadata import PackageNotFoundError, version
@@ -25,9 +26,6 @@ def source_hash(cls: type) -> str:
 
 def code_sources(cls: type) -> dict[str, str]:
     """Module name → source text for ``cls``'s code closure within grnbench (and its own package)."""
-    import ast
-    import importlib.util
-
     roots = [k.__module__ for k in cls.__mro__ if k.__module__ not in ("builtins", "abc", "grnbench.api")]
     prefixes = ("grnbench",) + tuple(r.split(".")[0] for r in roots)
     sources: dict[str, str] = {}
@@ -36,34 +34,50 @@ def code_sources(cls: type) -> dict[str, str]:
         name = stack.pop()
         if name in sources or name == "grnbench.api":
             continue
-        try:
-            spec = importlib.util.find_spec(name)
-            origin = spec.origin if spec else None
-            text = open(origin, encoding="utf-8").read() if origin and origin.endswith(".py") else ""
-        except (ImportError, OSError, ValueError):
-            text = ""
+        text, imported = _module_imports(name)
         sources[name] = text
-        package = name if origin and origin.endswith("__init__.py") else name.rpartition(".")[0]
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                found = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level else node.module or ""
-                found = [base]
-                if base.startswith(prefixes) and _is_package(base):  # "from pkg import module" (never import a module to look inside it)
-                    found += [f"{base}.{alias.name}" for alias in node.names]
-            else:
-                continue
-            for module in found:
-                if module.startswith(prefixes) and _is_module(module):
-                    stack.append(module)
+        for module, names in imported:
+            found = [module]
+            if module.startswith(prefixes) and _is_package(module):  # "from pkg import module"
+                found += [f"{module}.{n}" for n in names]
+            stack += [m for m in found if m.startswith(prefixes) and _is_module(m)]
     return sources
 
 
+@functools.cache
+def _module_imports(name: str) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """A module's source and what it imports, (module, names) per import statement, at the top
+    or inside functions (never executing it). Read once per process: every method of a run
+    shares most of its closure."""
+    import ast
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec else None
+        text = open(origin, encoding="utf-8").read() if origin and origin.endswith(".py") else ""
+    except (ImportError, OSError, ValueError):
+        return "", ()
+    package = name if origin and origin.endswith("__init__.py") else name.rpartition(".")[0]
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text, ()
+    imported: list[tuple[str, tuple[str, ...]]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported += [(alias.name, ()) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            try:
+                base = (importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+                        if node.level else node.module or "")
+            except ImportError:
+                continue
+            imported.append((base, tuple(alias.name for alias in node.names)))
+    return text, tuple(imported)
+
+
+@functools.cache
 def _is_module(name: str) -> bool:
     import importlib.util
 
@@ -73,6 +87,7 @@ def _is_module(name: str) -> bool:
         return False
 
 
+@functools.cache
 def _is_package(name: str) -> bool:
     import importlib.util
 
@@ -88,6 +103,12 @@ PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "dask", "distributed", "
 
 
 def package_versions() -> dict[str, str]:
+    """Versions of grnbench, Python and the numerical packages (a copy: callers may add to it)."""
+    return dict(_package_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _package_versions() -> dict[str, str]:
     from grnbench import __version__
 
     found = {"grnbench": __version__, "python": platform.python_version()}

@@ -18,7 +18,7 @@ and the other tasks on it survive, so nothing has to be resubmitted.
   child in milliseconds; TensorFlow is never imported by the server, so forking is safe. Inside
   a daemonic process (a ``dask worker`` started by hand, whose multiprocessing refuses
   children) the child is a fresh ``python -m grnbench.execution.task_process``, which costs the imports
-  (about 1.5-3 s on the development machine). Both speak the same protocol over one socket.
+  (measured in docs/running.md). Both speak the same protocol over one socket.
 - The child exits by itself when its parent dies (a watchdog thread waits for the socket to
   close), so a killed worker leaves no orphan fitting a model.
 - A per-target method in a child on a Dask worker submits its targets through its own client

@@ -9,13 +9,15 @@ key derived from the description.
 from __future__ import annotations
 
 import json
+import re
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from grnbench.data.dataset import Dataset
-from grnbench.data.protocols import ProtocolSpec, Trial, make_trial
+from grnbench.data.protocols import ProtocolSpec, Trial, derive_seed, make_trial
 from grnbench.data.universe import EdgeUniverse
 from grnbench.evaluation.metrics import DEFAULT_TOP_K
 from grnbench.evaluation.pair_classes import split_figures
@@ -34,9 +36,6 @@ class Task:
     seed: int
     split: str = "stratified"
     top_k: int = DEFAULT_TOP_K
-    plugins: tuple[str, ...] = ()
-    #: the run's --plugin-override: plugin-file methods may replace installed ones
-    plugin_override: bool = False
     #: model-initialisation seed given to ``fit`` (``--seeds``); None: the trial's own seed
     init_seed: int | None = None
     #: cross-validation folds (``--folds``, ``grnbench.data.folds``); 0: one split
@@ -44,6 +43,25 @@ class Task:
     #: where deep fits keep per-epoch checkpoints (the runner's cache folder + task key); not
     #: part of the cache key
     checkpoint_dir: str | None = None
+    #: the method's full parameters (defaults with the user's values over them), from the run
+    #: plan; empty: the user's values only (a task built by hand)
+    parameters: tuple[tuple[str, Any], ...] = ()
+    #: a plugin-file method's class pickled by value (``grnbench.execution.plan.method_codes``);
+    #: None: an installed method, found by name
+    method_code: bytes | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def trial_seed(self) -> int:
+        """The seed of this task's trial (what a record reports as ``seed``)."""
+        return derive_seed(self.seed, self.protocol.name, self.repeat)
+
+    def method_class(self) -> type:
+        """The method's class: unpickled from ``method_code``, else the installed method of that name."""
+        if self.method_code is not None:
+            import cloudpickle
+
+            return cloudpickle.loads(self.method_code)
+        return load_registry().get(self.method.name)
 
     @property
     def label(self) -> str:
@@ -67,13 +85,23 @@ def task_trial(task: Task, universe: EdgeUniverse) -> Trial:
     return make_trial(universe, task.protocol, task.repeat, task.seed, task.split, task.folds)
 
 
-def blank_record(task: Task, dataset: Dataset, method_params: dict | None = None) -> ResultRecord:
+def edges_filename(task: Task) -> str:
+    """``METHOD__DATASET__PROTOCOL__rREPEAT[__sSEED].csv``: unique within a multi-dataset run."""
+    stem = f"{task.method.label}__{task.dataset}__{task.protocol.label}__r{task.repeat}"
+    if task.init_seed is not None:
+        stem += f"__s{task.init_seed}"
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", stem) + ".csv"
+
+
+def blank_record(task: Task, dataset: Dataset) -> ResultRecord:
+    """The record of ``task`` before it runs: the same identifying columns (trial seed, full
+    parameters) whether the task then finishes, fails, times out or runs out of memory."""
+    seed = task.trial_seed
     return ResultRecord(
         method=task.method.label, dataset=task.dataset, dataset_hash=dataset.content_hash,
-        protocol=task.protocol.label, repeat=task.repeat, seed=task.seed, split=task.split,
-        init_seed=task.seed if task.init_seed is None else task.init_seed,
-        parameters=json.dumps(method_params if method_params is not None else dict(task.method.params),
-                              sort_keys=True, default=str),
+        protocol=task.protocol.label, repeat=task.repeat, seed=seed, split=task.split,
+        init_seed=seed if task.init_seed is None else task.init_seed,
+        parameters=json.dumps(dict(task.parameters or task.method.params), sort_keys=True, default=str),
     )
 
 
@@ -83,8 +111,7 @@ def execute_task(task: Task, dataset: Dataset, client: object = None, n_threads:
     ``failed`` record, never a lost run."""
     record = blank_record(task, dataset)
     try:
-        registry = load_registry(task.plugins, override=task.plugin_override)
-        method = task.method.build(registry)
+        method = task.method_class()(**dict(task.method.params))
         record.parameters = json.dumps(method.params, sort_keys=True, default=str)
         reason = skip_reason(method, dataset)
         if reason:
@@ -92,8 +119,6 @@ def execute_task(task: Task, dataset: Dataset, client: object = None, n_threads:
             return TaskOutput(record)
         universe = EdgeUniverse.from_dataset(dataset)
         trial = task_trial(task, universe)
-        record.seed = trial.seed
-        record.init_seed = trial.seed if task.init_seed is None else task.init_seed
         record.set_metrics(split_figures(universe, trial.split))
         result = fit_and_score(method, dataset, trial, universe=universe, client=client,
                                n_threads=n_threads, progress=progress, on_progress=on_progress,

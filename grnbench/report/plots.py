@@ -53,14 +53,16 @@ def thin(x: np.ndarray, y: np.ndarray, limit: int = MAX_CURVE_POINTS) -> tuple[n
     return x[keep], y[keep]
 
 
-def aupr_bars(summary: pd.DataFrame, baselines: dict[str, float],
-              control: dict[str, float] | None = None) -> str:
+def aupr_bars_figure(summary: pd.DataFrame, chance: dict[str, float],
+                     control: dict[str, float] | None = None) -> Figure:
     """AUPR per method, grouped by dataset (the PSGRN paper's Fig. 4).
 
     ``summary`` has one row per (method, dataset) with ``aupr`` and ``aupr_sd``; the dashed
-    line of each dataset is its positive rate, the AUPR of a random ranking. ``control`` gives
-    per dataset the AUPR of the ``degree-prior`` shortcut control, drawn dotted: the floor a
-    supervised method must clear before its AUPR says anything about expression.
+    line of each dataset is ``chance``: the expected AUPR of a random ranking of its test pairs,
+    which on small test sets lies well above the positive rate, so a bar reaching the positive
+    rate is not yet better than chance. ``control`` gives per dataset the AUPR of the
+    ``degree-prior`` shortcut control, drawn dotted: the floor a supervised method must clear
+    before its AUPR says anything about expression.
     """
     with matplotlib.rc_context(_RC):
         methods = list(dict.fromkeys(summary["method"]))
@@ -76,19 +78,24 @@ def aupr_bars(summary: pd.DataFrame, baselines: dict[str, float],
             sd = part["aupr_sd"]
             ax.bar(x + offset, part["aupr"], width * 0.9, yerr=sd.fillna(0) if sd.notna().any() else None,
                    capsize=2, color=colours[j], label=dataset)
-            if dataset in baselines:
-                ax.hlines(baselines[dataset], x[0] + offset - width / 2, x[-1] + offset + width / 2,
-                          colors=[colours[j]], linestyles="dashed", linewidth=1)
+            if dataset in chance and np.isfinite(chance[dataset]):
+                ax.hlines(chance[dataset], x[0] + offset - width / 2, x[-1] + offset + width / 2,
+                          colors=[colours[j]], linestyles="dashed", linewidth=1, gid=f"chance-{dataset}")
             if control and dataset in control and np.isfinite(control[dataset]):
                 ax.hlines(control[dataset], x[0] + offset - width / 2, x[-1] + offset + width / 2,
                           colors=[colours[j]], linestyles="dotted", linewidth=1.5)
         ax.set_xticks(x, methods, rotation=30 if len(methods) > 4 else 0, ha="right" if len(methods) > 4 else "center")
         ax.set_ylabel("AUPR (test pairs)")
         ax.set_ylim(bottom=0)
-        title = "dataset (dashed: chance" + ("; dotted: degree-prior)" if control else ")")
+        title = "dataset (dashed: random ranking" + ("; dotted: degree-prior)" if control else ")")
         ax.legend(title=title, fontsize=8, title_fontsize=8, frameon=False,
                   loc="upper left", bbox_to_anchor=(1.02, 1))
-        return figure_uri(fig)
+        return fig
+
+
+def aupr_bars(summary: pd.DataFrame, chance: dict[str, float], control: dict[str, float] | None = None) -> str:
+    """``aupr_bars_figure`` as an SVG data URI."""
+    return figure_uri(aupr_bars_figure(summary, chance, control))
 
 
 def curves(lines: dict[str, tuple[np.ndarray, np.ndarray]], kind: str, positive_rate: float) -> str:
@@ -160,9 +167,9 @@ def repeat_spread(repeats: pd.DataFrame) -> str:
         return figure_uri(fig)
 
 
-def ablation_bars(summary: pd.DataFrame, positive_rate: float | None, reference: str) -> str:
+def ablation_bars(summary: pd.DataFrame, chance: float | None, reference: str) -> str:
     """AUPR of a method (``reference``, in red) and each of its ablation variants, best first
-    (the PSGRN paper's Fig. 6)."""
+    (the PSGRN paper's Fig. 6); dashed: ``chance``, the expected AUPR of a random ranking."""
     with matplotlib.rc_context(_RC):
         data = summary.sort_values("aupr", ascending=False)
         fig = _figure(5.0, 0.35 * len(data) + 1.2)
@@ -171,20 +178,25 @@ def ablation_bars(summary: pd.DataFrame, positive_rate: float | None, reference:
         sd = data["aupr_sd"]
         ax.barh(data["method"], data["aupr"], xerr=sd.fillna(0) if sd.notna().any() else None,
                 color=colours, capsize=2)
-        if positive_rate is not None:
-            ax.axvline(positive_rate, color="grey", linestyle="dashed", linewidth=1, label="chance (positive rate)")
+        if chance is not None:
+            ax.axvline(chance, color="grey", linestyle="dashed", linewidth=1, label="random ranking (expected AUPR)")
             ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1))
         ax.invert_yaxis()
         ax.set_xlabel("AUPR (test pairs)")
         return figure_uri(fig)
 
 
-def ratio_heatmap(ratio: pd.DataFrame, low: pd.DataFrame, high: pd.DataFrame) -> str:
-    """Method × dataset heatmap of the AUPR ratio (AUPR over the positive rate; 1 = random), the
-    figure BEELINE is known for, each cell annotated with its value and 95% interval.
+def chance_heatmap_figure(ratio: pd.DataFrame, low: pd.DataFrame, high: pd.DataFrame) -> Figure:
+    """Method × dataset heatmap of AUPR over the expected AUPR of a random ranking of the same
+    test pairs (1 = random), each cell annotated with its value and 95% interval: BEELINE's
+    AUPR-ratio figure, but centred where a random ranking really lands.
 
-    Colour is log2 of the ratio centred on 1, so methods below random are a different hue from
-    those above; cells without a finished task stay blank."""
+    BEELINE divides by the positive rate, which is the random expectation only when positives
+    are many; on a test part of 18 pairs with 2–4 positives a random ranking averages 1.5–2.2
+    times the positive rate, and a heatmap centred on the positive rate paints ``random`` as a
+    success.
+    Colour is log2 of the value centred on 0 (value 1), so methods below random are a different
+    hue from those above; cells without a finished task stay blank."""
     with matplotlib.rc_context(_RC):
         methods, datasets = list(ratio.index), list(ratio.columns)
         fig = _figure(max(4.5, 1.25 * len(datasets) + 2.2), max(2.2, 0.55 * len(methods) + 1.3))
@@ -209,32 +221,94 @@ def ratio_heatmap(ratio: pd.DataFrame, low: pd.DataFrame, high: pd.DataFrame) ->
         bar = fig.colorbar(image, ax=ax, shrink=0.8)
         ticks = np.arange(-np.floor(bound), np.floor(bound) + 1)
         bar.set_ticks(ticks, labels=[f"{2 ** t:g}" for t in ticks])
-        bar.set_label("AUPR ratio (log scale; 1 = random)")
-        return figure_uri(fig)
+        bar.set_label("AUPR / random-ranking AUPR\n(log scale; 1 = random)")
+        return fig
+
+
+def chance_heatmap(ratio: pd.DataFrame, low: pd.DataFrame, high: pd.DataFrame) -> str:
+    """``chance_heatmap_figure`` as an SVG data URI."""
+    return figure_uri(chance_heatmap_figure(ratio, low, high))
+
+
+def cliques(mean_rank: pd.Series, nemenyi: pd.DataFrame, alpha: float) -> list[list[str]]:
+    """Maximal runs of methods, in mean-rank order, that the Nemenyi test does not separate
+    (every pair's p-value at least ``alpha``): the thick bars of a critical-difference diagram.
+
+    Runs of one method are left out (Demšar draws no bar for a method apart from all others),
+    and so is a run inside a longer one."""
+    order = list(mean_rank.sort_values(kind="stable").index)
+    out: list[list[str]] = []
+    reach = 0
+    for i in range(len(order)):
+        j = i
+        while j + 1 < len(order) and all(nemenyi.loc[m, order[j + 1]] >= alpha for m in order[i:j + 1]):
+            j += 1
+        if j > i and j > reach:
+            out.append(order[i:j + 1])
+            reach = j
+    return out
+
+
+#: vertical layout of the critical-difference diagram, in label rows (one row per method)
+_CD_ROW, _CD_CLIQUE, _CD_INCH = 1.0, 0.45, 0.24
+
+
+def critical_difference_figure(mean_rank: pd.Series, nemenyi: pd.DataFrame, cd: float, alpha: float) -> Figure:
+    """Critical-difference diagram in the layout of Demšar (2006, Fig. 1 and 2).
+
+    One rank axis (1 = best, on the left); each method hangs from its mean rank by a leader
+    line to its name, the better half named on the left, the worse half on the right; thick
+    bars join methods the Nemenyi test does not separate at ``alpha``; the scale bar above the
+    axis is the critical difference. Every method has its own label row, so methods with the
+    same mean rank share a point on the axis but each name is drawn."""
+    with matplotlib.rc_context(_RC):
+        order = mean_rank.astype(float).sort_values(kind="stable")
+        names, ranks = list(order.index), order.to_numpy()
+        k = len(names)
+        left, right = names[: (k + 1) // 2], names[(k + 1) // 2:]
+        groups = cliques(order, nemenyi, alpha)
+        top = 2.0 if np.isfinite(cd) else 0.9
+        first_row = -0.9 - _CD_CLIQUE * len(groups)
+        bottom = first_row - _CD_ROW * (max(len(left), len(right)) - 1) - 0.6
+        fig = Figure(figsize=(6.4, (top - bottom) * _CD_INCH))
+        ax = fig.add_axes((0.24, 0.0, 0.52, 1.0))
+        ax.set_xlim(1, max(k, 2))
+        ax.set_ylim(bottom, top)
+        ax.set_axis_off()
+        line = {"color": "k", "linewidth": 1, "clip_on": False}
+        ax.plot([1, max(k, 2)], [0, 0], **line)
+        for tick in range(1, max(k, 2) + 1):
+            ax.plot([tick, tick], [0, 0.25], **line)
+            ax.text(tick, 0.35, str(tick), ha="center", va="bottom", fontsize=9)
+        for half in np.arange(1.5, max(k, 2)):
+            ax.plot([half, half], [0, 0.12], **line)
+        if np.isfinite(cd):
+            ax.plot([1, 1 + cd], [1.45, 1.45], color="k", linewidth=1.5, clip_on=False)
+            for x in (1, 1 + cd):
+                ax.plot([x, x], [1.3, 1.6], **line)
+            ax.text(1 + cd / 2, 1.7, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=9)
+        position = dict(zip(names, ranks, strict=True))
+        for i, group in enumerate(groups):
+            y = -0.55 - _CD_CLIQUE * i
+            ax.plot([position[group[0]] - 0.04, position[group[-1]] + 0.04], [y, y], color="k",
+                    linewidth=3.5, solid_capstyle="round", clip_on=False)
+        edge = 0.08 * (max(k, 2) - 1)
+        for row, name in enumerate(left):
+            y = first_row - _CD_ROW * row
+            ax.plot([position[name], position[name], 1 - edge], [0, y, y], **line)
+            ax.text(1 - edge - 0.03 * k, y, f"{name} ({position[name]:.2f})", ha="right", va="center", fontsize=9)
+        for row, name in enumerate(reversed(right)):  # the worst at the top, so no lines cross
+            y = first_row - _CD_ROW * row
+            ax.plot([position[name], position[name], max(k, 2) + edge], [0, y, y], **line)
+            ax.text(max(k, 2) + edge + 0.03 * k, y, f"({position[name]:.2f}) {name}", ha="left", va="center",
+                    fontsize=9)
+        ax.plot(ranks, np.zeros(k), "o", color="k", markersize=3, clip_on=False)
+        return fig
 
 
 def critical_difference(mean_rank: pd.Series, nemenyi: pd.DataFrame, cd: float, alpha: float) -> str:
-    """Critical-difference diagram (Demšar 2006): methods on their mean rank (1 = best); methods
-    joined by a bar are not significantly different (Nemenyi, ``alpha``); the scale bar above is
-    the critical difference of mean ranks. Drawn by scikit-posthocs on our own axes."""
-    import scikit_posthocs as sp
-
-    with matplotlib.rc_context(_RC):
-        fig = _figure(6.0, 0.3 * len(mean_rank) + 1.4)
-        ax = fig.subplots()
-        sp.critical_difference_diagram(mean_rank.astype(float), nemenyi, ax=ax, alpha=alpha,
-                                       label_fmt_left="{label} ({rank:.2f})",
-                                       label_fmt_right="({rank:.2f}) {label}")
-        if np.isfinite(cd):
-            # above the rank axis (drawn at the top by scikit-posthocs): x in ranks, y in axes units
-            start = float(np.floor(mean_rank.min()))
-            where = ax.get_xaxis_transform()
-            ax.plot([start, start + cd], [1.22, 1.22], color="k", linewidth=1.5, clip_on=False, transform=where)
-            for x in (start, start + cd):
-                ax.plot([x, x], [1.19, 1.25], color="k", linewidth=1, clip_on=False, transform=where)
-            ax.text(start + cd / 2, 1.27, f"critical difference = {cd:.2f}", ha="center", va="bottom",
-                    fontsize=8, transform=where)
-        return figure_uri(fig)
+    """``critical_difference_figure`` as an SVG data URI."""
+    return figure_uri(critical_difference_figure(mean_rank, nemenyi, cd, alpha))
 
 
 def _label_method_axes(ax, n_methods: int, ylabel: str, legend_title: str) -> None:

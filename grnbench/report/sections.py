@@ -28,7 +28,7 @@ from grnbench.evaluation.metrics import DEFAULT_TOP_K, pr_curve, roc_points
 from grnbench.evaluation.network_analysis import analyse_network
 from grnbench.evaluation.pair_classes import CLASSES
 from grnbench.report import plots
-from grnbench.results.comparison import aggregate, method_base, protocol_family
+from grnbench.results.comparison import aggregate, method_base, protocol_family, random_aupr
 from grnbench.results.evaluate import labelled_edges, run_gold_standard
 
 
@@ -68,8 +68,8 @@ def _finite(value: Any) -> bool:
 
 
 def fmt(value: Any, kind: str = "metric") -> str:
-    """Display text of a number: ``metric`` 3 decimals, ``ratio`` 2, ``seconds`` 3 significant
-    digits, ``mb`` 1 decimal, ``int`` with thousands separators; missing values as a dash."""
+    """Display text of a number: ``metric`` 3 decimals, ``ratio`` 2, ``seconds`` as a duration
+    (``duration``), ``mb`` 1 decimal, ``int`` with thousands separators; missing values as a dash."""
     if not _finite(value):
         return "–"
     value = float(value)
@@ -78,7 +78,7 @@ def fmt(value: Any, kind: str = "metric") -> str:
     if kind == "ratio":
         return f"{value:.2f}"
     if kind == "seconds":
-        return f"{value:.3g}" if value < 1000 else f"{value:,.0f}"
+        return duration(value)
     if kind == "mb":
         return f"{value:,.1f}"
     if kind == "score":
@@ -89,9 +89,10 @@ def fmt(value: Any, kind: str = "metric") -> str:
 
 
 def num(value: Any, kind: str = "metric", sd: Any = None) -> Cell:
-    """A numeric cell, optionally ``mean ± sd``, sorted by the mean (missing values sort last)."""
+    """A numeric cell, optionally ``mean ± sd``, sorted by the mean (missing values sort last).
+    A duration under a millisecond shows no sd: ``<0.001 s ± <0.001 s`` says nothing."""
     text = fmt(value, kind)
-    if _finite(sd) and _finite(value):
+    if _finite(sd) and _finite(value) and not (kind == "seconds" and float(value) < SHORTEST):
         text += f" ± {fmt(sd, kind)}"
     return Cell(text, repr(float(value)) if _finite(value) else "")
 
@@ -100,12 +101,21 @@ def txt(value: Any, title: str = "") -> Cell:
     return Cell(str(value), str(value), title)
 
 
+#: durations below this print as ``<0.001 s``: the timers' resolution and the task's own
+#: overhead make smaller differences noise
+SHORTEST = 0.001
+
+
 def duration(seconds: Any) -> str:
+    """A duration as a person reads it: ``<0.001 s``, ``0.12 s``, ``4.2 s``, ``38 s``,
+    ``1 min 32 s``, ``2 h 5 min`` (two significant digits below a minute)."""
     if not _finite(seconds):
         return "–"
     seconds = float(seconds)
-    if seconds < 60:
-        return f"{seconds:.1f} s"
+    if seconds < SHORTEST:
+        return f"<{SHORTEST:g} s"
+    if seconds < 59.5:
+        return f"{float(f'{seconds:.2g}'):g} s"
     minutes, sec = divmod(int(round(seconds)), 60)
     if minutes < 60:
         return f"{minutes} min {sec} s"
@@ -342,7 +352,7 @@ def comparison_section(run: RunData) -> Table | None:
     agg = run.headline_agg()
     if agg.empty:
         return None
-    from grnbench.results.comparison import indistinguishable_from_random, random_aupr
+    from grnbench.results.comparison import indistinguishable_from_random
 
     many = len(run.datasets) > 1
     columns = metric_catalogue.headline()
@@ -395,13 +405,13 @@ def accuracy_figures(run: RunData) -> tuple[list[Figure], list[str]]:
     finished = agg[agg["repeats"] > 0]
     if finished.empty:
         return figures, notes
-    baselines = finished.groupby("dataset", sort=False)["positive_rate"].mean().to_dict()
     control = control_aupr(finished)
     figures.append(Figure(
         "AUPR per method and dataset",
-        plots.aupr_bars(finished.assign(method=finished["method"].map(run.short)), baselines, control),
+        plots.aupr_bars(finished.assign(method=finished["method"].map(run.short)), chance_aupr(finished), control),
         "Bar chart of AUPR per method",
-        f"Protocol {run.headline}; error bars: sd over repeats; dashed: positive rate (the AUPR of a random ranking)"
+        f"Protocol {run.headline}; error bars: sd over repeats; dashed: the expected AUPR of a random ranking "
+        "of the dataset's test pairs (exact, Bestgen 2015; above the positive rate when positives are few)"
         + ("; dotted: the degree-prior shortcut control (see Shortcut controls)." if control else ".")
         + run.figure_note()))
     for dataset, tasks, gold in run.datasets_with_gold(
@@ -432,6 +442,13 @@ CONTROL = "degree-prior"
 CLASS_TIPS = ("the test pair's TF regulates a training pair and its target is the target of one",
               "exactly one of the two is seen in training in its role",
               "neither is seen in training in its role")
+
+
+def chance_aupr(agg: pd.DataFrame) -> dict[str, float]:
+    """Dataset → expected AUPR of a random ranking of its test pairs (``comparison.random_aupr``;
+    mean over the rows of ``agg``, which share the test pairs of one protocol)."""
+    reference = random_aupr(agg)
+    return {str(d): float(v) for d, v in reference.groupby(agg["dataset"], sort=False).mean().items()}
 
 
 def control_aupr(agg: pd.DataFrame) -> dict[str, float]:
@@ -543,7 +560,10 @@ def _control_verdicts(run: RunData, ok: pd.DataFrame) -> tuple[Table | None, lis
 
 
 def _class_tables(run: RunData, ok: pd.DataFrame) -> tuple[list[dict[str, Any]], list[str]]:
-    tables, notes = [], []
+    """Per dataset, each method's AUPR on the C1/C2/C3 test pairs; one note for all the datasets
+    whose test pairs all fall in one class under the same split (not one identical box each)."""
+    tables: list[dict[str, Any]] = []
+    one_class: dict[tuple[str, str], list[str]] = {}
     for dataset in run.datasets:
         here = ok[ok["dataset"] == dataset]
         if here.empty:
@@ -561,10 +581,12 @@ def _class_tables(run: RunData, ok: pd.DataFrame) -> tuple[list[dict[str, Any]],
         present = [name for name, (n, _) in zip(CLASSES, sizes, strict=True) if n > 0]
         if len(present) == 1:
             split = ", ".join(sorted(set(here["split"].astype(str))))
-            notes.append(f"{dataset}: every test pair is {present[0]} under the {split} split. In the dense "
-                         "TF × gene universe a pair split leaves every test TF and target seen in training "
-                         "(C1), a TF- or target-disjoint split makes them C2, the disjoint split C3; compare "
-                         "runs with different --split values to see the shortcut.")
+            one_class.setdefault((present[0], split), []).append(dataset)
+    notes = [f"{', '.join(datasets)}: every test pair is {name} under the {split} split. In the dense "
+             "TF × gene universe a pair split leaves every test TF and target seen in training "
+             "(C1), a TF- or target-disjoint split makes them C2, the disjoint split C3; compare "
+             "runs with different --split values to see the shortcut."
+             for (name, split), datasets in one_class.items()]
     return tables, notes
 
 
@@ -578,7 +600,7 @@ def time_section(run: RunData) -> dict[str, Any] | None:
         return None
     many = len(run.datasets) > 1
     headers = ["method"] + (["dataset"] if many else []) + [
-        "fit wall s", "fit CPU s", "score wall s", "score CPU s", "total wall s", "peak MB", "repeats"]
+        "fit wall", "fit CPU", "score wall", "score CPU", "total wall", "peak MB", "repeats"]
     rows = []
     for r in finished.sort_values("time_s").itertuples(index=False):
         rows.append([txt(r.method)] + ([txt(r.dataset)] if many else []) + [
@@ -663,13 +685,13 @@ def ablation_section(run: RunData) -> dict[str, Any] | None:
                              num(r.early_precision), num(change, "percent"), txt(r.status)])
             done = group[group["repeats"] > 0]
             if len(done):
-                rate = done["positive_rate"].mean()
+                chance = chance_aupr(done).get(str(dataset), math.nan)
                 figures.append(Figure(f"{reference} ablations ({dataset})",
                                       plots.ablation_bars(done.assign(method=done["method"].map(run.short)),
-                                                          rate if _finite(rate) else None, reference),
+                                                          chance if _finite(chance) else None, reference),
                                       f"Bar chart of AUPR of {reference} and its ablation variants on {dataset}",
-                                      f"Red: full {reference}; blue: variants; dashed: chance (positive rate)."
-                                      + run.figure_note()))
+                                      f"Red: full {reference}; blue: variants; dashed: the expected AUPR of a "
+                                      "random ranking of the test pairs." + run.figure_note()))
     table = Table(headers, rows, [False, False, True, True, True, True, False], id="ablations")
     return {"table": table, "figures": figures}
 
@@ -678,7 +700,8 @@ def ablation_section(run: RunData) -> dict[str, Any] | None:
 
 
 def network_section(run: RunData) -> dict[str, Any] | None:
-    confusion_rows, tf_tables, notes = [], [], []
+    confusion_rows, notes = [], []
+    tf_tables: dict[tuple, dict[str, Any]] = {}  # by content: identical tables are shown once
     everything: dict[str, tuple[int, list[str]]] = {}
     many = len(run.datasets) > 1
     for dataset, tasks, gold in run.datasets_with_gold(
@@ -693,22 +716,40 @@ def network_section(run: RunData) -> dict[str, Any] | None:
                 everything.setdefault(dataset, (m.top_k, []))[1].append(str(row["method"]))
             rows = [[txt(t.tf), num(t.predicted, "int"), num(t.in_gold, "int"), num(t.precision),
                      num(t.gold_targets, "int")] for t in summary.top_tfs.itertuples(index=False)]
-            tf_tables.append({"method": row["method"], "dataset": dataset, "table": Table(
+            content = tuple(tuple(c.text for c in r) for r in rows)
+            if content in tf_tables:  # the same table again (e.g. k reaches every pair): name it once
+                tf_tables[content]["where"].append((str(row["method"]), dataset))
+                continue
+            tf_tables[content] = {"where": [(str(row["method"]), dataset)], "table": Table(
                 ["TF", "predicted", "in gold", "precision", "gold in test"], rows, [False, True, True, True, True],
                 ["regulator", "predicted edges (pairs at or above the top-k threshold)",
                  "predicted edges that are in the gold standard", "in gold / predicted",
-                 "gold-standard edges of this TF among the test pairs"], id=f"tfs-{len(tf_tables) + 1}")})
+                 "gold-standard edges of this TF among the test pairs"], id=f"tfs-{len(tf_tables) + 1}")}
+    covering: dict[tuple[int, bool], list[str]] = {}
     for dataset, (k, methods) in everything.items():
-        who = "every method" if len(methods) == len(run.representative_tasks(dataset)) else ", ".join(methods)
-        notes.append(f"On {dataset}, k = {k:,} reaches every test pair for {who}, so every pair counts as "
-                     "predicted and the TF tables count test pairs per TF (a smaller --top-k gives a sparser network).")
+        every = len(methods) == len(run.representative_tasks(dataset))
+        covering.setdefault((k, every), []).append(dataset if every else f"{dataset} ({', '.join(methods)})")
+    for (k, every), where in covering.items():
+        who = "every method" if every else "the methods named"
+        notes.append(f"On {', '.join(where)}, k = {k:,} reaches every test pair for {who}, so every pair counts "
+                     "as predicted and the TF tables count test pairs per TF (a smaller --top-k gives a sparser "
+                     "network).")
     if not confusion_rows and not notes:
         return None
     headers = ["method"] + (["dataset"] if many else []) + [
         "k", "threshold", "TP", "FP", "TN", "FN", "precision", "recall", "F1"]
     confusion = Table(headers, confusion_rows, [False] + ([False] if many else []) + [True] * 9, id="confusion")
-    return {"confusion": confusion if confusion_rows else None, "tfs": tf_tables, "notes": notes,
-            "protocol": run.headline}
+    return {"confusion": confusion if confusion_rows else None, "tfs": [_tf_block(t, many) for t in tf_tables.values()],
+            "notes": notes, "protocol": run.headline}
+
+
+def _tf_block(block: dict[str, Any], many: bool) -> dict[str, Any]:
+    """A TF table with the heading of every (method, dataset) it stands for, grouped by dataset."""
+    by_dataset: dict[str, list[str]] = {}
+    for method, dataset in block["where"]:
+        by_dataset.setdefault(dataset, []).append(method)
+    title = "; ".join(", ".join(methods) + (f" · {dataset}" if many else "") for dataset, methods in by_dataset.items())
+    return {"title": title, "table": block["table"], "shared": len(block["where"]) > 1}
 
 
 # ---------------------------------------------------------------- 8. failures

@@ -29,10 +29,12 @@ from grnbench.evaluation.statistics import FEW_POSITIVES, LEVEL, N_RESAMPLES, Ra
 from grnbench.report import plots
 from grnbench.report.sections import Figure, RunData, Table, fmt, has_labels, num, txt
 from grnbench.results.comparison import (
+    PAIRED_COLUMNS,
     indistinguishable_from_random,
     paired_frame,
     random_aupr,
     rank_test,
+    resolved_best,
 )
 
 COMPARISONS_NAME = "comparisons.csv"
@@ -66,7 +68,8 @@ class Statistics:
     def compute(cls, run: RunData) -> Statistics:
         started, cpu = time.perf_counter(), time.process_time()
         agg = run.headline_agg()
-        paired = paired_frame(run.frame, lambda row: scored_pairs(run, row), run.headline)
+        paired = with_saved_comparisons(paired_frame(run.frame, lambda row: scored_pairs(run, row), run.headline),
+                                        run.run_dir, run.frame, run.headline)
         finished = agg[agg["repeats"] > 0]
         ranks = rank_test(finished) if len(run.datasets) > 1 and len(finished) else None
         return cls(agg, paired, ranks, time.perf_counter() - started, time.process_time() - cpu)
@@ -75,6 +78,31 @@ class Statistics:
         path = Path(run_dir) / COMPARISONS_NAME
         self.paired.to_csv(path, index=False, float_format="%.6g")
         return path
+
+
+def with_saved_comparisons(paired: pd.DataFrame, run_dir: Path, frame: pd.DataFrame, headline: str) -> pd.DataFrame:
+    """The recomputed paired comparisons plus, for every dataset they lack, the rows the run
+    folder's ``comparisons.csv`` saved earlier: a folder kept without its edge lists (as in
+    reports/) still has its comparisons, and re-rendering it must neither drop them from the
+    report nor overwrite the file with an empty one. Only rows of two methods that still have
+    a finished task of the headline protocol on that dataset in ``frame`` are kept."""
+    path = Path(run_dir) / COMPARISONS_NAME
+    if not path.is_file() or not path.stat().st_size:
+        return paired
+    saved = pd.read_csv(path)
+    if saved.empty or not {"dataset", "protocol", "method_a", "method_b", "resolved"} <= set(saved.columns):
+        return paired
+    ok = frame[(frame["status"] == "ok") & (frame["protocol"].astype(str) == headline)]
+    finished = set(zip(ok["dataset"].astype(str), ok["method"].astype(str), strict=True))
+    saved = saved[(saved["protocol"].astype(str) == headline)
+                  & ~saved["dataset"].astype(str).isin(set(paired["dataset"].astype(str)))
+                  & np.array([(str(d), str(a)) in finished and (str(d), str(b)) in finished
+                              for d, a, b in zip(saved["dataset"], saved["method_a"], saved["method_b"], strict=True)],
+                             dtype=bool)]
+    if saved.empty:
+        return paired
+    saved = saved.assign(seeds_a=saved.get("seeds_a", 1), seeds_b=saved.get("seeds_b", 1))[PAIRED_COLUMNS]
+    return pd.concat([paired, saved], ignore_index=True) if len(paired) else saved.reset_index(drop=True)
 
 
 def _interval(low: Any, high: Any, kind: str = "metric") -> str:
@@ -186,6 +214,17 @@ def _slug(text: str) -> str:
 # ---------------------------------------------------------------- across datasets
 
 
+def over_random(agg: pd.DataFrame) -> pd.DataFrame:
+    """Per summary row (method, dataset): AUPR and its 95% interval divided by the expected AUPR
+    of a random ranking of the same test pairs (``comparison.random_aupr``): 1 is a random
+    ranking on any test set, whatever its size, unlike the AUPR ratio over the positive rate."""
+    reference = random_aupr(agg)
+    return pd.DataFrame({"method": agg["method"], "dataset": agg["dataset"], "random": reference,
+                         "value": agg["aupr"] / reference, "low": agg["aupr_ci_low"] / reference,
+                         "high": agg["aupr_ci_high"] / reference})
+
+
+
 def across_section(run: RunData, stats: Statistics) -> dict[str, Any] | None:
     """Heatmap, mean ranks and (≥ 3 datasets) Friedman + Nemenyi + critical difference."""
     if stats.ranks is None:
@@ -193,15 +232,19 @@ def across_section(run: RunData, stats: Statistics) -> dict[str, Any] | None:
     agg = stats.agg[stats.agg["repeats"] > 0].assign(method=lambda a: a["method"].map(run.short))
     methods, datasets = list(dict.fromkeys(agg["method"])), list(dict.fromkeys(agg["dataset"]))
 
-    def wide(column: str) -> pd.DataFrame:
-        return agg.pivot(index="method", columns="dataset", values=column).reindex(index=methods, columns=datasets)
+    over = over_random(agg)
 
-    figures = [Figure("AUPR ratio per method and dataset",
-                      plots.ratio_heatmap(wide("aupr_ratio"), wide("aupr_ratio_ci_low"), wide("aupr_ratio_ci_high")),
-                      "Heatmap of AUPR ratio per method and dataset",
-                      f"Protocol {run.headline}. AUPR over the positive rate (red above 1, blue below) with its 95% "
-                      "interval in brackets. On test sets with few positives a random ranking averages more than 1 "
-                      "(see \"random AUPR\" per dataset)." + run.figure_note())]
+    def wide(column: str) -> pd.DataFrame:
+        return over.pivot(index="method", columns="dataset", values=column).reindex(index=methods, columns=datasets)
+
+    figures = [Figure("AUPR over the expected random AUPR, per method and dataset",
+                      plots.chance_heatmap(wide("value"), wide("low"), wide("high")),
+                      "Heatmap of AUPR over the expected AUPR of a random ranking, per method and dataset",
+                      f"Protocol {run.headline}. Each method's AUPR divided by the expected AUPR of a random "
+                      "ranking of the same test pairs (\"random AUPR\" per dataset above; exact, Bestgen 2015), "
+                      "with its 95% interval in brackets: 1 (white) is a random ranking, red above, blue below. "
+                      "This is not the AUPR ratio of the tables (AUPR / positive rate): on test sets with few "
+                      "positives a random ranking's AUPR is well above the positive rate." + run.figure_note())]
     r = stats.ranks
     rows = []
     for method, mean_rank in r.mean_rank.sort_values().items():
@@ -226,9 +269,12 @@ def across_section(run: RunData, stats: Statistics) -> dict[str, Any] | None:
         nemenyi = r.nemenyi.rename(index=run.short, columns=run.short)
         figures.append(Figure("Critical-difference diagram", plots.critical_difference(
             short_rank, nemenyi, r.critical_difference, 1 - LEVEL), "Critical-difference diagram of mean ranks",
-            "Mean AUPR rank of each method (1 = best). Methods joined by a thick bar are not significantly "
-            f"different (Nemenyi post-hoc test, α = {1 - LEVEL:.2f}); the bar on top spans the critical "
-            "difference of mean ranks (Demšar 2006)." + run.figure_note()))
+            "Mean AUPR rank of each method over the ranked datasets (1 = best, left), in the layout of "
+            "Demšar (2006): the better half of the methods named on the left, the worse half on the right; "
+            f"methods joined by a thick bar are not significantly different (Nemenyi post-hoc test, α = "
+            f"{1 - LEVEL:.2f}); CD, above the axis, is the critical difference of mean ranks. Methods with "
+            "the same mean rank meet the axis at the same point, each with its own label."
+            + run.figure_note()))
         methods_order = list(r.nemenyi.index)
         nrows = [[txt(a)] + [num(r.nemenyi.loc[a, b]) if a != b else txt("–") for b in methods_order]
                  for a in methods_order]
@@ -239,6 +285,80 @@ def across_section(run: RunData, stats: Statistics) -> dict[str, Any] | None:
         notes.append(f"With {len(r.datasets_used)} complete dataset(s) and {len(r.mean_rank)} method(s) there "
                      "is no Friedman test (it needs at least 3 of each); mean ranks only.")
     return {"figures": figures, "ranks": ranks, "friedman": friedman, "nemenyi": nemenyi_table, "notes": notes}
+
+
+# ---------------------------------------------------------------- verdict
+
+
+def _listing(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def verdict(run: RunData, stats: Statistics) -> str:
+    """One paragraph for the top of the report: which method is best where that is resolved.
+
+    Per dataset a method counts as best only when it has the highest AUPR *and* its paired
+    difference to every other method is resolved (``comparison.resolved_best``, the rule
+    ``grnbench table`` uses for bold); across datasets the Friedman test and Nemenyi post-hoc
+    decide. When neither resolves anything the paragraph says so in as many words, so a reader
+    who stops at the top does not take the first row of a table for a winner."""
+    agg = stats.agg[stats.agg["repeats"] > 0]
+    methods = list(dict.fromkeys(agg["method"]))
+    if len(methods) < 2:
+        return (f"Only {_listing(methods) if methods else 'no method'} finished on protocol {run.headline}: "
+                "there is nothing to compare, so no verdict.")
+    table = pd.DataFrame({"method": agg["method"], "dataset": agg["dataset"], "mean": agg["aupr"],
+                          "repeats": agg["repeats"]})
+    comparisons = [(str(r.dataset), str(r.protocol), str(r.method_a), str(r.method_b), bool(r.resolved))
+                   for r in stats.paired.itertuples(index=False)]
+    best = resolved_best(table, comparisons, True, "aupr", run.headline)
+    datasets = [d for d in run.datasets if d in set(agg["dataset"])]
+    parts = []
+    winners: dict[str, list[str]] = {}
+    for method, dataset in sorted(best, key=lambda cell: datasets.index(cell[1])):
+        winners.setdefault(method, []).append(dataset)
+    compared = set(stats.paired["dataset"].astype(str)) if len(stats.paired) else set()
+    open_ = [d for d in datasets if d in compared and d not in {dataset for _, dataset in best}]
+    if winners:
+        said = "; ".join(m if len(datasets) == 1 else f"{m} on {_listing(ds)}" for m, ds in winners.items())
+        parts.append(f"Best AUPR, resolved against every other method (paired bootstrap, Holm-adjusted "
+                     f"p < {1 - LEVEL:.2f}): {said}.")
+    if open_ and (winners or len(open_) < len(datasets)):
+        parts.append(f"Which method is best is not resolved on {_listing(open_)}: the highest AUPR there is "
+                     "not resolved against every other method.")
+    elif open_:
+        scope = "on this dataset" if len(datasets) == 1 else f"on any of the {len(datasets)} datasets"
+        parts.append(f"Which method is best is not resolved {scope}: no method with the highest AUPR has a "
+                     "resolved paired difference (Holm-adjusted) to every other method, so the order of the "
+                     "tables below is not a ranking.")
+    uncompared = [d for d in datasets if d not in compared]
+    if uncompared:
+        parts.append(f"No paired comparison could be made on {_listing(uncompared)} (fewer than two methods "
+                     "there with their scored test pairs in the run folder), so which method is best is not "
+                     "resolved there.")
+    r = stats.ranks
+    if r is not None and r.tested:
+        alpha = 1 - LEVEL
+        leader = r.mean_rank.idxmin()
+        if r.friedman_p < alpha:
+            beaten = [m for m in r.mean_rank.sort_values().index if m != leader and r.nemenyi.loc[leader, m] < alpha]
+            tail = (f"it ranks significantly better than {_listing(beaten)} (Nemenyi)" if beaten
+                    else "but no other method ranks significantly worse (Nemenyi)")
+            parts.append(f"Across the {len(r.datasets_used)} ranked datasets the ranks differ (Friedman "
+                         f"p = {r.friedman_p:.3g}): {leader} has the best mean rank ({r.mean_rank[leader]:.2f}); {tail}.")
+        else:
+            parts.append(f"Across the {len(r.datasets_used)} ranked datasets no rank difference is resolved "
+                         f"(Friedman p = {r.friedman_p:.3g}).")
+    elif r is not None:
+        parts.append("Too few complete datasets or methods for a rank test across datasets (it needs 3 of each).")
+    flagged = agg[indistinguishable_from_random(agg)]
+    if len(flagged):
+        counts = flagged.groupby("method", sort=False)["dataset"].nunique()
+        totals = agg.groupby("method", sort=False)["dataset"].nunique()
+        said = [m + (f" ({n} of {totals[m]} datasets)" if totals[m] > 1 else "") for m, n in counts.items()]
+        parts.append(f"Not distinguishable from a random ranking (the AUPR interval contains its expected "
+                     f"AUPR): {_listing(said)}.")
+    return " ".join(parts)
 
 
 # ---------------------------------------------------------------- initialisation seeds
@@ -281,6 +401,7 @@ def statistics_context(run: RunData) -> dict[str, Any]:
         "warning": few_positives_warning(run),
         "datasets": dataset_sections(run, stats),
         "across": across_section(run, stats),
+        "verdict": verdict(run, stats),
         "seeds": seeds_section(run),
         "resamples": N_RESAMPLES,
     }

@@ -199,12 +199,12 @@ def method_dataset_table(frame: pd.DataFrame, metric: str = "aupr", protocol: st
     table["mean_rank"] = table["method"].map(ranks)
     complete = finished.pivot(index="method", columns="dataset", values="mean").dropna(axis=1).columns
     table.attrs["rank_datasets"] = [d for d in dict.fromkeys(table["dataset"]) if d in set(complete)]
-    table.attrs["resolved_best"] = _resolved_best(table, frame.attrs.get("comparisons"), METRICS[metric],
+    table.attrs["resolved_best"] = resolved_best(table, frame.attrs.get("comparisons"), METRICS[metric],
                                                   metric, protocol)
     return table
 
 
-def _resolved_best(table: pd.DataFrame, comparisons: list[tuple] | None, higher: bool, metric: str,
+def resolved_best(table: pd.DataFrame, comparisons: list[tuple] | None, higher: bool, metric: str,
                    protocol: str) -> set[tuple[str, str]]:
     """(method, dataset) cells whose method is best on the dataset *and* resolved against every
     other method there (paired bootstrap, Holm-adjusted; AUPR only, the metric compared)."""

@@ -1,0 +1,378 @@
+"""The run plan: every decision about a run, made once in the parent process before anything
+prints or starts.
+
+What it decides, and from what:
+- **the machine** (``MachinePlan``): the cores this process may use (its CPU affinity, read
+  once), and from them the backend, the worker count, each worker's threads and memory, and
+  how many tasks run at once;
+- **the tasks** (``PlannedTask``): for every (dataset, protocol, repeat, method, seed) its
+  trial seed, full parameters, edge-list name, cache key, whether the cache already holds it,
+  its threads, time and memory limits and Dask priority — the threads and the priority from
+  one cost estimate per (method, dataset);
+- **the code** that runs: each method's source hash once, and plugin-file classes pickled by
+  value, so child processes and Dask workers never re-execute a plugin file.
+
+The printed plan only prints it; the serial and Dask backends only read it; the manifest
+stores it; a task that fails leaves a row built from it, with the same columns as a
+finished one. One frozen object, so that what the user was told is what ran.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from grnbench.data.dataset import Dataset
+from grnbench.data.folds import resolve_folds
+from grnbench.data.universe import EdgeUniverse
+from grnbench.errors import UserError
+from grnbench.execution.backends import PER_TARGET_PRIORITY, WHOLE_MODEL_PRIORITY, BackendOptions
+from grnbench.execution.cache import ResultCache, key_of, task_key_payload
+from grnbench.execution.cost import FitEstimate, estimate_fit
+from grnbench.execution.run_config import RunConfig
+from grnbench.execution.task_process import TaskLimits
+from grnbench.execution.tasks import Task, TaskOutput, edges_filename
+from grnbench.registry import MethodSpec, Registry
+
+
+@dataclass(frozen=True)
+class MachinePlan:
+    """Where tasks run and what each may use."""
+
+    #: cores this process may run on (CPU affinity)
+    cores: int
+    #: "serial" (one child after another), "local" (our LocalCluster) or "external" (the user's)
+    backend: str
+    #: LocalCluster workers (1 for serial; None for the user's cluster: its own)
+    workers: int | None
+    threads_per_worker: int
+    #: the memory limit of each LocalCluster worker in bytes (None: none, or the user's cluster's)
+    worker_memory: int | None
+    #: tasks that may run at once (a GPU is shared among them)
+    concurrent_tasks: int
+    #: the user's cluster: each task takes its memory limit from the worker it lands on
+    memory_from_worker: bool = False
+
+    def describe(self) -> str:
+        if self.backend == "serial":
+            return f"serial: one task at a time on {self.cores} core(s)"
+        if self.backend == "external":
+            return "the Dask cluster you gave (its workers and memory)"
+        memory = f", {self.worker_memory / 2**30:.1f} GiB each" if self.worker_memory else ""
+        return (f"LocalCluster: {self.workers} worker(s) × {self.threads_per_worker} thread(s){memory} "
+                f"on {self.cores} core(s)")
+
+
+def plan_machine(options: BackendOptions, cores: int | None = None) -> MachinePlan:
+    """The machine part of the plan, from ``--workers``/``--threads-per-worker``/
+    ``--memory-limit``/``--scheduler*`` and the CPU affinity (``cores``, for tests)."""
+    from grnbench.deep import available_cores
+
+    cores = available_cores() if cores is None else max(1, int(cores))
+    if options.scheduler or options.scheduler_file:
+        threads = max(1, int(options.threads_per_worker or 1))
+        return MachinePlan(cores, "external", None, threads, None, 1, memory_from_worker=options.memory_bytes() is None)
+    if options.serial:
+        return MachinePlan(cores, "serial", 1, max(1, int(options.threads_per_worker or cores)),
+                           options.memory_bytes(), 1)
+    threads = max(1, int(options.threads_per_worker or 1))
+    workers = options.workers or max(1, cores // threads)
+    memory = options.memory_bytes()
+    if memory is None and str(options.memory_limit).strip().lower() == "auto":
+        from distributed.system import MEMORY_LIMIT
+
+        memory = int(MEMORY_LIMIT * min(1.0, threads / cores))  # Dask's "auto", on our cores
+    return MachinePlan(cores, "local", workers, threads, memory, workers * threads)
+
+
+@dataclass(frozen=True)
+class PlannedTask:
+    """One task as planned: what it computes and what it may use."""
+
+    index: int
+    task: Task
+    #: trial seed (the seed the record reports) and the method's full parameters
+    trial_seed: int
+    parameters: Mapping[str, Any]
+    edges_file: str
+    #: cache key and its payload (None without a cache)
+    key: str | None
+    payload: Mapping[str, Any] | None
+    #: the cache holds it: restored, not run
+    cached: bool
+    threads: int
+    limits: TaskLimits
+    priority: float
+    #: the cost estimate behind the priority (None: the method declares no cost, or skips)
+    estimate: FitEstimate | None = None
+    #: why the method skips this dataset (``Method.skip``); the task then leaves a ``skipped`` row
+    skip: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"task": self.task.label, "trial_seed": self.trial_seed, "edges_file": self.edges_file,
+                "key": self.key, "cached": self.cached, "threads": self.threads,
+                "timeout_s": self.limits.timeout_s, "memory_bytes": self.limits.memory_bytes,
+                "priority": round(self.priority, 4)}
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    config: RunConfig
+    datasets: tuple[Dataset, ...]
+    machine: MachinePlan
+    tasks: tuple[PlannedTask, ...]
+    #: method name → source hash
+    sources: Mapping[str, str]
+    #: threads of each multithreaded task (``Method.uses_threads``) that runs
+    threaded_share: int
+    #: methods that submit per-target work to the Dask cluster (``Method.uses_dask``)
+    per_target: frozenset[str] = frozenset()
+    #: the cache, and the outputs it already holds (task index → output)
+    cache: ResultCache | None = field(default=None, compare=False)
+    cached_outputs: Mapping[int, TaskOutput] = field(default_factory=dict, compare=False)
+    universes: Mapping[str, EdgeUniverse] = field(default_factory=dict, compare=False)
+
+    def uses_dask(self, method: str) -> bool:
+        return method in self.per_target
+
+    @property
+    def to_run(self) -> list[PlannedTask]:
+        return [t for t in self.tasks if not t.cached]
+
+    @property
+    def by_name(self) -> dict[str, Dataset]:
+        return {d.name: d for d in self.datasets}
+
+    def estimates(self, dataset: str) -> list[FitEstimate]:
+        """One estimate per method of ``dataset``'s tasks that run (the printed plan's lines)."""
+        seen: dict[str, FitEstimate] = {}
+        for t in self.to_run:
+            if t.task.dataset == dataset and t.estimate is not None:
+                seen.setdefault(t.task.method.label, t.estimate)
+        return list(seen.values())
+
+    def as_manifest(self) -> dict[str, Any]:
+        """What the manifest stores: the machine decisions, the limits, and every task's plan."""
+        timeouts = dict(self.config.backend.timeouts or {})
+        return {"machine": {**_plain(self.machine), "description": self.machine.describe()},
+                "threads_per_threaded_task": self.threaded_share,
+                "timeouts_s": timeouts, "memory_limit": str(self.config.backend.memory_limit),
+                "tasks": [t.as_dict() for t in self.tasks]}
+
+
+def _plain(obj: object) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(obj)
+
+
+def build_tasks(config: RunConfig, datasets: list[Dataset], registry: Registry,
+                universes: Mapping[str, EdgeUniverse]) -> list[Task]:
+    """Every (dataset, protocol, repeat, method, init seed) of the run, in the run's order."""
+    seeds: tuple[int | None, ...] = config.init_seeds or (None,)
+
+    def seeds_of(method: MethodSpec) -> tuple[int | None, ...]:
+        """A method that ignores the model seed is fitted once, under the first seed."""
+        return seeds[:1] if registry.get(method.name).deterministic else seeds
+
+    codes = method_codes(config.methods, registry)
+    folds = {d.name: resolve_folds(config.folds, universes[d.name], config.split) for d in datasets}
+    return [
+        Task(method=m, dataset=d.name, protocol=p, repeat=r, seed=config.seed,
+             split=config.split, top_k=config.top_k, init_seed=s, folds=folds[d.name],
+             parameters=tuple(sorted(full_parameters(m, registry).items())), method_code=codes.get(m.name))
+        for d in datasets for p in config.protocols for r in range(p.repeats)
+        for m in config.methods for s in seeds_of(m)
+    ]
+
+
+def full_parameters(spec: MethodSpec, registry: Registry) -> dict[str, Any]:
+    """The method's defaults with the user's values over them (one definition for the task, the
+    cache key, the record and the manifest)."""
+    return {**registry.get(spec.name).parameters, **dict(spec.params)}
+
+
+def method_codes(specs: list[MethodSpec], registry: Registry) -> dict[str, bytes]:
+    """Plugin-file classes pickled by value (cloudpickle), so a task's child process or a Dask
+    worker rebuilds the class from these bytes instead of executing the plugin file again
+    (once per process, with whatever side effects the file has). Installed methods travel by
+    name: their package is importable wherever grnbench is."""
+    import sys
+
+    import cloudpickle
+
+    codes: dict[str, bytes] = {}
+    for spec in specs:
+        if spec.name in codes or registry.sources[spec.name].kind != "plugin file":
+            continue
+        cls = registry.get(spec.name)
+        module = sys.modules.get(cls.__module__)
+        if module is not None:
+            cloudpickle.register_pickle_by_value(module)
+        codes[spec.name] = cloudpickle.dumps(cls)
+    return codes
+
+
+def build_methods(specs: list[MethodSpec], registry: Registry) -> dict[MethodSpec, Any]:
+    """Build every method once: a parameter the method refuses is a one-line error before the run,
+    not a failed row from a child process."""
+    built = {}
+    for spec in specs:
+        try:
+            built[spec] = spec.build(registry)
+        except UserError:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise UserError(f"--methods {spec.label}: {exc}") from None
+    return built
+
+
+def build_run_plan(config: RunConfig, datasets: Dataset | list[Dataset], registry: Registry,
+                   machine: MachinePlan | None = None) -> RunPlan:
+    """Decide everything about the run (see the module docstring); reads the cache, starts nothing."""
+    from grnbench.execution.run_folder import check_writable_dir
+
+    datasets = [datasets] if isinstance(datasets, Dataset) else list(datasets)
+    machine = machine or plan_machine(config.backend)
+    from grnbench.trial import skip_reason
+
+    methods = build_methods(config.methods, registry)
+    universes = {d.name: EdgeUniverse.from_dataset(d) for d in datasets}
+    by_name = {d.name: d for d in datasets}
+    tasks = build_tasks(config, datasets, registry, universes)
+    sources = {name: registry.get(name).source_hash() for name in dict.fromkeys(t.method.name for t in tasks)}
+    check_writable_dir(Path(config.out_dir), "--out")
+    cache = None
+    if config.use_cache:
+        cache = ResultCache(check_writable_dir(Path(config.cache_dir or Path(config.out_dir) / "cache"), "--cache"))
+    payloads: list[dict | None] = []
+    keys: list[str | None] = []
+    hits: dict[int, TaskOutput] = {}
+    for index, task in enumerate(tasks):
+        payload = task_key_payload(task, registry, by_name[task.dataset].content_hash, sources[task.method.name])
+        key = key_of(payload) if cache is not None else None
+        payloads.append(payload if cache is not None else None)
+        keys.append(key)
+        if cache is not None and task.method.name not in config.force:
+            hit = cache.get(key)
+            if hit is not None:
+                hits[index] = hit
+    threaded = sum(1 for i, t in enumerate(tasks) if i not in hits and registry.get(t.method.name).uses_threads)
+    threaded_share = _threaded_share(machine, config.backend, threaded)
+    planned: list[PlannedTask] = []
+    estimates: dict[tuple, FitEstimate | None] = {}
+    skips = {(spec, d.name): skip_reason(method, d) for spec, method in methods.items() for d in datasets}
+    for index, task in enumerate(tasks):
+        cls = registry.get(task.method.name)
+        threads = threaded_share if cls.uses_threads else machine.threads_per_worker
+        memo = (task.method, task.dataset, threads)
+        skip = skips[(task.method, task.dataset)]
+        if memo not in estimates:
+            estimates[memo] = None if skip else _estimate(cls, dict(task.parameters), by_name[task.dataset], threads)
+        if cache is not None and index not in hits:
+            folder = cache.directory / "checkpoints" / keys[index]
+            task = replace(task, checkpoint_dir=str(folder))
+        planned.append(PlannedTask(
+            index=index, task=task, trial_seed=task.trial_seed, parameters=dict(task.parameters),
+            edges_file=edges_filename(task), key=keys[index], payload=payloads[index], cached=index in hits,
+            threads=threads, limits=_limits(machine, config.backend, task.method.name), priority=0.0,
+            estimate=estimates[memo], skip=skip))
+    planned = _with_priorities(planned, registry)
+    per_target = frozenset(name for name in sources if registry.get(name).uses_dask)
+    return RunPlan(config, tuple(datasets), machine, tuple(planned), sources, threaded_share, per_target,
+                   cache, hits, universes)
+
+
+def _threaded_share(machine: MachinePlan, options: BackendOptions, threaded_tasks: int) -> int:
+    """Threads per multithreaded task (``Method.uses_threads``): every core when serial, the
+    worker's threads when the user set them or gave the cluster, else the cores shared among
+    the run's multithreaded tasks that will run (``grnbench.deep.shared_task_threads``)."""
+    from grnbench.deep import shared_task_threads
+
+    if machine.backend == "serial" or machine.backend == "external" or options.threads_per_worker:
+        return machine.threads_per_worker
+    return shared_task_threads(machine.concurrent_tasks, threaded_tasks, machine.cores)
+
+
+def _limits(machine: MachinePlan, options: BackendOptions, method: str) -> TaskLimits:
+    """``--timeout`` for the method, and the memory limit: the whole of it for a task that runs
+    alone (serial), a worker's memory per thread on a cluster."""
+    memory = machine.worker_memory
+    if memory is not None and machine.backend != "serial":
+        memory = int(memory) // max(1, machine.threads_per_worker)
+    return TaskLimits(options.timeout_for(method), memory)
+
+
+def _estimate(cls: type, params: dict[str, Any], dataset: Dataset, threads: int) -> FitEstimate | None:
+    try:
+        return estimate_fit(cls, params, dataset, threads)
+    except Exception:  # noqa: BLE001 - an estimate only orders the queue and informs; never fail a run on it
+        return None
+
+
+def _with_priorities(planned: list[PlannedTask], registry: Registry) -> list[PlannedTask]:
+    """Each task's Dask priority (higher starts first).
+
+    Per-target methods: ``PER_TARGET_PRIORITY``. Whole-model fits: ``WHOLE_MODEL_PRIORITY``
+    plus up to 0.9 by expected training time (the middle of the estimate's range), so the
+    longest start first and cheap ones (controls, methods without an estimate) fill the gaps
+    last. Submitted in the order given, a 3-hour DGRNS fit queued behind PSGRN would finish
+    alone on one core long after every other core went idle.
+    """
+    def expected(t: PlannedTask) -> float:
+        e = t.estimate
+        return 0.0 if e is None else (e.low_s + e.high_s) / 2
+
+    whole = [t for t in planned if not t.cached and not registry.get(t.task.method.name).uses_dask]
+    longest = max((expected(t) for t in whole), default=0.0) or 1.0
+    out = []
+    for t in planned:
+        if registry.get(t.task.method.name).uses_dask:
+            priority = float(PER_TARGET_PRIORITY)
+        else:
+            priority = WHOLE_MODEL_PRIORITY + 0.9 * expected(t) / longest
+        out.append(replace(t, priority=priority))
+    return out
+
+
+def plan_lines(plan: RunPlan) -> list[str]:
+    """The plan as the console prints it before the run (the manifest stores the same plan)."""
+    config = plan.config
+    lines = []
+    if config.profile != "reference" and config.profile_caps:
+        caps = "; ".join(f"{m.split(':')[0]} " + ", ".join(f"{k}={v}" for k, v in c.items())
+                         for m, c in config.profile_caps.items())
+        lines.append(f"profile {config.profile}: NOT the reference schedule — capped: {caps}")
+    elif config.profile != "reference":
+        lines.append(f"profile {config.profile}: no method of this run has a cap")
+    cached = len(plan.tasks) - len(plan.to_run)
+    lines.append(f"{len(plan.tasks)} task(s): {len(plan.to_run)} to run, {cached} from the cache; "
+                 f"{plan.machine.describe()}")
+    device = config.device
+    if any(t.estimate is not None for t in plan.to_run) and device is not None:
+        lines.append(f"deep methods on {device.label} (Keras backend {device.keras_backend})")
+    skipped = {(t.task.method.label, t.task.dataset): t.skip for t in plan.to_run if t.skip}
+    lines += [f"{method} skips {dataset}: {reason}" for (method, dataset), reason in skipped.items()]
+    if device is None or device.device == "cpu":
+        for dataset in plan.datasets:
+            found = plan.estimates(dataset.name)
+            if not found:
+                continue
+            lines.append(f"{dataset.name}: estimated training time per task on {found[0].threads} CPU thread(s) "
+                         "(from per-pair constants measured on a 2-core machine; early stopping decides "
+                         "where in the range a run ends):")
+            lines += ["  " + e.line() for e in found]
+            counts: dict[str, int] = {}
+            for t in plan.to_run:
+                if t.task.dataset == dataset.name and t.estimate is not None:
+                    counts[t.task.method.label] = counts.get(t.task.method.label, 0) + 1
+            if max(counts.values(), default=1) > 1:
+                lines.append(f"  × {max(counts.values())} tasks per method (repeats, seeds)")
+    return lines
+
+
+def plan_json(plan: RunPlan) -> str:
+    return json.dumps(plan.as_manifest(), sort_keys=True, default=str)
