@@ -27,7 +27,7 @@ _threads_set: int | None = None
 
 #: Compile Keras's training and inference steps with XLA (``jit_compile``) on the TensorFlow
 #: backend, with op determinism off (TensorFlow has no deterministic XLA max-pool gradient and
-#: refuses it). Off: ``benchmarks/epoch_time.py`` measured it on CPU (docs/deep-methods.md, "XLA").
+#: refuses it). Off: ``benchmarks/epoch_time.py`` measured it on CPU (docs/deep-methods.md, "XLA and JAX on CPU").
 XLA_ON_TENSORFLOW = False
 
 
