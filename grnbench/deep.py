@@ -25,6 +25,11 @@ from grnbench.data.universe import PairSet
 
 _threads_set: int | None = None
 
+#: Compile Keras's training and inference steps with XLA (``jit_compile``) on the TensorFlow
+#: backend, with op determinism off (TensorFlow has no deterministic XLA max-pool gradient and
+#: refuses it). Off: ``benchmarks/epoch_time.py`` measured it on CPU (docs/deep-methods.md, "XLA and JAX on CPU").
+XLA_ON_TENSORFLOW = False
+
 
 def configure_tensorflow(seed: int, n_threads: int = 1):
     """Seed everything and fix thread pools; returns the imported ``keras`` module.
@@ -37,7 +42,7 @@ def configure_tensorflow(seed: int, n_threads: int = 1):
 
     keras.utils.set_random_seed(int(seed) % (2**32 - 1))
     _isolate_keras_default_seeds(int(seed))
-    if tf is not None:
+    if tf is not None and not XLA_ON_TENSORFLOW:
         tf.config.experimental.enable_op_determinism()
     return keras
 
@@ -46,7 +51,8 @@ def _configure_tensorflow_runtime(n_threads: int):
     """Import TensorFlow quietly and size its thread pools (first call per process wins)."""
     global _threads_set
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+    if not XLA_ON_TENSORFLOW:
+        os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
     _import_tensorflow_quietly()
     import tensorflow as tf
 
@@ -58,6 +64,18 @@ def _configure_tensorflow_runtime(n_threads: int):
         except RuntimeError:  # runtime already initialised in this process
             _threads_set = -1
     return tf
+
+
+def set_xla(model) -> None:
+    """Apply ``XLA_ON_TENSORFLOW`` to a compiled Keras model: the one place every Keras method
+    (CNNC, DGRNS, PSGRN, plugins through ``KerasPairClassifier``) gets its XLA setting.
+
+    Set explicitly because Keras's default (``"auto"``) decides by device and by whether op
+    determinism is on, and both compile sites must agree. On JAX nothing changes: Keras
+    compiles every step with XLA there.
+    """
+    if uses_tensorflow_backend():
+        model.jit_compile = bool(XLA_ON_TENSORFLOW)
 
 
 def available_cores() -> int:
@@ -526,6 +544,7 @@ class KerasPairClassifier(Method):
         model.compile(optimizer=keras2_sgd(keras, float(p["learning_rate"]), float(p["decay"]),
                                            float(p["momentum"]), nesterov=True),
                       loss="binary_crossentropy", weighted_metrics=["accuracy"])
+        set_xla(model)
         return model
 
     def fit(self, data: TrainingData) -> None:

@@ -23,7 +23,7 @@ from grnbench.deep import (
     epoch_progress,
     epoch_selection,
     resumable_fit,
-    uses_tensorflow_backend,
+    set_xla,
 )
 from grnbench.errors import UserError
 
@@ -153,9 +153,8 @@ class PSGRN(Method):
                           shared_encoding=bool(cfg["shared_encoding"]))
         loss = ("binary_crossentropy" if self.output == "sigmoid"
                 else "sparse_categorical_crossentropy")
-        # TensorFlow: no XLA (op determinism is not guaranteed under it); JAX always compiles
-        model.compile(optimizer=_optimizer(keras, cfg["optimizer"], cfg["learning_rate"]),
-                      loss=loss, jit_compile=False if uses_tensorflow_backend() else "auto")
+        model.compile(optimizer=_optimizer(keras, cfg["optimizer"], cfg["learning_rate"]), loss=loss)
+        set_xla(model)
         return model
 
     def fit(self, data: TrainingData) -> None:
