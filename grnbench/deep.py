@@ -87,13 +87,13 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def task_threads(threads_per_worker: int | None, serial: bool) -> int:
+def task_threads(threads_per_worker: int | None, serial: bool, cores: int | None = None) -> int:
     """Threads one task may use: what its worker slot holds on Dask (``--threads-per-worker``),
-    every available core when tasks run one after another in this process (serial) and the
-    user did not give a number."""
+    every available core (``cores``, default the CPU affinity) when tasks run one after another
+    in this process (serial) and the user did not give a number."""
     if threads_per_worker:
         return max(1, int(threads_per_worker))
-    return available_cores() if serial else 1
+    return (available_cores() if cores is None else max(1, int(cores))) if serial else 1
 
 
 def shared_task_threads(cluster_threads: int, threaded_tasks: int, cores: int | None = None) -> int:

@@ -45,6 +45,11 @@ class FitEstimate:
     def high_s(self) -> float:
         return self.epochs_high * self.seconds_per_epoch
 
+    @property
+    def expected_s(self) -> float:
+        """The middle of the range: what the run's priorities order fits by."""
+        return (self.low_s + self.high_s) / 2
+
     def line(self) -> str:
         per_epoch = f"{self.method:<8} ~{_fmt(self.seconds_per_epoch)} per epoch × "
         if self.epochs_low == self.epochs_high:
@@ -99,7 +104,7 @@ def expected_fit_s(cls: type, params: dict[str, Any], dataset: Any, threads: int
     core at the end of the run while the other cores sit idle.
     """
     estimate = estimate_fit(cls, params, dataset, threads)
-    return 0.0 if estimate is None else (estimate.low_s + estimate.high_s) / 2
+    return 0.0 if estimate is None else estimate.expected_s
 
 
 def estimate_lines(methods: list[tuple[type, dict[str, Any]]], dataset: Any, threads: int,

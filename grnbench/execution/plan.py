@@ -68,16 +68,16 @@ class MachinePlan:
 def plan_machine(options: BackendOptions, cores: int | None = None) -> MachinePlan:
     """The machine part of the plan, from ``--workers``/``--threads-per-worker``/
     ``--memory-limit``/``--scheduler*`` and the CPU affinity (``cores``, for tests)."""
-    from grnbench.deep import available_cores
+    from grnbench.deep import available_cores, task_threads
 
     cores = available_cores() if cores is None else max(1, int(cores))
     if options.scheduler or options.scheduler_file:
-        threads = max(1, int(options.threads_per_worker or 1))
+        threads = task_threads(options.threads_per_worker, serial=False)
         return MachinePlan(cores, "external", None, threads, None, 1, memory_from_worker=options.memory_bytes() is None)
     if options.serial:
-        return MachinePlan(cores, "serial", 1, max(1, int(options.threads_per_worker or cores)),
+        return MachinePlan(cores, "serial", 1, task_threads(options.threads_per_worker, serial=True, cores=cores),
                            options.memory_bytes(), 1)
-    threads = max(1, int(options.threads_per_worker or 1))
+    threads = task_threads(options.threads_per_worker, serial=False)
     workers = options.workers or max(1, cores // threads)
     memory = options.memory_bytes()
     if memory is None and str(options.memory_limit).strip().lower() == "auto":
@@ -327,8 +327,7 @@ def _with_priorities(planned: list[PlannedTask], registry: Registry) -> list[Pla
     alone on one core long after every other core went idle.
     """
     def expected(t: PlannedTask) -> float:
-        e = t.estimate
-        return 0.0 if e is None else (e.low_s + e.high_s) / 2
+        return 0.0 if t.estimate is None else t.estimate.expected_s
 
     whole = [t for t in planned if not t.cached and not registry.get(t.task.method.name).uses_dask]
     longest = max((expected(t) for t in whole), default=0.0) or 1.0
