@@ -54,7 +54,10 @@ FRACTIONS = {"cnnc": 0.1, "dgrns": 0.02, "psgrn": 0.15}
 N_SCORED = 5000
 
 
-def child(method_name: str, mode: str, epochs: int, threads: int, scores_path: str, scale: float = 1.0) -> dict:
+def child(method_name: str, mode: str, epochs: int, threads: int, scores_path: str, scale: float = 1.0,
+          checkpoint_dir: str | None = None) -> dict:
+    """Train ``method_name`` in this process and save its scores of the fixed test pairs;
+    ``checkpoint_dir`` makes the fit resumable (``grnbench.deep.resumable_fit``)."""
     import numpy as np
 
     import grnbench.deep as deep
@@ -75,12 +78,12 @@ def child(method_name: str, mode: str, epochs: int, threads: int, scores_path: s
         return np.sort(rng.choice(index, size=max(1, round(fraction * len(index))), replace=False))
 
     train, validation = part(split.train), part(split.validation)
-    scored = np.sort(np.random.default_rng(1).choice(split.test, size=min(N_SCORED, len(split.test)),
-                                                     replace=False))
+    scored = fixed_test_pairs(split)
     marks: list[tuple[float, float]] = []
     data = TrainingData(dataset=dataset, seed=0, n_threads=threads, train=universe.labelled(train),
                         validation=universe.labelled(validation),
-                        on_progress=lambda event: marks.append((time.perf_counter(), time.process_time())))
+                        on_progress=lambda event: marks.append((time.perf_counter(), time.process_time())),
+                        checkpoint_dir=checkpoint_dir)
     method = load_registry().get(method_name)(epochs=epochs, patience=0)
     start = (time.perf_counter(), time.process_time())
     method.fit(data)
@@ -101,6 +104,23 @@ def child(method_name: str, mode: str, epochs: int, threads: int, scores_path: s
             "full_epoch_wall_s": round(float(np.median(wall[1:])) / fraction, 1) if len(wall) > 1 else None,
             "full_epoch_cpu_s": round(float(np.median(cpu[1:])) / fraction, 1) if len(cpu) > 1 else None,
             "load_1min_end": round(os.getloadavg()[0], 2)}
+
+
+def fixed_test_pairs(split):
+    """The test pairs every configuration scores (seeded, the same in every process)."""
+    import numpy as np
+
+    return np.sort(np.random.default_rng(1).choice(split.test, size=min(N_SCORED, len(split.test)), replace=False))
+
+
+def test_pairs_and_universe():
+    """maize2-sim's edge universe and ``fixed_test_pairs`` of its standard split (seed 0)."""
+    from grnbench.data.protocols import make_trial, parse_protocols
+    from grnbench.data.universe import EdgeUniverse
+    from grnbench.datasets import load_dataset
+
+    universe = EdgeUniverse.from_dataset(load_dataset("maize2-sim"))
+    return universe, fixed_test_pairs(make_trial(universe, parse_protocols("standard")[0], 0, 0).split)
 
 
 def compare(base_path: str, other_path: str, labels) -> dict:
@@ -133,15 +153,7 @@ def main() -> None:
         method_name, mode = args.child.split(":")
         print("RESULT " + json.dumps(child(method_name, mode, args.epochs, args.threads, args.scores, args.scale)), flush=True)
         return
-    import numpy as np
-
-    from grnbench.data.protocols import make_trial, parse_protocols
-    from grnbench.data.universe import EdgeUniverse
-    from grnbench.datasets import load_dataset
-
-    universe = EdgeUniverse.from_dataset(load_dataset("maize2-sim"))
-    split = make_trial(universe, parse_protocols("standard")[0], 0, 0).split
-    scored = np.sort(np.random.default_rng(1).choice(split.test, size=min(N_SCORED, len(split.test)), replace=False))
+    universe, scored = test_pairs_and_universe()
     labels = universe.labels[scored]
     configs = args.configs.split(",")
     repeated = [c + "#2" for c in configs if args.repeat and c.split(":")[1] in args.repeat.split(",")]
