@@ -27,6 +27,11 @@ EXIT_STATUS = """exit status:
      (check: some check failed)
   2  usage or input error, reported in one line on stderr"""
 
+USE_FREED_CORES_HELP = (
+    "when cores free up near the run's end, give them to deep fits still training: a fit takes them at its "
+    "next epoch end and goes on in a new process from its checkpoint (only on the local cluster or with "
+    "--workers 0, not with --threads-per-worker, --scheduler or --scheduler-file). PENDING")
+
 
 def _plugin_options(p: argparse.ArgumentParser, help_text: str) -> None:
     p.add_argument("--plugin", action="append", default=[], metavar="FILE", help=help_text)
@@ -110,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--workers", type=int, default=None, help="LocalCluster worker processes (default: one per core; 0 = serial, in this process)")
     g.add_argument("--threads-per-worker", type=int, default=None, help="threads per worker, also each deep-learning task's thread budget (default: 1 per worker, and the local cluster's cores shared among the run's deep-learning tasks; with --workers 0 every core)")
     g.add_argument("--memory-limit", default="auto", help="memory limit per LocalCluster worker, e.g. 4GB (default: auto)")
+    g.add_argument("--use-freed-cores", action="store_true",
+                   help=USE_FREED_CORES_HELP)
     g.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
     g.add_argument("--scheduler-file", metavar="FILE", help="run on the Dask cluster described by this scheduler file")
     g.add_argument("--timeout", default=None, help="seconds per task: '600' for every method, or 'psgrn=600,genie3=120'")
@@ -425,7 +432,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_method_names("--timeout", [n for n in (timeouts or {}) if n != "*"], run_methods)
     backend = BackendOptions(workers=args.workers, threads_per_worker=args.threads_per_worker,
                              memory_limit=args.memory_limit, scheduler=args.scheduler,
-                             scheduler_file=args.scheduler_file, timeouts=timeouts)
+                             scheduler_file=args.scheduler_file, timeouts=timeouts,
+                             use_freed_cores=args.use_freed_cores)
     machine = plan_machine(backend)
     # before anything imports Keras: workers and this process inherit the backend from the env
     device = select_device(args.device, machine.concurrent_tasks)

@@ -466,6 +466,7 @@ def resumable_fit(keras, model, train, *, epochs: int, callbacks: list, checkpoi
                 initial_epoch = int(epochs)  # stopped early before the kill: only on_train_end runs
         callbacks.append(checkpoint.epoch_checkpoint(keras, path, list(callbacks),
                                                      extra=lambda: {"curve": curve.state()}))
+        callbacks.append(take_freed_cores(keras, epochs))  # last: after the epoch's checkpoint
     callbacks.insert(first_progress, curve)
 
     class EpochOrder(keras.callbacks.Callback):
@@ -475,6 +476,22 @@ def resumable_fit(keras, model, train, *, epochs: int, callbacks: list, checkpoi
     return model.fit(train, validation_data=validation_data, validation_batch_size=validation_batch_size,
                      epochs=int(epochs), initial_epoch=min(initial_epoch, int(epochs)), shuffle=False,
                      callbacks=[EpochOrder(), *callbacks], verbose=verbose)
+
+
+def take_freed_cores(keras, epochs: int):
+    """A callback that, at the end of every epoch but the last (and unless training stops),
+    lets the task take more threads the runner offered: its process exits and a new one with
+    more threads resumes from the checkpoint just written
+    (``grnbench.execution.task_process.rethread_for_freed_cores``). Goes after the checkpoint
+    callback. Outside a runner's task process it does nothing."""
+    from grnbench.execution.task_process import rethread_for_freed_cores
+
+    class TakeFreedCores(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if int(epoch) + 1 < int(epochs) and not self.model.stop_training:
+                rethread_for_freed_cores()
+
+    return TakeFreedCores()
 
 
 def balance_pairs(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -97,3 +97,39 @@ class ThreadCount(Method):
 
     def score_edges(self, pairs):
         return pairs.targets.astype(float) / self._n
+
+
+class SteppedFit(Method):
+    name = "steppedfit"
+    description = ("test method: multithreaded, trains `epochs` steps of `step_s` seconds with a checkpoint "
+                   "after each, and takes offered threads between steps; appends each step to `log`")
+    uses_threads = True
+    parameters = {"epochs": 6, "step_s": 1.0, "log": ""}
+
+    def fit(self, data):
+        import json
+        from pathlib import Path
+
+        from grnbench.execution.task_process import rethread_for_freed_cores
+
+        epochs, state = int(self.params["epochs"]), None
+        saved = Path(data.checkpoint_dir) / "steps.json" if data.checkpoint_dir else None
+        done = json.loads(saved.read_text()) if saved is not None and saved.exists() else 0
+        for epoch in range(done, epochs):
+            time.sleep(float(self.params["step_s"]))
+            state = {"epoch": epoch + 1, "threads": data.n_threads, "pid": os.getpid()}
+            with open(self.params["log"], "a") as log:
+                log.write(json.dumps(state) + "\n")
+            if saved is not None:
+                saved.parent.mkdir(parents=True, exist_ok=True)
+                saved.write_text(json.dumps(epoch + 1))
+            if data.on_progress is not None:
+                from grnbench.execution.task_progress import ProgressEvent
+
+                data.on_progress(ProgressEvent(epoch + 1, epochs, "epochs"))
+            if epoch + 1 < epochs:
+                rethread_for_freed_cores()
+        self._n = data.dataset.n_genes
+
+    def score_edges(self, pairs):
+        return pairs.targets.astype(float) / self._n

@@ -30,11 +30,12 @@ import queue
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from grnbench.data.dataset import Dataset
 from grnbench.errors import UserError
-from grnbench.execution.plan import PER_TARGET_PRIORITY, WHOLE_MODEL_PRIORITY
+from grnbench.execution.plan import PER_TARGET_PRIORITY, WHOLE_MODEL_PRIORITY, freed_core_offers
 from grnbench.execution.task_process import TaskLimits, make_request, run_isolated
 from grnbench.execution.task_progress import ProgressEvent
 from grnbench.execution.tasks import Task, TaskOutput, blank_record
@@ -77,15 +78,24 @@ def run_serial(plan: RunPlan, on_done: OnDone, watch: TaskWatch | None = None) -
     and limits the plan gave it."""
     watch = watch or TaskWatch()
     datasets = plan.by_name
-    for planned in plan.to_run:
+    to_run = plan.to_run
+    for position, planned in enumerate(to_run):
         index = planned.index
         watch.start(index)
         request = make_request(planned.task, datasets[planned.task.dataset], planned.threads)
-        output = run_isolated(request, planned.limits,
-                              on_progress=lambda event, i=index: watch.progress(i, event), on_tick=watch.tick)
+        # the same policy as on Dask; a serial task already has every core unless the user set
+        # --threads-per-worker (then the policy is off), so it offers nothing today
+        offers = partial(_offer_of, plan, index, planned.threads, len(to_run) - position - 1)
+        output = run_isolated(request, planned.limits, on_progress=lambda event, i=index: watch.progress(i, event),
+                              on_tick=watch.tick, offered_threads=offers if plan.use_freed_cores else None)
         on_done(index, output)
     return {"backend": "serial", "isolation": "one child process per task",
             "threads_per_task": plan.machine.threads_per_worker}
+
+
+def _offer_of(plan: RunPlan, index: int, threads: int, queued: int) -> int | None:
+    """The threads ``freed_core_offers`` gives the one running task of a serial run (None: none)."""
+    return freed_core_offers(plan, {index: threads}, queued).get(index)
 
 
 def _dataset_value(dataset: Dataset, gate: str) -> Dataset:
@@ -103,8 +113,11 @@ def _dataset_value(dataset: Dataset, gate: str) -> Dataset:
 
 
 def _task_on_worker(index: int, task: Task, dataset: Dataset, topic: str, n_threads: int, uses_dask: bool,
-                    limits: TaskLimits, memory_from_worker: bool) -> TaskOutput:
-    """The body of one benchmark task on a Dask worker: run it in a child and relay events."""
+                    limits: TaskLimits, memory_from_worker: bool, offers_topic: str | None = None) -> TaskOutput:
+    """The body of one benchmark task on a Dask worker: run it in a child and relay events.
+
+    ``offers_topic``: the event-log topic on which the runner offers this task more threads
+    (``{"index", "threads"}``, see ``run_dask``); None: the task keeps its threads."""
     from distributed import get_worker, secede
     from distributed.worker import thread_state
 
@@ -132,9 +145,16 @@ def _task_on_worker(index: int, task: Task, dataset: Dataset, topic: str, n_thre
     def progress(event: ProgressEvent) -> None:
         worker.log_event(topic, {"index": index, "kind": "progress", **event.as_dict()})
 
+    def offered() -> int | None:
+        from distributed import get_client
+
+        mine = [msg.get("threads") for _, msg in get_client().get_events(offers_topic)
+                if isinstance(msg, dict) and msg.get("index") == index]
+        return max(mine, default=None)
+
     request = make_request(task, dataset, n_threads, worker.scheduler.address, uses_dask)
     return run_isolated(request, limits, on_progress=progress, on_release_slot=release_slot,
-                        cancelled=cancelled)
+                        cancelled=cancelled, offered_threads=offered if offers_topic else None)
 
 
 def open_client(plan: RunPlan):
@@ -187,6 +207,8 @@ def run_dask(plan: RunPlan, on_done: OnDone, watch: TaskWatch | None = None) -> 
     client, owned = open_client(plan)
     run_id = uuid.uuid4().hex[:12]
     topic = f"grnbench-progress-{run_id}"
+    # the runner's offers of freed cores to running fits: the same event log, the other direction
+    offers_topic = f"grnbench-threads-{run_id}" if plan.use_freed_cores else None
     events: queue.SimpleQueue = queue.SimpleQueue()
     client.subscribe_topic(topic, lambda event: events.put(event[1]))
     info: dict[str, object] = {"backend": "dask", "scheduler": client.scheduler.address,
@@ -207,17 +229,25 @@ def run_dask(plan: RunPlan, on_done: OnDone, watch: TaskWatch | None = None) -> 
             task = planned.task
             return client.submit(_task_on_worker, planned.index, task, dataset_futures[task.dataset], topic,
                                  planned.threads, plan.uses_dask(task.method.name), planned.limits,
-                                 plan.machine.memory_from_worker, pure=False, priority=planned.priority,
+                                 plan.machine.memory_from_worker, offers_topic, pure=False, priority=planned.priority,
                                  key=f"grnbench-task-{planned.index}-{attempt}-{run_id}")
 
         pending = {submit(t, 0): (t, 0) for t in to_run}
         gate.set()
+        started: set[int] = set()
+        threads = {t.index: t.threads for t in to_run}
         while pending:
             try:
                 done, _ = wait(list(pending), timeout=0.5, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 done = set()
-            _relay(events, watch)
+            started |= _relay(events, watch)
+            if offers_topic is not None:
+                running = {t.index: threads[t.index] for t, _ in pending.values() if t.index in started}
+                queued = sum(1 for t, _ in pending.values() if t.index not in started)
+                for index, count in freed_core_offers(plan, running, queued).items():
+                    client.log_event(offers_topic, {"index": index, "threads": count})
+                    threads[index] = count
             for future in done:
                 planned, attempt = pending.pop(future)
                 task = planned.task
@@ -242,15 +272,18 @@ def run_dask(plan: RunPlan, on_done: OnDone, watch: TaskWatch | None = None) -> 
     return info
 
 
-def _relay(events: queue.SimpleQueue, watch: TaskWatch) -> None:
+def _relay(events: queue.SimpleQueue, watch: TaskWatch) -> set[int]:
+    """Pass the workers' events on to ``watch``; returns the indices of the tasks that started."""
+    started: set[int] = set()
     while True:
         try:
             msg = events.get_nowait()
         except queue.Empty:
-            return
+            return started
         if not isinstance(msg, dict) or "index" not in msg:
             continue
         if msg.get("kind") == "start":
+            started.add(int(msg["index"]))
             watch.start(int(msg["index"]))
         elif msg.get("kind") == "progress":
             watch.progress(int(msg["index"]), ProgressEvent.from_dict(msg))

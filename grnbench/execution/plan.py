@@ -9,6 +9,9 @@ What it decides, and from what:
   trial seed, full parameters, edge-list name, cache key, whether the cache already holds it,
   its threads, time and memory limits and Dask priority — the threads and the priority from
   one cost estimate per (method, dataset);
+- **freed cores** (``RunPlan.use_freed_cores``, ``freed_core_offers``): whether, and how, a
+  running multithreaded fit may take the cores other tasks have freed (it takes them at its
+  next epoch end, in a new process resuming from its checkpoint: ``task_process.run_isolated``);
 - **the code** that runs: each method's source hash once, and plugin-file classes pickled by
   value, so child processes and Dask workers never re-execute a plugin file.
 
@@ -109,6 +112,8 @@ class PlannedTask:
     estimate: FitEstimate | None = None
     #: why the method skips this dataset (``Method.skip``); the task then leaves a ``skipped`` row
     skip: str | None = None
+    #: the method runs ``threads`` threads (``Method.uses_threads``), so more cores speed it up
+    uses_threads: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"task": self.task.label, "trial_seed": self.trial_seed, "edges_file": self.edges_file,
@@ -129,6 +134,8 @@ class RunPlan:
     threaded_share: int
     #: methods that submit per-target work to the Dask cluster (``Method.uses_dask``)
     per_target: frozenset[str] = frozenset()
+    #: running multithreaded fits take the cores other tasks freed (``freed_core_offers``)
+    use_freed_cores: bool = False
     #: the cache, and the outputs it already holds (task index → output)
     cache: ResultCache | None = field(default=None, compare=False)
     cached_outputs: Mapping[int, TaskOutput] = field(default_factory=dict, compare=False)
@@ -157,7 +164,7 @@ class RunPlan:
         """What the manifest stores: the machine decisions, the limits, and every task's plan."""
         timeouts = dict(self.config.backend.timeouts or {})
         return {"machine": {**_plain(self.machine), "description": self.machine.describe()},
-                "threads_per_threaded_task": self.threaded_share,
+                "threads_per_threaded_task": self.threaded_share, "use_freed_cores": self.use_freed_cores,
                 "timeouts_s": timeouts, "memory_limit": str(self.config.backend.memory_limit),
                 "tasks": [t.as_dict() for t in self.tasks]}
 
@@ -283,11 +290,52 @@ def build_run_plan(config: RunConfig, datasets: Dataset | list[Dataset], registr
             index=index, task=task, trial_seed=task.trial_seed, parameters=dict(task.parameters),
             edges_file=edges_filename(task), key=keys[index], payload=payloads[index], cached=index in hits,
             threads=threads, limits=_limits(machine, config.backend, task.method.name), priority=0.0,
-            estimate=estimates[memo], skip=skip))
+            estimate=estimates[memo], skip=skip, uses_threads=bool(cls.uses_threads)))
     planned = _with_priorities(planned, registry)
     per_target = frozenset(name for name in sources if registry.get(name).uses_dask)
     return RunPlan(config, tuple(datasets), machine, tuple(planned), sources, threaded_share, per_target,
-                   cache, hits, universes)
+                   _use_freed_cores(machine, config), cache, hits, universes)
+
+
+def _use_freed_cores(machine: MachinePlan, config: RunConfig) -> bool:
+    """Whether running fits may take freed cores (``--use-freed-cores``, see ``freed_core_offers``).
+
+    Never on the user's cluster: its workers' cores are not this run's to count (other clients
+    may use them, and a worker's slots are all the scheduler knows), and the runner sees only
+    its own tasks. Never with ``--threads-per-worker``: the user fixed each task's threads.
+    Never for a GPU: its fits do not run on the CPU's threads.
+    """
+    device = config.device
+    return (bool(config.backend.use_freed_cores) and machine.backend in ("serial", "local")
+            and not config.backend.threads_per_worker and (device is None or device.device == "cpu"))
+
+
+def freed_core_offers(plan: RunPlan, running: Mapping[int, int], queued: int) -> dict[int, int]:
+    """The re-thread policy: new thread counts for running fits, from the cores that the run's
+    finished tasks freed (task index → threads; only the counts that grow).
+
+    ``running`` maps each running task's index to the threads it has (or was already offered);
+    ``queued`` counts the run's tasks not started yet. Cores are offered only when nothing is
+    queued (a queued task takes a freed slot itself) and no per-target method runs (its targets
+    take every free slot). The free cores (the plan's cores less those the running tasks hold)
+    go to the running multithreaded fits that can resume (``uses_threads``, with a checkpoint
+    folder), shared evenly, the first in the plan's priority order taking any remainder. The
+    initial threads stay the plan's (``build_run_plan``); a fit takes an offer at its next
+    epoch end (``grnbench.deep.resumable_fit``).
+    """
+    if not plan.use_freed_cores or queued > 0 or not running:
+        return {}
+    tasks = {t.index: t for t in plan.tasks}
+    if any(plan.uses_dask(tasks[i].task.method.name) for i in running):
+        return {}
+    free = plan.machine.cores - sum(running.values())
+    takers = sorted((i for i in running if tasks[i].uses_threads and tasks[i].task.checkpoint_dir),
+                    key=lambda i: (-tasks[i].priority, i))
+    if free <= 0 or not takers:
+        return {}
+    share, extra = divmod(free, len(takers))
+    offers = {i: running[i] + share + (1 if rank < extra else 0) for rank, i in enumerate(takers)}
+    return {i: n for i, n in offers.items() if n > running[i]}
 
 
 def _threaded_share(machine: MachinePlan, options: BackendOptions, threaded_tasks: int) -> int:

@@ -23,6 +23,8 @@ class BackendOptions:
     scheduler: str | None = None
     scheduler_file: str | None = None
     timeouts: dict[str, float] | None = None  # method name (or "*") → seconds
+    #: running multithreaded fits take the cores finished tasks freed (``--use-freed-cores``)
+    use_freed_cores: bool = False
 
     def timeout_for(self, method: str) -> float | None:
         if not self.timeouts:

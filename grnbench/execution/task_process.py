@@ -24,6 +24,16 @@ and the other tasks on it survive, so nothing has to be resubmitted.
 - A per-target method in a child on a Dask worker submits its targets through its own client
   and then asks the parent to give back the worker slot (``release_parent_slot``), which the
   parent does with ``distributed.secede``.
+- **Re-threading.** TensorFlow sizes its thread pool once per process, so a fit that is to
+  use cores other tasks freed needs a new process. The parent passes on offers of more
+  threads (``offered_threads``, from the run's policy ``grnbench.execution.plan.freed_core_offers``);
+  a fit whose checkpoint for an epoch is written takes one at that epoch's end
+  (``rethread_for_freed_cores``): the child says so and exits, and the parent starts a new
+  child with the larger count, which resumes from the checkpoint. To the caller it is still
+  one task: the time limit counts the running time of all its children, memory is checked on
+  each, progress flows from each, and the row records the thread counts in order
+  (``threads``, ``thread_history``) with the earlier children's running time added to the fit
+  time.
 """
 
 from __future__ import annotations
@@ -37,7 +47,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 
 import psutil
@@ -53,6 +63,8 @@ POLL_S = 0.1
 START_TIMEOUT_S = 300.0
 #: exit status of a child whose parent went away
 ORPHAN_EXIT = 70
+#: how often the parent asks ``offered_threads`` (on a Dask worker: one scheduler round trip)
+OFFER_POLL_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -92,50 +104,65 @@ def run_isolated(request: ChildRequest, limits: TaskLimits = TaskLimits(), *,
                  on_progress: Callable[[ProgressEvent], None] | None = None,
                  on_release_slot: Callable[[], None] | None = None,
                  cancelled: Callable[[], bool] | None = None,
-                 on_tick: Callable[[], None] | None = None) -> TaskOutput:
+                 on_tick: Callable[[], None] | None = None,
+                 offered_threads: Callable[[], int | None] | None = None) -> TaskOutput:
     """Run ``request`` in a child process and return its output, or a failure row.
 
     Never raises for anything the task does: a crash, a timeout, a memory blow-up or a
     cancellation (``cancelled()`` turning true) each become one record with a reason.
+    ``offered_threads()`` (asked every ``OFFER_POLL_S``) is how many threads the task may use
+    now; more than it has are passed on to the child, which may take them at an epoch end
+    (see the module docstring).
     """
+    threads = Threads(request.n_threads)
     child = _start_child()
     # The clock starts when the child has the request: starting a process (and, once per
     # worker, the forkserver's imports) is the harness's cost, not the method's running time.
     start_deadline = time.monotonic() + START_TIMEOUT_S
     started: float | None = None
     peak = 0
+    next_offer = time.monotonic()
     try:
-        try:
-            child.conn.send(request)
-        except OSError:
-            pass  # the child died at once; reported below from its exit status
+        _send_request(child, request)
         while True:
             message = None
             try:
                 if child.conn.poll(POLL_S):
                     message = child.conn.recv()
             except (EOFError, OSError):
-                return _death_record(request, child.wait(), limits, peak)
+                return threads.mark(_death_record(request, child.wait(), limits, peak))
             if message is not None:
                 kind, value = message
                 if kind == "result":
-                    return value
+                    return threads.mark(value)
                 if kind == "error":
-                    return _failure(request, "failed", value)
+                    return threads.mark(_failure(request, "failed", value))
                 if kind == "started":
                     started = time.monotonic()
                 elif kind == "progress" and on_progress is not None:
                     on_progress(value)
                 elif kind == "release-slot" and on_release_slot is not None:
                     on_release_slot()
+                elif kind == "rethread":
+                    # the fit's checkpoint is written and its process is leaving: go on in a new one
+                    child.kill()
+                    child.conn.close()
+                    threads.restarted(int(value["threads"]), time.monotonic() - (started or time.monotonic()),
+                                      float(value["cpu_s"]))
+                    request = replace(request, n_threads=threads.now)
+                    child, started = _start_child(), None
+                    start_deadline = time.monotonic() + START_TIMEOUT_S
+                    _send_request(child, request)
+                    continue
             if started is None and time.monotonic() > start_deadline:
                 child.kill()
-                return _failure(request, "failed", f"the task's process did not start within {START_TIMEOUT_S:g} s")
-            elapsed = 0.0 if started is None else time.monotonic() - started
+                return threads.mark(_failure(request, "failed",
+                                             f"the task's process did not start within {START_TIMEOUT_S:g} s"))
+            elapsed = threads.earlier_s + (0.0 if started is None else time.monotonic() - started)
             if limits.timeout_s is not None and elapsed > limits.timeout_s:
                 child.kill()
-                return _failure(request, "timeout", f"exceeded the {limits.timeout_s:g} s time limit "
-                                                    f"(running time; the task's processes were killed)")
+                return threads.mark(_failure(request, "timeout", f"exceeded the {limits.timeout_s:g} s time limit "
+                                                                 f"(running time; the task's processes were killed)"))
             rss = child.tree_rss()
             peak = max(peak, rss)
             if limits.memory_bytes is not None and rss > limits.memory_bytes:
@@ -144,17 +171,68 @@ def run_isolated(request: ChildRequest, limits: TaskLimits = TaskLimits(), *,
                                                   f"{limits.memory_bytes / 2**20:.0f} MB per task "
                                                   f"(--memory-limit); the task's processes were killed")
                 record.record.peak_memory_mb = rss / 2**20
-                return record
+                return threads.mark(record)
             if cancelled is not None and cancelled():
                 child.kill()
-                return _failure(request, "failed", "cancelled by the runner")
+                return threads.mark(_failure(request, "failed", "cancelled by the runner"))
             if message is None and child.exitcode() is not None and not child.conn.poll(0):
-                return _death_record(request, child.wait(), limits, peak)
+                return threads.mark(_death_record(request, child.wait(), limits, peak))
+            if offered_threads is not None and started is not None and time.monotonic() >= next_offer:
+                next_offer = time.monotonic() + OFFER_POLL_S
+                threads.offer(child, offered_threads())
             if on_tick is not None:
                 on_tick()
     finally:
         child.kill()  # also reaps helpers a finished task left behind (its process group)
         child.conn.close()
+
+
+def _send_request(child: _Child, request: ChildRequest) -> None:
+    try:
+        child.conn.send(request)
+    except OSError:
+        pass  # the child died at once; reported from its exit status
+
+
+class Threads:
+    """The thread counts of one task across its children (re-threading), and what earlier
+    children cost: their running time counts towards the time limit and the fit time."""
+
+    def __init__(self, initial: int) -> None:
+        self.history = [int(initial)]
+        self.offered = int(initial)
+        self.earlier_s = 0.0
+        self.earlier_cpu_s = 0.0
+
+    @property
+    def now(self) -> int:
+        return self.history[-1]
+
+    def offer(self, child: _Child, threads: int | None) -> None:
+        """Pass an offer of more threads than the child has (or was offered) on to it."""
+        if threads is None or int(threads) <= self.offered:
+            return
+        try:
+            child.conn.send(("threads", int(threads)))
+            self.offered = int(threads)
+        except OSError:
+            pass  # the child is leaving; its result or death is read next
+
+    def restarted(self, threads: int, ran_s: float, cpu_s: float) -> None:
+        self.history.append(int(threads))
+        self.offered = max(self.offered, int(threads))
+        self.earlier_s += ran_s
+        self.earlier_cpu_s += cpu_s
+
+    def mark(self, output: TaskOutput) -> TaskOutput:
+        """The row records the threads (the last count, and every count in order); a row that
+        finished adds the earlier children's running and CPU time to its fit time."""
+        record = output.record
+        record.threads, record.thread_history = self.now, ",".join(map(str, self.history))
+        if record.status == "ok" and len(self.history) > 1:
+            record.fit_wall_s = float(record.fit_wall_s) + self.earlier_s
+            record.fit_cpu_s = float(record.fit_cpu_s) + self.earlier_cpu_s
+        return output
 
 
 def _failure(request: ChildRequest, status: str, reason: str) -> TaskOutput:
@@ -267,6 +345,9 @@ def _start_child() -> _Child:
 # ---------------------------------------------------------------- child side
 
 _send: Callable[[str, object], None] | None = None
+#: this child's threads, and the most the parent has offered since it started
+_threads = 1
+_offered = 0
 
 
 def release_parent_slot() -> bool:
@@ -280,9 +361,22 @@ def release_parent_slot() -> bool:
     return True
 
 
+def rethread_for_freed_cores() -> None:
+    """From a fit whose checkpoint for the epoch just ended is written: if the parent offered
+    more threads than this process has, tell it and exit; the parent starts a new child with
+    that many threads, which resumes from the checkpoint (TensorFlow's thread pool is sized
+    once per process). Nothing happens outside a task child or without an offer."""
+    if _send is None or _offered <= _threads:
+        return
+    _send("rethread", {"threads": _offered, "cpu_s": time.process_time()})
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def child_main(conn: Connection) -> None:
     """Entry point of a task's child process: receive the request, run it, send the result."""
-    global _send
+    global _send, _threads
     try:
         os.setpgid(0, 0)  # its own process group, so a kill reaches everything it starts
     except OSError:
@@ -297,7 +391,7 @@ def child_main(conn: Connection) -> None:
         request: ChildRequest = conn.recv()
     except (EOFError, OSError):
         os._exit(ORPHAN_EXIT)
-    _send = send
+    _send, _threads = send, int(request.n_threads)
     if request.environ:
         os.environ.clear()
         os.environ.update(dict(request.environ))
@@ -306,7 +400,7 @@ def child_main(conn: Connection) -> None:
             os.chdir(request.cwd)
         except OSError:
             pass
-    threading.Thread(target=_exit_with_parent, args=(conn,), daemon=True, name="grnbench-parent-watch").start()
+    threading.Thread(target=_listen_to_parent, args=(conn,), daemon=True, name="grnbench-parent-watch").start()
     send("started", None)
     try:
         # tqdm's default lock is a multiprocessing semaphore, which os._exit below would leave
@@ -337,12 +431,18 @@ def child_main(conn: Connection) -> None:
     os._exit(0)  # skip interpreter teardown (TensorFlow's can take seconds)
 
 
-def _exit_with_parent(conn: Connection) -> None:
-    try:
-        conn.recv_bytes()  # the parent never sends again: this returns only when it is gone
-    except (EOFError, OSError):
-        pass
-    os._exit(ORPHAN_EXIT)
+def _listen_to_parent(conn: Connection) -> None:
+    """Keep the parent's offers of more threads; exit when the parent is gone (the socket closes)."""
+    global _offered
+    while True:
+        try:
+            kind, value = conn.recv()
+        except (EOFError, OSError):
+            os._exit(ORPHAN_EXIT)
+        except Exception:  # noqa: BLE001 - not a message of ours: ignore it, keep listening
+            continue
+        if kind == "threads":
+            _offered = max(_offered, int(value))
 
 
 if __name__ == "__main__":

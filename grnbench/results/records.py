@@ -70,6 +70,11 @@ class ResultRecord:
     device: str = "cpu"
     #: "reference" (the methods' own schedules) or "quick" (capped, not the reference schedule)
     profile: str = "reference"
+    #: threads the task ran with at the end, and every count it ran with in order ("1,2": it
+    #: took cores other tasks freed, ``grnbench.execution.plan.freed_core_offers``); how a row
+    #: was computed, not what: never part of the cache key or the parameters
+    threads: int = 0
+    thread_history: str = ""
     cached: bool = field(default=False)
 
     def set_metrics(self, values: Mapping[str, float | int]) -> None:
