@@ -389,6 +389,12 @@ def check_run_options(args: argparse.Namespace) -> None:
         raise UserError(f"--threads-per-worker must be 1 or more, got {args.threads_per_worker}")
     if args.scheduler_file:
         check_scheduler_file(Path(args.scheduler_file))
+    if getattr(args, "use_freed_cores", False):
+        fixed = [o for o, v in (("--scheduler", args.scheduler), ("--scheduler-file", args.scheduler_file),
+                                ("--threads-per-worker", args.threads_per_worker)) if v]
+        if fixed:
+            raise UserError(f"--use-freed-cores with {' and '.join(fixed)}: freed cores are offered only on the run's "
+                            "own cluster with the threads it decides; drop one of them")
     text = str(args.memory_limit).strip().lower()
     if text != "auto":
         from dask.utils import parse_bytes

@@ -54,7 +54,7 @@ def test_a_metric_family_added_to_the_catalogue_reaches_every_output(tmp_path: P
 def test_every_record_column_beyond_the_task_identity_comes_from_the_catalogue():
     identity = ["method", "dataset", "dataset_hash", "protocol", "repeat", "seed", "split", "parameters",
                 "status", "error", "n_train", "n_validation", "n_test", "edges_file", "cached",
-                "init_seed", "device", "profile",  # how the method ran
+                "init_seed", "device", "profile", "threads", "thread_history",  # how the method ran
                 "n_dropped", "positives_train", "positives_validation", "positive_rate_train",
                 "positive_rate_validation"]  # the split's parts (pair_classes.split_figures)
     catalogue = [c.name for c in metric_catalogue.record_columns()]
