@@ -407,6 +407,9 @@ def plan_lines(plan: RunPlan) -> list[str]:
         lines.append(f"deep methods on {device.label} (Keras backend {device.keras_backend})")
     skipped = {(t.task.method.label, t.task.dataset): t.skip for t in plan.to_run if t.skip}
     lines += [f"{method} skips {dataset}: {reason}" for (method, dataset), reason in skipped.items()]
+    if plan.use_freed_cores:
+        lines.append("--use-freed-cores: deep fits still training take the cores finished tasks free, at an epoch "
+                     "end (scores may differ at float rounding level: docs/deep-methods.md)")
     if device is None or device.device == "cpu":
         for dataset in plan.datasets:
             found = plan.estimates(dataset.name)
