@@ -9,7 +9,6 @@ stderr and never a traceback. Anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from pathlib import Path
@@ -332,22 +331,6 @@ def parse_seeds(text: str | None) -> tuple[int, ...] | None:
     return seeds
 
 
-def parse_timeouts(text: str | None) -> dict[str, float] | None:
-    if not text:
-        return None
-    limits: dict[str, float] = {}
-    for part in text.split(","):
-        name, sep, value = part.rpartition("=")
-        try:
-            seconds = float(value)
-        except ValueError:
-            raise UserError(f"--timeout expects seconds or METHOD=SECONDS, got {part!r}") from None
-        if not (seconds > 0 and math.isfinite(seconds)):
-            raise UserError(f"--timeout must be a positive number of seconds, got {part!r}")
-        limits[name.strip() if sep else "*"] = seconds
-    return limits
-
-
 #: below this, a LocalCluster worker pauses at start-up (its own footprint exceeds the limit)
 MIN_WORKER_MEMORY = 300 * 2**20
 
@@ -417,12 +400,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from grnbench.data.folds import parse_folds
     from grnbench.data.protocols import check_split_feasible, parse_protocols
     from grnbench.datasets.candidates import check_candidate_pairs
-    from grnbench.execution.config_file import resolved_config
+    from grnbench.execution.config_file import resolved_config, run_subparser
     from grnbench.execution.device import apply_device, select_device
     from grnbench.execution.plan import build_run_plan, plan_lines, plan_machine
     from grnbench.execution.profiles import apply_profile, capped_values
     from grnbench.execution.progress import RunProgress
-    from grnbench.execution.run_config import BackendOptions
+    from grnbench.execution.run_config import BackendOptions, parse_timeouts
     from grnbench.execution.runner import RunConfig, execute_plan
     from grnbench.registry import load_registry, parse_method_specs
     from grnbench.results.records import records_frame, summarise
@@ -463,7 +446,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                        use_cache=not args.no_cache, force=tuple(args.force), replace=args.replace, init_seeds=init_seeds,
                        device=device, profile=args.profile,
                        profile_caps=capped_values(methods, args.profile, registry),
-                       resolved_config=resolved_config(args, registry, *run_dataset_sources(args)))
+                       resolved_config=resolved_config(args, registry, *run_dataset_sources(args),
+                                                       run_parser=run_subparser(build_parser())))
     plan = build_run_plan(config, datasets, registry, machine)
     if not args.quiet:
         for dataset in datasets:

@@ -101,7 +101,11 @@ class NODE(Method):
     XGBoost's differ (eta 0.3, depth 6, 'hist', base_score estimated): ``tree_method='exact'``,
     ``base_score=0.5``, ``min_child_weight=1``, ``gamma=0``, ``subsample=1``,
     ``colsample_*=1``, ``reg_alpha=0``, ``reg_lambda=1``, ``max_delta_step=0``,
-    objective squared error.
+    objective squared error. A consequence of ``base_score=0.5`` for targets far below 0.5 (a
+    decay-corrected derivative usually is): the first trees at learning rate 0.01 only shrink
+    that offset, and a split gains nothing until it is small, so a model with too few trees
+    makes no split and gives every pair of the target score 0. A run with such settings reports
+    "constant scores" for the task rather than a chance-level AUPR that looks like a result.
 
     Deviations from the reference:
     - ``alpha='from_data'`` is the default (the paper tuned a scalar α per network, 0.008–0.02

@@ -9,38 +9,25 @@ from pathlib import Path
 
 import pytest
 
-NOISY = '''
-import numpy as np
-from grnbench.api import Method
-
-class Noisy(Method):
-    name = "noisy"
-    description = "unseeded random scores"
-
-    def fit(self, data):
-        self.fitted_ = True
-
-    def score_edges(self, pairs):
-        return np.random.default_rng().random(len(pairs))
-'''
+FAILING = str(Path(__file__).parent / "plugins_failing_checks.py")
 
 
-def check(tmp_path: Path, source: str) -> subprocess.CompletedProcess:
-    plugin = tmp_path / "plugin.py"
-    plugin.write_text(source)
-    return subprocess.run([sys.executable, "-m", "grnbench", "check", "--plugin", str(plugin)],
+def check(plugin: str, *names: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "grnbench", "check", "--plugin", plugin, *names],
                           capture_output=True, text=True, timeout=300)
 
 
 def test_a_non_deterministic_method_is_not_said_to_read_labels(tmp_path):
-    done = check(tmp_path, NOISY)
+    done = check(FAILING, "noisy")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "must not see" not in done.stdout + done.stderr
     assert "different scores" in done.stdout + done.stderr
 
 
 def test_a_plugin_that_exits_at_import_is_one_line(tmp_path):
-    done = check(tmp_path, "import sys\nsys.exit(0)\n")
+    plugin = tmp_path / "plugin.py"
+    plugin.write_text("import sys\nsys.exit(0)\n")
+    done = check(str(plugin))
     assert done.returncode == 2 and "called sys.exit(0)" in done.stderr and done.stderr.count("\n") == 1
 
 
@@ -58,41 +45,8 @@ def test_a_plugin_that_ends_the_process_at_import_is_one_line_under_every_comman
     assert not (tmp_path / "out").exists()  # refused before anything ran
 
 
-ENDS_ITS_PROCESS = '''
-import os
-import signal
-import sys
-import numpy as np
-from grnbench.api import Method
-
-class ExitsInFit(Method):
-    name = "exits_in_fit"
-    description = "os._exit in fit"
-
-    def fit(self, data):
-        os._exit(7)
-
-    def score_edges(self, pairs):
-        return np.zeros(len(pairs))
-
-class KilledInFit(ExitsInFit):
-    name = "killed_in_fit"
-    description = "SIGKILL to itself in fit"
-
-    def fit(self, data):
-        os.kill(os.getpid(), signal.SIGKILL)
-
-class SysExitInFit(ExitsInFit):
-    name = "sys_exit_in_fit"
-    description = "sys.exit(0) in fit"
-
-    def fit(self, data):
-        sys.exit(0)
-'''
-
-
 def test_a_method_that_ends_its_process_in_fit_fails_its_check_in_one_line(tmp_path):
-    done = check(tmp_path, ENDS_ITS_PROCESS)  # real processes: the checks run in a forked child
+    done = check(FAILING, "exits_in_fit", "killed_in_fit", "sys_exit_in_fit")  # real processes: the checks run in a forked child
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stdout.splitlines() if "ended the check's process" in line]

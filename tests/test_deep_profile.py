@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from grnbench.errors import UserError
-from grnbench.execution.cost import epoch_range, estimate_lines
+from grnbench.execution.cost import epoch_range, estimate_fit, estimate_lines
 from grnbench.execution.profiles import apply_profile, capped_values
 from grnbench.registry import load_registry, parse_method_specs
 
@@ -73,9 +73,11 @@ def test_early_stopping_bounds_the_epoch_range():
 def test_estimate_lines_name_the_deep_methods_and_say_they_are_estimates(dream4_small):
     registry = load_registry()
     methods = [(registry.get(n), registry.get(n).parameters) for n in ("psgrn", "cnnc", "dgrns", "genie3")]
-    lines = estimate_lines(methods, dream4_small, threads=2)
-    assert "an estimate" in lines[0]
-    assert [ln.split()[0] for ln in lines[1:]] == ["psgrn", "cnnc", "dgrns"]
+    found = [e for cls, params in methods if (e := estimate_fit(cls, params, dream4_small, 2))]
+    lines = estimate_lines(found, dream4_small.name, tasks_per_method=3)
+    assert "estimated training time per task on 2 CPU thread(s)" in lines[0]
+    assert [ln.split()[0] for ln in lines[1:-1]] == ["psgrn", "cnnc", "dgrns"]
+    assert lines[-1] == "  × 3 tasks per method (repeats, seeds)"
 
 
 def test_quick_run_marks_results_and_manifest(tmp_path):

@@ -4,6 +4,7 @@ loop written directly from the reference algorithm (xgbgrn.get_importances)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score
 from xgboost import XGBRegressor
@@ -142,3 +143,19 @@ def test_beats_chance_on_dream4(dream4_small):
     method.fit(TrainingData(dataset=dream4_small, seed=0))
     scores = method.score_edges(universe.pairs)
     assert average_precision_score(universe.labels, scores) > 2 * universe.labels.mean()
+
+
+def test_too_few_trees_report_constant_scores_not_a_result(tmp_path, capsys) -> None:
+    """At the reference learning rate, 30 trees never split on DREAM4 (see FAST): every score is
+    0, and the run's table and report say "constant scores" for NODE and for nothing else."""
+    from grnbench.cli import main
+
+    out = tmp_path / "run"
+    assert main(["run", "--dataset", "dream4-10-1", "--methods", "node:n_estimators=30,correlation",
+                 "--workers", "0", "--out", str(out)]) == 0
+    rows = pd.read_csv(out / "results.csv").set_index("method")
+    assert rows.loc["node:n_estimators=30", "distinct_scores"] == 1
+    assert rows.loc["correlation", "distinct_scores"] > 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines if "constant scores" in line] == ["node:n_estimators=30"]
+    assert "ok; constant scores" in (out / "report.html").read_text()

@@ -64,6 +64,8 @@ class EdgeMetrics:
     precision: float
     recall: float
     f1: float
+    #: 1 means every test pair got the same score: the ranking is a random one by construction
+    distinct_scores: int
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -189,7 +191,7 @@ def evaluate(labels: np.ndarray, scores: np.ndarray, top_k: int = DEFAULT_TOP_K)
         aupr=aupr, aupr_ratio=aupr / rate if both else float("nan"), auroc=auroc,
         early_precision=ep, early_precision_ratio=ep / rate if both else float("nan"),
         top_k=k, threshold=threshold, tp=tp, fp=fp, tn=tn, fn=fn,
-        precision=precision, recall=recall, f1=f1,
+        precision=precision, recall=recall, f1=f1, distinct_scores=int(np.unique(scores).size),
     )
 
 
@@ -262,6 +264,9 @@ _EDGE_COLUMNS = {
     "precision": Column("precision", "precision", "precision at the top-k threshold"),
     "recall": Column("recall", "recall", "recall at the top-k threshold"),
     "f1": Column("f1", "F1", "F1 at the top-k threshold"),
+    "distinct_scores": Column("distinct_scores", "distinct scores",
+                              "distinct score values among the test pairs (1: constant scores, chance by construction)",
+                              None, "int", int),
 }
 assert list(_EDGE_COLUMNS) == [f.name for f in fields(EdgeMetrics)]
 

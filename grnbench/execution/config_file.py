@@ -333,18 +333,19 @@ def _split_outside_brackets(text: str) -> list[str]:
     return [p for p in [*parts, current] if p.strip()]
 
 
-def resolved_config(args: argparse.Namespace, registry, datasets: list[str], own: list) -> dict[str, Any]:
+def resolved_config(args: argparse.Namespace, registry, datasets: list[str], own: list, *,
+                    run_parser: argparse.ArgumentParser) -> dict[str, Any]:
     """The run's final options in the config file's schema (what the manifest stores):
     every option's value after file and command line, methods expanded to their specs,
     dataset names expanded, own datasets with absolute paths. ``grnbench run --config`` of it
-    runs the same benchmark again."""
-    from grnbench.cli import build_parser
+    runs the same benchmark again. ``run_parser`` is the CLI's ``run`` parser, whose options
+    are the schema."""
     from grnbench.data.protocols import parse_protocols
     from grnbench.registry import parse_method_specs
 
     config: dict[str, Any] = {"methods": [m.label for m in parse_method_specs(args.methods, registry)],
                               "dataset": [*datasets, *(_own_entry(i) for i in own)]}
-    for name, action in run_options(run_subparser(build_parser())).items():
+    for name, action in run_options(run_parser).items():
         value = getattr(args, action.dest, None)
         if name in config or name in OWN_DATASET_KEYS or value in (None, [], ()):
             continue
@@ -353,7 +354,7 @@ def resolved_config(args: argparse.Namespace, registry, datasets: list[str], own
         elif name == "seeds":
             value = [int(s) for s in str(value).split(",") if s.strip()]
         elif name == "timeout":
-            from grnbench.cli import parse_timeouts
+            from grnbench.execution.run_config import parse_timeouts
 
             limits = parse_timeouts(value) or {}
             value = limits["*"] if list(limits) == ["*"] else limits

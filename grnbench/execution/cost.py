@@ -107,18 +107,16 @@ def expected_fit_s(cls: type, params: dict[str, Any], dataset: Any, threads: int
     return 0.0 if estimate is None else estimate.expected_s
 
 
-def estimate_lines(methods: list[tuple[type, dict[str, Any]]], dataset: Any, threads: int,
-                   tasks_per_method: int = 1) -> list[str]:
-    """The lines the CLI prints before a run (empty when no deep method takes part)."""
-    found = [e for cls, params in methods if (e := estimate_fit(cls, params, dataset, threads))]
+def estimate_lines(found: list[FitEstimate], dataset_name: str, tasks_per_method: int = 1) -> list[str]:
+    """The lines the run plan prints for one dataset (empty when no deep method takes part)."""
     if not found:
         return []
-    lines = [f"estimated training time per task on {threads} CPU thread(s) (an estimate from "
-             f"per-pair constants measured on a 2-core machine; early stopping decides where in "
-             f"the range a run ends):"]
+    lines = [f"{dataset_name}: estimated training time per task on {found[0].threads} CPU thread(s) "
+             "(from per-pair constants measured on a 2-core machine; early stopping decides "
+             "where in the range a run ends):"]
     lines += ["  " + e.line() for e in found]
     if tasks_per_method > 1:
-        lines.append(f"  × {tasks_per_method} tasks per method (protocol repeats)")
+        lines.append(f"  × {tasks_per_method} tasks per method (repeats, seeds)")
     return lines
 
 

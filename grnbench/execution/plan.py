@@ -33,7 +33,7 @@ from grnbench.data.folds import resolve_folds
 from grnbench.data.universe import EdgeUniverse
 from grnbench.errors import UserError
 from grnbench.execution.cache import ResultCache, key_of, task_key_payload
-from grnbench.execution.cost import FitEstimate, estimate_fit
+from grnbench.execution.cost import FitEstimate, estimate_fit, estimate_lines
 from grnbench.execution.run_config import BackendOptions, RunConfig
 from grnbench.execution.task_process import TaskLimits
 from grnbench.execution.tasks import Task, TaskOutput, edges_filename
@@ -412,19 +412,11 @@ def plan_lines(plan: RunPlan) -> list[str]:
                      "end (scores may differ at float rounding level: docs/deep-methods.md)")
     if device is None or device.device == "cpu":
         for dataset in plan.datasets:
-            found = plan.estimates(dataset.name)
-            if not found:
-                continue
-            lines.append(f"{dataset.name}: estimated training time per task on {found[0].threads} CPU thread(s) "
-                         "(from per-pair constants measured on a 2-core machine; early stopping decides "
-                         "where in the range a run ends):")
-            lines += ["  " + e.line() for e in found]
             counts: dict[str, int] = {}
             for t in plan.to_run:
                 if t.task.dataset == dataset.name and t.estimate is not None:
                     counts[t.task.method.label] = counts.get(t.task.method.label, 0) + 1
-            if max(counts.values(), default=1) > 1:
-                lines.append(f"  × {max(counts.values())} tasks per method (repeats, seeds)")
+            lines += estimate_lines(plan.estimates(dataset.name), dataset.name, max(counts.values(), default=1))
     return lines
 
 

@@ -5,11 +5,13 @@ report, so that what a run was asked to do is written down in one place.
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grnbench.data.protocols import ProtocolSpec
+from grnbench.errors import UserError
 from grnbench.evaluation.metrics import DEFAULT_TOP_K
 from grnbench.execution.device import DeviceChoice
 from grnbench.registry import MethodSpec
@@ -82,3 +84,20 @@ class RunConfig:
     #: every option's final value in the --config schema (grnbench.execution.config_file), for
     #: the manifest: ``grnbench run --config RUN/manifest.json`` runs the same benchmark again
     resolved_config: dict | None = None
+
+
+def parse_timeouts(text: str | None) -> dict[str, float] | None:
+    """``--timeout`` as {method name or "*": seconds}; None when not given."""
+    if not text:
+        return None
+    limits: dict[str, float] = {}
+    for part in text.split(","):
+        name, sep, value = part.rpartition("=")
+        try:
+            seconds = float(value)
+        except ValueError:
+            raise UserError(f"--timeout expects seconds or METHOD=SECONDS, got {part!r}") from None
+        if not (seconds > 0 and math.isfinite(seconds)):
+            raise UserError(f"--timeout must be a positive number of seconds, got {part!r}")
+        limits[name.strip() if sep else "*"] = seconds
+    return limits

@@ -25,7 +25,7 @@ from grnbench.evaluation.statistics import (
     random_ranking_aupr,
     rank_methods,
 )
-from grnbench.results.records import read_results
+from grnbench.results.records import CONSTANT_SCORES, has_constant_scores, read_results
 
 #: metrics a table can show, with whether a higher value is better (from the metric catalogue)
 METRICS: dict[str, bool] = metric_catalogue.rankable()
@@ -76,7 +76,10 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
     for key, group in frame.groupby(_KEYS, sort=False):
         ok = group[group["status"] == "ok"]
         row: dict[str, object] = dict(zip(_KEYS, key, strict=True))
-        row.update(tasks=len(group), repeats=len(ok), status=status_text(group["status"]),
+        constant = int(has_constant_scores(group).sum())
+        status = status_text(group["status"]) + (f"; {CONSTANT_SCORES}" if constant == len(ok) else
+                                                  f"; {constant} with {CONSTANT_SCORES}" if constant else "")
+        row.update(tasks=len(group), repeats=len(ok), status=status,
                    positive_rate=ok["positive_rate"].mean(), n_test=ok["n_test"].mean(),
                    n_positives=ok["n_positives"].mean())
         for metric in _AVERAGED:

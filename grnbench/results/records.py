@@ -166,9 +166,23 @@ def _check_complete(path: Path) -> None:
         raise DataError(path, f"unreadable ({type(exc).__name__}: {exc})") from None
 
 
+#: the problem a finished task has when every test pair got the same score
+CONSTANT_SCORES = "constant scores"
+
+
+def has_constant_scores(frame: pd.DataFrame) -> pd.Series:
+    """Finished rows whose test pairs all got one score: their metrics are those of a random
+    ranking by construction (a method that learned nothing, or settings too small to fit),
+    which a table must say rather than let pass for a result."""
+    if "distinct_scores" not in frame:  # results.csv files written before the column
+        return pd.Series(False, index=frame.index)
+    return (frame["status"] == "ok") & (pd.to_numeric(frame["distinct_scores"], errors="coerce") == 1)
+
+
 def summarise(frame: pd.DataFrame) -> pd.DataFrame:
     """Per (method, dataset, protocol), over the repeats that finished: each headline column of
-    the metric catalogue (mean, with ``<name>_sd``; or max), the repeats and any problems."""
+    the metric catalogue (mean, with ``<name>_sd``; or max), the repeats and any problems (failed,
+    timeout or oom tasks, and finished ones with constant scores)."""
     from grnbench.evaluation.catalogue import with_derived
 
     frame = with_derived(frame)
@@ -180,7 +194,8 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
         if c.aggregate == "mean":
             spec[f"{c.name}_sd"] = (c.name, "std")
     agg = ok.groupby(keys, sort=False).agg(**spec).reset_index()
-    failed = frame[frame["status"] != "ok"].groupby(keys, sort=False)["status"].agg(
+    flagged = frame["status"].where(frame["status"] != "ok", "").mask(has_constant_scores(frame), CONSTANT_SCORES)
+    failed = flagged[flagged != ""].groupby([frame[k] for k in keys], sort=False).agg(
         lambda s: ",".join(sorted(set(s)))).rename("problems").reset_index()
     bounds = {}
     for key, group in ok.groupby(keys, sort=False):
