@@ -21,8 +21,8 @@ validation pairs, seed 0; 5,000 fixed test pairs scored), ``epochs`` epochs, no 
 Run-to-run determinism on 1 thread, and a resume on 1 thread giving the uninterrupted scores,
 are what ``tests/test_deep_determinism.py`` and ``tests/test_checkpoint_resume.py`` check.
 
-Each is compared with ``1t``: identical or the max |difference| of the scores, Spearman's rank
-correlation, whether the ranking (argsort) is the same, and both AUPRs.
+Each is compared with ``1t`` (and ``2t#2`` with ``2t``): identical or the max |difference| of the
+scores, Spearman's rank correlation, whether the ranking (argsort) is the same, and both AUPRs.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ import epoch_time
 CONFIGS = {"1t": [(1, None)], "2t": [(2, None)], "2t#2": [(2, None)], "resume 1->2": [(1, "first"), (2, None)]}
 
 
-def compare(base, other, labels) -> dict:
+def compare(base, other, labels, base_name: str = "1t") -> dict:
     import numpy as np
     from scipy.stats import spearmanr
     from sklearn.metrics import average_precision_score
@@ -52,7 +52,7 @@ def compare(base, other, labels) -> dict:
             "max_abs_score_diff": float(np.max(np.abs(base - other))),
             "same_ranking": bool(np.array_equal(np.argsort(base, kind="stable"), np.argsort(other, kind="stable"))),
             "spearman": float(spearmanr(base, other).statistic),
-            "aupr_1t": round(float(average_precision_score(labels, base)), 6),
+            f"aupr_{base_name}": round(float(average_precision_score(labels, base)), 6),
             "aupr_this": round(float(average_precision_score(labels, other)), 6)}
 
 
@@ -103,14 +103,15 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="thread_invariance_"))
     rows: list[dict] = []
     for method in args.methods.split(","):
-        base = None
+        scores: dict[str, np.ndarray] = {}
         for name in CONFIGS:
             row = run_config(method, name, args.epochs, args.resume_after, tmp, args.timeout)
             if "scores" in row:
-                these = np.load(str(row.pop("scores")))
-                base = these if name == "1t" else base
-                if base is not None and name != "1t":
-                    row["vs_1t"] = compare(base, these, labels)
+                scores[name] = np.load(str(row.pop("scores")))
+                if "1t" in scores and name != "1t":
+                    row["vs_1t"] = compare(scores["1t"], scores[name], labels)
+                if "2t" in scores and name == "2t#2":
+                    row["vs_2t"] = compare(scores["2t"], scores[name], labels, "2t")
             print(json.dumps(row), flush=True)
             rows.append(row)
             write(args, rows)
