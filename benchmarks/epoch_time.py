@@ -55,9 +55,10 @@ N_SCORED = 5000
 
 
 def child(method_name: str, mode: str, epochs: int, threads: int, scores_path: str, scale: float = 1.0,
-          checkpoint_dir: str | None = None) -> dict:
+          checkpoint_dir: str | None = None, params: dict | None = None) -> dict:
     """Train ``method_name`` in this process and save its scores of the fixed test pairs;
-    ``checkpoint_dir`` makes the fit resumable (``grnbench.deep.resumable_fit``)."""
+    ``checkpoint_dir`` makes the fit resumable (``grnbench.deep.resumable_fit``); ``params``
+    are more method parameters."""
     import numpy as np
 
     import grnbench.deep as deep
@@ -84,7 +85,7 @@ def child(method_name: str, mode: str, epochs: int, threads: int, scores_path: s
                         validation=universe.labelled(validation),
                         on_progress=lambda event: marks.append((time.perf_counter(), time.process_time())),
                         checkpoint_dir=checkpoint_dir)
-    method = load_registry().get(method_name)(epochs=epochs, patience=0)
+    method = load_registry().get(method_name)(**{"epochs": epochs, "patience": 0, **(params or {})})
     start = (time.perf_counter(), time.process_time())
     method.fit(data)
     scores = method.score_edges(universe.pairs.subset(scored))
@@ -97,6 +98,7 @@ def child(method_name: str, mode: str, epochs: int, threads: int, scores_path: s
 
     return {"method": method_name, "mode": mode, "backend": keras.backend.backend(),
             "jit_compile": getattr(model, "jit_compile", None), "threads": threads, "epochs": epochs,
+            "best_epoch": getattr(method, "best_epoch_", None),
             "fraction": fraction, "n_train": len(train), "n_validation": len(validation),
             "epoch_wall_s": wall, "epoch_cpu_s": cpu,
             "median_epoch_wall_s": float(np.median(wall[1:])) if len(wall) > 1 else None,

@@ -56,7 +56,8 @@ def compare(base, other, labels, base_name: str = "1t") -> dict:
             "aupr_this": round(float(average_precision_score(labels, other)), 6)}
 
 
-def run_config(method: str, name: str, epochs: int, resume_after: int, tmp: Path, timeout: float) -> dict:
+def run_config(method: str, name: str, epochs: int, resume_after: int, tmp: Path, timeout: float,
+               selection: str = "") -> dict:
     scores = tmp / f"{method}_{name.replace(' ', '_').replace('>', '').replace('#', '_')}.npy"
     checkpoint = tmp / f"ckpt_{scores.stem}"
     row: dict[str, object] = {"method": method, "config": name, "uptime_before": epoch_time.uptime(), "processes": []}
@@ -65,7 +66,8 @@ def run_config(method: str, name: str, epochs: int, resume_after: int, tmp: Path
         started = time.perf_counter()
         proc = subprocess.run([sys.executable, __file__, "--child", method, "--threads", str(threads),
                                "--epochs", str(n_epochs), "--scores", str(scores),
-                               "--checkpoint", str(checkpoint) if len(CONFIGS[name]) > 1 else ""],
+                               "--checkpoint", str(checkpoint) if len(CONFIGS[name]) > 1 else "",
+                               "--selection", selection],
                               capture_output=True, text=True, check=False, timeout=timeout)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
         if not lines:
@@ -73,7 +75,8 @@ def run_config(method: str, name: str, epochs: int, resume_after: int, tmp: Path
             return row
         child = json.loads(lines[-1][7:])
         row["processes"].append({"threads": threads, "epochs_to": n_epochs, "wall_s": round(time.perf_counter() - started, 1),
-                                 "epoch_wall_s": child["epoch_wall_s"], "epoch_cpu_s": child["epoch_cpu_s"]})
+                                 "epoch_wall_s": child["epoch_wall_s"], "epoch_cpu_s": child["epoch_cpu_s"],
+                                 "best_epoch": child.get("best_epoch")})
     row["scores"] = str(scores)
     row["uptime_after"] = epoch_time.uptime()
     return row
@@ -85,6 +88,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--resume-after", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--selection", default="", help="the methods' selection parameter, e.g. reference "
+                        "(last-epoch weights: the scores then depend on every epoch; default: each method's own)")
     parser.add_argument("--out", default="benchmarks/results/thread_invariance.json")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
@@ -93,7 +98,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         result = epoch_time.child(args.child, "graph", args.epochs, args.threads, args.scores,
-                                  checkpoint_dir=args.checkpoint or None)
+                                  checkpoint_dir=args.checkpoint or None,
+                                  params={"selection": args.selection} if args.selection else None)
         print("RESULT " + json.dumps(result), flush=True)
         return
     import numpy as np
@@ -105,7 +111,7 @@ def main() -> None:
     for method in args.methods.split(","):
         scores: dict[str, np.ndarray] = {}
         for name in CONFIGS:
-            row = run_config(method, name, args.epochs, args.resume_after, tmp, args.timeout)
+            row = run_config(method, name, args.epochs, args.resume_after, tmp, args.timeout, args.selection)
             if "scores" in row:
                 scores[name] = np.load(str(row.pop("scores")))
                 if "1t" in scores and name != "1t":
@@ -122,6 +128,7 @@ def write(args, rows: list[dict]) -> None:
                "slice": {"fractions_of_train_and_validation_pairs": epoch_time.FRACTIONS,
                          "test_pairs_scored": epoch_time.N_SCORED, "split": "standard #0, seed 0"},
                "epochs": args.epochs, "resume_after": args.resume_after, "early_stopping": "off (patience=0)",
+               "selection": args.selection or "each method's default (shared: the best validation epoch restored)",
                "tensorflow_op_determinism": "on (grnbench.deep.configure_tensorflow)",
                "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
                "shared_machine": "2 cores shared with other sessions, a grnbench run and a long niced run: "
