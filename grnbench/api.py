@@ -104,6 +104,10 @@ class Method(ABC):
     #: models): on its own LocalCluster the runner gives such tasks a share of every core
     #: (``grnbench.deep.shared_task_threads``) instead of one worker thread each
     uses_threads: ClassVar[bool] = False
+    #: True for methods that fit and score in seconds at any size a run meets (the controls):
+    #: the run plan starts them before everything else, so that a long run stopped early
+    #: still has its baselines, at a cost of seconds to the rest
+    cheap: ClassVar[bool] = False
     #: True when ``fit`` and ``score_edges`` ignore ``TrainingData.seed`` (the same scores for
     #: every model seed): under ``--seeds`` the runner fits such a method once, and the
     #: comparisons set its one fit against the seed-mean of the others

@@ -14,6 +14,7 @@ from grnbench.data.universe import PairSet
 
 class Correlation(Method):
     name = "correlation"
+    cheap = True
     description = "baseline: |Pearson correlation| of TF and target expression"
     min_time_points = 2
     deterministic = True  # no random draw: the same scores for every seed

@@ -29,6 +29,7 @@ from grnbench.errors import UserError
 
 class DegreePrior(Method):
     name = "degree-prior"
+    cheap = True
     supervised = True
     deterministic = True  # no random draw: the same scores for every seed
     description = ("shortcut control (never reads expression): TF's + target's smoothed positive "

@@ -14,6 +14,7 @@ from grnbench.data.universe import PairSet
 
 class RandomControl(Method):
     name = "random"
+    cheap = True
     description = "negative control: seeded uniform random scores"
 
     def fit(self, data: TrainingData) -> None:

@@ -45,19 +45,21 @@ def test_a_whole_model_fit_listed_first_does_not_take_the_slot_a_per_target_meth
                             on_result=lambda task, record: events.append((time.monotonic(), "done", task.method.name)))
     assert all(r.status == "ok" for r in summary.records)
     order = [(kind, name) for _, kind, name in sorted(events)]
-    # One slot. GENIE3 (priority 20) starts first although listed last; its targets (10-11)
+    # One slot. The control (priority 30) starts first, then GENIE3 (20) although listed last; its targets (10-11)
     # then run before the 20-second fit listed first (0). Had the fit taken the slot GENIE3
     # freed, GENIE3's remaining targets would wait for it and GENIE3 would end after it.
+    assert order.index(("start", "correlation")) < order.index(("start", "genie3")), order
     assert order.index(("start", "genie3")) < order.index(("start", "slowcorr")), order
     assert order.index(("done", "genie3")) < order.index(("done", "slowcorr")), order
 
 
 def test_whole_model_fits_start_longest_expected_first():
-    """Longest-processing-time order among whole-model fits; per-target methods stay first."""
+    """Controls first, then per-target methods, then whole-model fits longest expected first."""
     from grnbench.data.protocols import parse_protocols
     from grnbench.datasets import load_dataset
     from grnbench.execution.cost import expected_fit_s
     from grnbench.execution.plan import (
+        CHEAP_PRIORITY,
         PER_TARGET_PRIORITY,
         WHOLE_MODEL_PRIORITY,
         build_run_plan,
@@ -76,8 +78,8 @@ def test_whole_model_fits_start_longest_expected_first():
     priorities = {t.index: t.priority for t in plan.tasks}
     by_name = {spec.label: priorities[i] for i, spec in enumerate(specs)}
     assert by_name["genie3"] == PER_TARGET_PRIORITY
-    assert by_name["correlation"] == WHOLE_MODEL_PRIORITY  # no estimate: fills the gaps last
-    whole = [(i, s) for i, s in enumerate(specs) if s.name != "genie3"]
+    assert by_name["correlation"] == CHEAP_PRIORITY > PER_TARGET_PRIORITY  # a control: seconds, first
+    whole = [(i, s) for i, s in enumerate(specs) if s.name not in ("genie3", "correlation")]
     expected = {s.label: expected_fit_s(registry.get(s.name), {**registry.get(s.name).parameters, **dict(s.params)}, dataset)
                 for _, s in whole}
     assert sorted(expected, key=expected.get) == sorted(expected, key=by_name.get)

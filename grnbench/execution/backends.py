@@ -13,7 +13,8 @@ The dataset is sent as the result of a small task rather than ``scatter``-ed: th
 can recompute it when the workers holding it die, where scattered data would be lost with its
 dependants ("already forgotten").
 
-No starvation (the rule, measured in docs/running.md): priorities order the slots. A
+No starvation (the rule, measured in docs/running.md): priorities order the slots. The
+controls (``Method.cheap``) start first (priority 30): seconds each. A
 per-target method (``uses_dask``) needs a slot only briefly, to submit its targets, so it
 starts first (priority 20); its inner per-target tasks come next (priorities in (10, 11],
 falling with each method's share of its targets so that concurrent per-target methods advance

@@ -170,6 +170,7 @@ class RunPlan:
 
 
 #: priorities of the runner's tasks on Dask (higher runs first); per_target's inner tasks use (10, 11]
+CHEAP_PRIORITY = 30
 PER_TARGET_PRIORITY = 20
 WHOLE_MODEL_PRIORITY = 0
 
@@ -368,11 +369,14 @@ def _estimate(cls: type, params: dict[str, Any], dataset: Dataset, threads: int)
 def _with_priorities(planned: list[PlannedTask], registry: Registry) -> list[PlannedTask]:
     """Each task's Dask priority (higher starts first).
 
-    Per-target methods: ``PER_TARGET_PRIORITY``. Whole-model fits: ``WHOLE_MODEL_PRIORITY``
-    plus up to 0.9 by expected training time (the middle of the estimate's range), so the
-    longest start first and cheap ones (controls, methods without an estimate) fill the gaps
-    last. Submitted in the order given, a 3-hour DGRNS fit queued behind PSGRN would finish
-    alone on one core long after every other core went idle.
+    ``Method.cheap`` ones (the controls): ``CHEAP_PRIORITY``, first, because they cost seconds
+    and a long run stopped early should still have its baselines (before, two multi-hour deep
+    fits took both slots of a 2-core run and the controls waited behind them). Per-target
+    methods: ``PER_TARGET_PRIORITY``. Other whole-model fits: ``WHOLE_MODEL_PRIORITY`` plus up
+    to 0.9 by expected training time (the middle of the estimate's range), so the longest start
+    first and methods without an estimate fill the gaps last. Submitted in the order given, a
+    3-hour DGRNS fit queued behind PSGRN would finish alone on one core long after every other
+    core went idle.
     """
     def expected(t: PlannedTask) -> float:
         return 0.0 if t.estimate is None else t.estimate.expected_s
@@ -381,7 +385,9 @@ def _with_priorities(planned: list[PlannedTask], registry: Registry) -> list[Pla
     longest = max((expected(t) for t in whole), default=0.0) or 1.0
     out = []
     for t in planned:
-        if registry.get(t.task.method.name).uses_dask:
+        if registry.get(t.task.method.name).cheap:
+            priority = float(CHEAP_PRIORITY)
+        elif registry.get(t.task.method.name).uses_dask:
             priority = float(PER_TARGET_PRIORITY)
         else:
             priority = WHOLE_MODEL_PRIORITY + 0.9 * expected(t) / longest
