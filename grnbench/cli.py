@@ -28,8 +28,11 @@ EXIT_STATUS = """exit status:
 
 USE_FREED_CORES_HELP = (
     "when cores free up near the run's end, give them to deep fits still training: a fit takes them at its "
-    "next epoch end and goes on in a new process from its checkpoint (only on the local cluster or with "
-    "--workers 0, not with --threads-per-worker, --scheduler or --scheduler-file). PENDING")
+    "next epoch end and goes on in a new process from its checkpoint (only on the run's own cluster or with "
+    "--workers 0; not with --threads-per-worker, --scheduler or --scheduler-file). Off by default because "
+    "TensorFlow's sums depend on the thread count: with it the same command may give slightly different "
+    "scores depending on when other tasks end (measured on maize2-sim: up to 6e-6 for CNNC, 0.008 for "
+    "PSGRN; docs/deep-methods.md). The cache key does not depend on it")
 
 
 def _plugin_options(p: argparse.ArgumentParser, help_text: str) -> None:
