@@ -107,7 +107,8 @@ def shared_task_threads(cluster_threads: int, threaded_tasks: int, cores: int | 
     (as many fits as cores keep them all busy, and a second thread is worth only ~0.65 of
     one); on 16 cores each gets 5 instead of 1 while 13 slots stay for everything else. The
     count depends only on the run's configuration, never on what else happens to be running,
-    so the same run gives the same threads (and the same float rounding) again.
+    so the same run gives the same threads (and the same float rounding) again;
+    ``--use-freed-cores`` trades that for the cores other tasks free (``take_freed_cores``).
     """
     cores = max(1, min(int(cluster_threads), available_cores() if cores is None else int(cores)))
     return max(1, cores // max(1, int(threaded_tasks)))
