@@ -415,7 +415,8 @@ def plan_lines(plan: RunPlan) -> list[str]:
     lines += [f"{method} skips {dataset}: {reason}" for (method, dataset), reason in skipped.items()]
     if plan.use_freed_cores:
         lines.append("--use-freed-cores: deep fits still training take the cores finished tasks free, at an epoch "
-                     "end (scores may differ at float rounding level: docs/deep-methods.md)")
+                     "end; scores then depend on when other tasks end (CNNC/DGRNS at rounding level, PSGRN by up "
+                     "to 0.008: docs/deep-methods.md)")
     if device is None or device.device == "cpu":
         for dataset in plan.datasets:
             counts: dict[str, int] = {}
