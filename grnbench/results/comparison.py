@@ -77,8 +77,8 @@ def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
         ok = group[group["status"] == "ok"]
         row: dict[str, object] = dict(zip(_KEYS, key, strict=True))
         constant = int(has_constant_scores(group).sum())
-        status = status_text(group["status"]) + (f"; {CONSTANT_SCORES}" if constant == len(ok) else
-                                                  f"; {constant} with {CONSTANT_SCORES}" if constant else "")
+        status = status_text(group["status"]) + ("" if not constant else f"; {CONSTANT_SCORES}" if constant == len(ok)
+                                                  else f"; {constant} with {CONSTANT_SCORES}")
         row.update(tasks=len(group), repeats=len(ok), status=status,
                    positive_rate=ok["positive_rate"].mean(), n_test=ok["n_test"].mean(),
                    n_positives=ok["n_positives"].mean())
