@@ -179,8 +179,9 @@ class _Checker:
             problems.append(f"test_parameters {sorted(set(cls.test_parameters) - set(cls.parameters))} are not parameters")
         if not (isinstance(cls.description, str) and cls.description.strip()):
             problems.append("`description` is empty (grnbench list shows it)")
-        if not isinstance(cls.in_all, bool):
-            problems.append("`in_all` must be True or False")
+        for flag in ("in_all", "uses_dask", "uses_threads", "cheap", "deterministic"):
+            if not isinstance(getattr(cls, flag), bool):
+                problems.append(f"`{flag}` must be True or False")
         if not (isinstance(cls.min_time_points, int) and cls.min_time_points >= 1):
             problems.append("`min_time_points` must be a positive int")
         if cls.ablation_of is not None and not isinstance(cls.ablation_of, str):

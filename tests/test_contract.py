@@ -204,6 +204,19 @@ def test_the_checker_catches_a_method_that_finds_the_labels_outside_what_it_is_g
         check_method(cls)
 
 
+def test_the_checker_fails_a_flag_that_is_not_a_bool():
+    """``cheap = "yes"`` would put a multi-hour plugin first in every queue: a bool or a failed check."""
+    from grnbench.methods.correlation import Correlation
+
+    class Cheapish(Correlation):
+        name = "cheapish"
+        cheap = "yes"
+
+    report = check_method(Cheapish, raise_on_failure=False)
+    failed = {r.check: r.message for r in report.failures}
+    assert "`cheap` must be True or False" in failed["interface"], report.lines()
+
+
 # ---------------------------------------------------------------- names and sources
 
 
