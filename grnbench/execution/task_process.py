@@ -115,6 +115,18 @@ def run_isolated(request: ChildRequest, limits: TaskLimits = TaskLimits(), *,
     (see the module docstring).
     """
     threads = Threads(request.n_threads)
+    return threads.mark(_run_children(request, limits, threads, on_progress, on_release_slot, cancelled, on_tick,
+                                      offered_threads))
+
+
+def _run_children(request: ChildRequest, limits: TaskLimits, threads: Threads,
+                  on_progress: Callable[[ProgressEvent], None] | None,
+                  on_release_slot: Callable[[], None] | None,
+                  cancelled: Callable[[], bool] | None,
+                  on_tick: Callable[[], None] | None,
+                  offered_threads: Callable[[], int | None] | None) -> TaskOutput:
+    """``run_isolated``'s supervision loop: the task's child, or its successive children when
+    it is re-threaded; the caller marks the output with ``threads``."""
     child = _start_child()
     # The clock starts when the child has the request: starting a process (and, once per
     # worker, the forkserver's imports) is the harness's cost, not the method's running time.
@@ -130,13 +142,13 @@ def run_isolated(request: ChildRequest, limits: TaskLimits = TaskLimits(), *,
                 if child.conn.poll(POLL_S):
                     message = child.conn.recv()
             except (EOFError, OSError):
-                return threads.mark(_death_record(request, child.wait(), limits, peak))
+                return _death_record(request, child.wait(), limits, peak)
             if message is not None:
                 kind, value = message
                 if kind == "result":
-                    return threads.mark(value)
+                    return value
                 if kind == "error":
-                    return threads.mark(_failure(request, "failed", value))
+                    return _failure(request, "failed", value)
                 if kind == "started":
                     started = time.monotonic()
                 elif kind == "progress" and on_progress is not None:
@@ -156,13 +168,12 @@ def run_isolated(request: ChildRequest, limits: TaskLimits = TaskLimits(), *,
                     continue
             if started is None and time.monotonic() > start_deadline:
                 child.kill()
-                return threads.mark(_failure(request, "failed",
-                                             f"the task's process did not start within {START_TIMEOUT_S:g} s"))
+                return _failure(request, "failed", f"the task's process did not start within {START_TIMEOUT_S:g} s")
             elapsed = threads.earlier_s + (0.0 if started is None else time.monotonic() - started)
             if limits.timeout_s is not None and elapsed > limits.timeout_s:
                 child.kill()
-                return threads.mark(_failure(request, "timeout", f"exceeded the {limits.timeout_s:g} s time limit "
-                                                                 f"(running time; the task's processes were killed)"))
+                return _failure(request, "timeout", f"exceeded the {limits.timeout_s:g} s time limit "
+                                                    f"(running time; the task's processes were killed)")
             rss = child.tree_rss()
             peak = max(peak, rss)
             if limits.memory_bytes is not None and rss > limits.memory_bytes:
@@ -171,12 +182,12 @@ def run_isolated(request: ChildRequest, limits: TaskLimits = TaskLimits(), *,
                                                   f"{limits.memory_bytes / 2**20:.0f} MB per task "
                                                   f"(--memory-limit); the task's processes were killed")
                 record.record.peak_memory_mb = rss / 2**20
-                return threads.mark(record)
+                return record
             if cancelled is not None and cancelled():
                 child.kill()
-                return threads.mark(_failure(request, "failed", "cancelled by the runner"))
+                return _failure(request, "failed", "cancelled by the runner")
             if message is None and child.exitcode() is not None and not child.conn.poll(0):
-                return threads.mark(_death_record(request, child.wait(), limits, peak))
+                return _death_record(request, child.wait(), limits, peak)
             if offered_threads is not None and started is not None and time.monotonic() >= next_offer:
                 next_offer = time.monotonic() + OFFER_POLL_S
                 threads.offer(child, offered_threads())
