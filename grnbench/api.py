@@ -125,8 +125,10 @@ class Method(ABC):
     #: user-set values win
     quick_parameters: ClassVar[dict[str, Any]] = {}
     #: CPU seconds per training pair per epoch on one thread, measured at a feature size of
-    #: ``cost_reference_size`` (``cost_size``); the runner's training-time estimate and task
-    #: order come from it. None: no estimate (the method is not trained in epochs)
+    #: ``cost_reference_size`` (``cost_size``) and scaled to a machine of
+    #: ``execution.cost.REFERENCE_GFLOPS`` (``benchmarks/fit_cost_constants.py`` does both); the
+    #: runner's training-time estimate and task order come from it. None: no estimate (the
+    #: method is not trained in epochs)
     cpu_s_per_pair_epoch: ClassVar[float | None] = None
     cost_reference_size: ClassVar[float] = 1.0
     #: parameters that make the method fast enough for ``grnbench check`` (tiny models, few

@@ -97,9 +97,9 @@ class PSGRN(Method):
     #: trains with Keras: runs on --device, reports it in results
     uses_keras: ClassVar[bool] = True
     quick_parameters: ClassVar[dict[str, Any]] = {"epochs": 2, "min_epochs": 1, "patience": 2}
-    #: measured on maize2-sim at 74 lag-matrix rows, 1 thread, validation included
-    #: (benchmarks/bench_deep_maize.py; figures in docs/deep-methods.md)
-    cpu_s_per_pair_epoch: ClassVar[float | None] = 0.83e-3
+    #: a whole epoch on maize2-sim at 74 lag-matrix rows, 1 thread, validation included
+    #: (benchmarks/fit_cost_constants.py → benchmarks/results/cost_constants.json)
+    cpu_s_per_pair_epoch: ClassVar[float | None] = 1.61e-3
     cost_reference_size: ClassVar[float] = 74.0
     uses_threads: ClassVar[bool] = True
     #: architecture, fixed per variant

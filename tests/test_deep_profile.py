@@ -93,3 +93,24 @@ def test_quick_run_marks_results_and_manifest(tmp_path):
     assert manifest["profile"]["reference_schedule"] is False
     assert manifest["device"]["device"] == "cpu"
     assert "NOT the reference schedule" in (out / "report.html").read_text()
+
+
+def test_the_estimate_scales_with_the_speed_of_the_machine_at_hand(dream4_small, monkeypatch):
+    """The constants were measured on one machine; on one twice as fast (one-thread matmul
+    rate, ``matmul_gflops``) the printed epoch time halves, and the line says both rates."""
+    from grnbench.execution import cost
+
+    cnnc = load_registry().get("cnnc")
+    monkeypatch.setattr(cost, "matmul_gflops", lambda: cost.REFERENCE_GFLOPS)
+    same = estimate_fit(cnnc, cnnc.parameters, dream4_small, threads=1)
+    monkeypatch.setattr(cost, "matmul_gflops", lambda: 2 * cost.REFERENCE_GFLOPS)
+    faster = estimate_fit(cnnc, cnnc.parameters, dream4_small, threads=1)
+    assert faster.seconds_per_epoch == pytest.approx(same.seconds_per_epoch / 2)
+    line = estimate_lines([faster], dream4_small.name)[0]
+    assert f"matmul {2 * cost.REFERENCE_GFLOPS:.0f} GFLOP/s, {cost.REFERENCE_GFLOPS:.0f} where they were measured" in line
+
+
+def test_the_machine_probe_is_a_positive_rate():
+    from grnbench.execution.cost import matmul_gflops
+
+    assert 0.1 < matmul_gflops() < 1e5

@@ -6,16 +6,22 @@ The deep methods' schedules, not their code, set their CPU time: CNNC's referenc
 this estimate first so the cost of the reference settings is visible before it is paid.
 
 Estimate = the method's declared CPU seconds per training pair per epoch
-(``Method.cpu_s_per_pair_epoch``, measured with ``benchmarks/bench_deep_maize.py``, one
-thread, validation pass included), scaled by the dataset's feature size (``Method.cost_size``),
-× training pairs × epochs ÷ threads. Any method, a plugin's too, gets an estimate by declaring
-them; this module names no method. The epoch count is a range:
-early stopping decides where in it a run ends.
+(``Method.cpu_s_per_pair_epoch``: whole epochs of a real fit, one thread, validation pass
+included, fitted by ``benchmarks/fit_cost_constants.py``), scaled by the dataset's feature size
+(``Method.cost_size``) × training pairs × epochs ÷ threads, and by the speed of the machine at
+hand against the machine the constants were measured on (``machine_speed``). Why the last
+factor: the same 2-core cloud machine type ran a one-thread float32 matmul at 234 GFLOP per CPU
+second on one day and at 112 on another, and every epoch time moved with it; constants without
+it printed half the time the maize2-sim reference run then took. Any method, a plugin's too,
+gets an estimate by declaring the constants; this module names no method. The epoch count is a
+range: early stopping decides where in it a run ends.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +30,37 @@ TRAIN_SHARE, VALIDATION_SHARE = 0.6, 0.2
 #: share of each further thread that turns into speed (measured with DGRNS on maize2-sim:
 #: docs/deep-methods.md)
 THREAD_EFFICIENCY = 0.65
+#: ``matmul_gflops()`` of the machine the methods' ``cpu_s_per_pair_epoch`` were measured on
+#: (benchmarks/results/cost_constants.json)
+REFERENCE_GFLOPS = 100.0
+#: the probe: a float32 matmul of this order, best of this many tries
+_PROBE_N, _PROBE_TRIES = 1024, 6
+
+
+@functools.lru_cache(maxsize=1)
+def matmul_gflops() -> float:
+    """One thread's float32 matrix-multiply rate of this machine, in GFLOP per CPU second.
+
+    NumPy's BLAS on one thread, timed in CPU seconds (what other jobs on the machine disturb
+    least), best of a few tries: about 0.2 s, paid once per process and only when an estimate
+    is printed. It stands for the dense arithmetic that dominates the deep methods' epochs."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    a = np.random.default_rng(0).random((_PROBE_N, _PROBE_N), dtype=np.float32)
+    best = 0.0
+    with threadpool_limits(1):
+        for _ in range(_PROBE_TRIES):
+            start = time.process_time()
+            a @ a
+            best = max(best, 2 * _PROBE_N**3 / max(time.process_time() - start, 1e-6) / 1e9)
+    return best
+
+
+def machine_speed() -> float:
+    """How many times faster than the constants' machine this one runs (``matmul_gflops`` ÷
+    ``REFERENCE_GFLOPS``)."""
+    return matmul_gflops() / REFERENCE_GFLOPS
 
 
 @dataclass(frozen=True)
@@ -59,7 +96,7 @@ class FitEstimate:
 
 
 def _fmt(seconds: float) -> str:
-    if seconds < 90:
+    if seconds < 300:
         return f"{seconds:.0f} s"
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
@@ -76,6 +113,18 @@ def epoch_range(params: dict[str, Any]) -> tuple[int, int]:
     return low, epochs
 
 
+def training_pairs(dataset: Any, params: dict[str, Any]) -> int:
+    """Pairs one epoch trains on under the standard protocol (``balance="subsample"``: the
+    positives and as many negatives)."""
+    from grnbench.data.universe import EdgeUniverse
+
+    universe = EdgeUniverse.from_dataset(dataset)
+    train = int(universe.n_pairs * TRAIN_SHARE)
+    if params.get("balance") == "subsample":
+        train = min(train, 2 * int(universe.n_positives * TRAIN_SHARE))
+    return train
+
+
 def estimate_fit(cls: type, params: dict[str, Any], dataset: Any, threads: int) -> FitEstimate | None:
     """Estimated fit time of one task, from the method's declared cost hooks
     (``Method.cpu_s_per_pair_epoch``, ``cost_size``), or None without a measured constant."""
@@ -84,13 +133,8 @@ def estimate_fit(cls: type, params: dict[str, Any], dataset: Any, threads: int) 
     size = cls.cost_size(dataset, params)
     if size <= 0:
         return None
-    from grnbench.data.universe import EdgeUniverse
-
-    universe = EdgeUniverse.from_dataset(dataset)
-    train = int(universe.n_pairs * TRAIN_SHARE)
-    if params.get("balance") == "subsample":
-        train = min(train, 2 * int(universe.n_positives * TRAIN_SHARE))
-    speed = 1 + (max(1, threads) - 1) * THREAD_EFFICIENCY
+    train = training_pairs(dataset, params)
+    speed = (1 + (max(1, threads) - 1) * THREAD_EFFICIENCY) * machine_speed()
     per_epoch = cls.cpu_s_per_pair_epoch * size / cls.cost_reference_size * train / speed
     low, high = epoch_range(params)
     return FitEstimate(cls.name, train, low, high, per_epoch, max(1, threads))
@@ -112,8 +156,9 @@ def estimate_lines(found: list[FitEstimate], dataset_name: str, tasks_per_method
     if not found:
         return []
     lines = [f"{dataset_name}: estimated training time per task on {found[0].threads} CPU thread(s) "
-             "(from per-pair constants measured on a 2-core machine; early stopping decides "
-             "where in the range a run ends):"]
+             f"(per-pair constants scaled to this machine: one-thread matmul {matmul_gflops():.0f} GFLOP/s, "
+             f"{REFERENCE_GFLOPS:.0f} where they were measured; early stopping decides where in the range "
+             "a run ends):"]
     lines += ["  " + e.line() for e in found]
     if tasks_per_method > 1:
         lines.append(f"  × {tasks_per_method} tasks per method (repeats, seeds)")
