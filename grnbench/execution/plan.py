@@ -282,8 +282,11 @@ def build_run_plan(config: RunConfig, datasets: Dataset | list[Dataset], registr
         threads = threaded_share if cls.uses_threads else machine.threads_per_worker
         memo = (task.method, task.dataset, threads)
         skip = skips[(task.method, task.dataset)]
-        if memo not in estimates:
-            estimates[memo] = None if skip else _estimate(cls, dict(task.parameters), by_name[task.dataset], threads)
+        estimate = None  # a cached task trains nothing: no estimate, and no machine probe for it
+        if not skip and index not in hits:
+            if memo not in estimates:
+                estimates[memo] = _estimate(cls, dict(task.parameters), by_name[task.dataset], threads)
+            estimate = estimates[memo]
         if cache is not None and index not in hits:
             folder = cache.directory / "checkpoints" / keys[index]
             task = replace(task, checkpoint_dir=str(folder))
@@ -291,7 +294,7 @@ def build_run_plan(config: RunConfig, datasets: Dataset | list[Dataset], registr
             index=index, task=task, trial_seed=task.trial_seed, parameters=dict(task.parameters),
             edges_file=edges_filename(task), key=keys[index], payload=payloads[index], cached=index in hits,
             threads=threads, limits=_limits(machine, config.backend, task.method.name), priority=0.0,
-            estimate=estimates[memo], skip=skip, uses_threads=bool(cls.uses_threads)))
+            estimate=estimate, skip=skip, uses_threads=bool(cls.uses_threads)))
     planned = _with_priorities(planned, registry)
     per_target = frozenset(name for name in sources if registry.get(name).uses_dask)
     return RunPlan(config, tuple(datasets), machine, tuple(planned), sources, threaded_share, per_target,
@@ -390,7 +393,7 @@ def _with_priorities(planned: list[PlannedTask], registry: Registry) -> list[Pla
         elif registry.get(t.task.method.name).uses_dask:
             priority = float(PER_TARGET_PRIORITY)
         else:
-            priority = WHOLE_MODEL_PRIORITY + 0.9 * expected(t) / longest
+            priority = WHOLE_MODEL_PRIORITY + 0.9 * (expected(t) / longest)  # exactly 0.9 for the longest
         out.append(replace(t, priority=priority))
     return out
 
