@@ -15,7 +15,8 @@ Each figure becomes a constant for a machine of ``grnbench.execution.cost.REFERE
 constant = CPU s per epoch × (this machine's ``matmul_gflops`` ÷ REFERENCE_GFLOPS) ×
 ``cost_reference_size`` ÷ (``cost_size`` × training pairs). Run it on the machine that produced the
 curves: the probe is of this machine. The constants are then copied into the methods' classes by
-hand; the JSON keeps the derivation.
+hand; the JSON keeps the derivation (``methods``: the latest figure of each method, ``history``:
+every figure measured).
 """
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ def main() -> None:
                "declared_now": cls.cpu_s_per_pair_epoch, "dataset": args.dataset,
                "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                "load_1min": round(os.getloadavg()[0], 2)}
-        payload["methods"][method] = row
+        payload["methods"][method] = row  # the latest figure per method (what the class declares)
+        payload.setdefault("history", []).append({"method": method, **row})
         print(json.dumps({method: row}), flush=True)
     payload["reference_gflops"] = REFERENCE_GFLOPS
     out.write_text(json.dumps(payload, indent=2) + "\n")

@@ -225,7 +225,7 @@ SELECTIONS = ("shared", "reference")
 
 
 def epoch_selection(keras, score_validation, labels: np.ndarray, patience: int, min_epochs: int = 0,
-                    progress_name: str | None = None):
+                    progress_name: str | None = None, accuracy_weights: np.ndarray | None = None):
     """The one model-selection rule every supervised method with epochs uses (``selection=shared``).
 
     After each epoch the validation pairs are scored and their AUPR (average precision, the
@@ -240,6 +240,11 @@ def epoch_selection(keras, score_validation, labels: np.ndarray, patience: int, 
 
     ``state()``/``restore_state()`` and ``best_weights`` hold everything the rule knows, so a
     checkpointed fit can resume it.
+
+    ``accuracy_weights`` (one per validation pair): also log ``val_accuracy`` as Keras's
+    weighted ``accuracy`` metric gives it (sigmoid > 0.5, weighted mean), from the same scores.
+    Why: a classifier selected by this rule then needs no Keras validation pass of its own,
+    which scored the same pairs a second time every epoch.
     """
     labels = np.asarray(labels).astype(int)
     from sklearn.metrics import average_precision_score
@@ -267,6 +272,9 @@ def epoch_selection(keras, score_validation, labels: np.ndarray, patience: int, 
                 scores = np.asarray(score_validation(), dtype=np.float64).reshape(-1)
                 aupr = float(average_precision_score(labels, scores))
                 logs["val_aupr"] = entry["val_aupr"] = aupr
+                if accuracy_weights is not None:
+                    hits = ((scores > 0.5) == (labels == 1)).astype(np.float64)
+                    logs["val_accuracy"] = float(np.sum(accuracy_weights * hits) / np.sum(accuracy_weights))
                 if aupr > self.best:
                     self.best, self.best_epoch, self.wait = aupr, epoch, 0
                     self.best_weights = self.model.get_weights()
@@ -359,7 +367,8 @@ def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epoch
     ``validation_batch_size`` (default: ``batch_size``) only bounds the memory of the
     validation pass: inference has no batch-level layer, so it changes nothing.
     Arrays are fed as ``array_batches`` shuffled from ``seed``; ``checkpoint_dir`` makes the
-    fit resumable (``resumable_fit``).
+    fit resumable (``resumable_fit``). ``x_val`` None: no Keras validation pass (an
+    ``extra_callbacks`` entry such as ``epoch_selection`` scores the validation pairs instead).
     """
     callbacks = list(extra_callbacks or [])  # before the progress callback: it reports their logs
     if patience and patience > 0:
@@ -369,14 +378,20 @@ def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epoch
     callbacks += epoch_progress(keras, on_progress, epochs)
     if y_train is not None:  # arrays: batches shuffled per (seed, epoch) like PairBatches
         x_train = array_batches(keras, x_train, y_train, class_weight, int(batch_size), seed)
-        y_val = np.asarray(y_val, dtype="float32")
-        val_weight = np.ones(len(y_val), dtype="float32")
-        if class_weight:
-            val_weight = np.array([class_weight[int(v)] for v in y_val], dtype="float32")
-        x_val = (x_val, y_val, val_weight)
+        if x_val is not None:
+            y_val = np.asarray(y_val, dtype="float32")
+            x_val = (x_val, y_val, pair_weights(y_val, class_weight))
     return resumable_fit(keras, model, x_train, epochs=epochs, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
                          validation_data=x_val, validation_batch_size=int(validation_batch_size or batch_size)
                          if y_train is not None else None, verbose=verbose)
+
+def pair_weights(labels: np.ndarray, class_weight: dict | None) -> np.ndarray:
+    """Each pair's class weight, as Keras's ``class_weight`` gives it (ones without)."""
+    labels = np.asarray(labels).reshape(len(labels), -1)[:, 0]
+    if not class_weight:
+        return np.ones(len(labels), dtype="float32")
+    return np.array([class_weight[int(v)] for v in labels], dtype="float32")
+
 
 def pair_batches(keras, features, labels: np.ndarray, class_weight: dict | None, batch_size: int,
                  seed: int | None = None):
@@ -392,9 +407,7 @@ def pair_batches(keras, features, labels: np.ndarray, class_weight: dict | None,
     class weights per pair, as Keras's ``class_weight`` would give them.
     """
     labels = np.asarray(labels, dtype="float32")
-    weights = np.ones(len(labels), dtype="float32")
-    if class_weight:
-        weights = np.array([class_weight[int(v)] for v in labels.reshape(len(labels), -1)[:, 0]], dtype="float32")
+    weights = pair_weights(labels, class_weight)
 
     class PairBatches(keras.utils.PyDataset):
         def __init__(self):
@@ -577,26 +590,33 @@ class KerasPairClassifier(Method):
         keras = configure_tensorflow(data.seed, data.n_threads)
         train_pairs, val_pairs = data.train.pairs.subset(train_idx), data.validation.pairs.subset(val_idx)
         y_train, y_val = data.train.labels[train_idx], data.validation.labels[val_idx]
+        selection = str(p.get("selection", "reference"))
+        if selection not in SELECTIONS:
+            raise UserError(f"{self.name}: selection must be one of {', '.join(SELECTIONS)}, got {selection!r}")
+        # the shared rule scores the validation pairs itself (val_aupr and val_accuracy from one
+        # pass); only the authors' rule needs Keras's validation pass
+        keras_validation = selection != "shared"
+        x_val = None
         if self.features_per_batch:
             x_train = pair_batches(keras, lambda i: self.pair_features(train_pairs.subset(i)), y_train,
                                    class_weight, int(p["batch_size"]), seed=data.seed)
-            x_val = pair_batches(keras, lambda i: self.pair_features(val_pairs.subset(i)), y_val,
-                                 class_weight, self._inference_batch())
-            y_train = y_val = None
+            if keras_validation:
+                x_val = pair_batches(keras, lambda i: self.pair_features(val_pairs.subset(i)), y_val,
+                                     class_weight, self._inference_batch())
         else:
-            x_train, x_val = self.pair_features(train_pairs), self.pair_features(val_pairs)
+            x_train = self.pair_features(train_pairs)
+            if keras_validation:
+                x_val = self.pair_features(val_pairs)
         keras.backend.clear_session()
         keras.utils.set_random_seed(int(data.seed) % (2**32 - 1))
         self.model_ = self.compile_model(keras, self.build_model(keras))
         install_micro_batches(self.model_, int(p.get("micro_batch", 0) or 0))
-        selection = str(p.get("selection", "reference"))
-        if selection not in SELECTIONS:
-            raise UserError(f"{self.name}: selection must be one of {', '.join(SELECTIONS)}, got {selection!r}")
         monitor = None
         if selection == "shared":
-            val_pairs_scored = val_pairs
-            monitor = epoch_selection(keras, lambda: self.score_edges(val_pairs_scored), y_val if y_val is not None
-                                      else data.validation.labels[val_idx], int(p["patience"]))
+            monitor = epoch_selection(keras, lambda: self.score_edges(val_pairs), y_val, int(p["patience"]),
+                                      accuracy_weights=pair_weights(y_val, class_weight))
+        if self.features_per_batch:
+            y_train = y_val = None
         self.history_ = fit_binary_classifier(
             keras, self.model_, x_train, y_train, x_val, y_val, epochs=p["epochs"], batch_size=p["batch_size"],
             patience=None if monitor else p["patience"], class_weight=class_weight,

@@ -85,11 +85,32 @@ def test_cnnc_trains_one_epoch_and_scores_probabilities(dream4_small):
     universe, split, data = standard_training_data(dream4_small)
     method = CNNC(**CNNC.test_parameters)
     method.fit(data)
-    assert set(method.history_) >= {"loss", "val_loss", "val_accuracy"}
+    assert set(method.history_) >= {"loss", "val_aupr", "val_accuracy"}
     assert len(method.history_["loss"]) == 1
     scores = method.score_edges(universe.pairs.subset(split.test))
     assert scores.shape == (len(split.test),)
     assert np.all((scores > 0) & (scores < 1))
+
+
+@pytest.mark.parametrize("balance", ["class_weight", "subsample"])
+def test_the_shared_rule_logs_the_accuracy_keras_would_without_a_second_validation_pass(dream4_small, balance):
+    """Selected by the shared rule, a fit scores its validation pairs once per epoch: Keras's own
+    validation pass (the same pairs again) is not run, and the logged val_accuracy is what
+    Keras's weighted accuracy gives on those pairs."""
+    from grnbench.deep import pair_weights, prepare_labels
+
+    universe, split, data = standard_training_data(dream4_small)
+    method = CNNC(**{**CNNC.test_parameters, "balance": balance, "patience": 0})
+    assert method.params["selection"] == "shared"
+    method.fit(data)
+    assert "val_loss" not in method.history_  # no Keras validation pass
+    _, val_idx, class_weight = prepare_labels(data.train, data.validation, balance, data.seed)
+    y_val = data.validation.labels[val_idx]
+    x_val = method.pair_features(data.validation.pairs.subset(val_idx))
+    # one epoch: the model now holds that epoch's weights (the best, restored)
+    keras_accuracy = method.model_.evaluate(x_val, y_val.astype("float32"), sample_weight=pair_weights(y_val, class_weight),
+                                            verbose=0, return_dict=True)["accuracy"]
+    assert method.history_["val_accuracy"][0] == pytest.approx(keras_accuracy, abs=1e-6)
 
 
 def test_early_stopping_on_val_accuracy_really_fires(dream4_small):
