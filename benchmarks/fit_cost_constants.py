@@ -49,7 +49,7 @@ def epochs_from_curves(method: str, source: Path, dataset: str) -> list[float]:
         fits = [[float(r["cpu_s"]) for r in sorted(rows, key=lambda r: r["epoch"])]]
     per_epoch: list[float] = []
     for cpu in fits:
-        per_epoch += [float(b - a) for a, b in zip(cpu[:-1], cpu[1:])]  # epochs 2..
+        per_epoch += [float(b - a) for a, b in zip(cpu[:-1], cpu[1:], strict=True)]  # epochs 2..
     if not per_epoch:
         sys.exit(f"{source}: fewer than two epochs of {method}")
     return per_epoch

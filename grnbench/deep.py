@@ -385,6 +385,7 @@ def fit_binary_classifier(keras, model, x_train, y_train, x_val, y_val, *, epoch
                          validation_data=x_val, validation_batch_size=int(validation_batch_size or batch_size)
                          if y_train is not None else None, verbose=verbose)
 
+
 def pair_weights(labels: np.ndarray, class_weight: dict | None) -> np.ndarray:
     """Each pair's class weight, as Keras's ``class_weight`` gives it (ones without)."""
     labels = np.asarray(labels).reshape(len(labels), -1)[:, 0]
