@@ -96,6 +96,8 @@ class FitEstimate:
 
 
 def _fmt(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f} s"
     if seconds < 300:
         return f"{seconds:.0f} s"
     if seconds < 5400:
