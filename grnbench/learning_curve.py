@@ -15,7 +15,9 @@ CPU seconds since the fit started.
   (``grnbench.checkpoint``, under ``extra``); a resumed fit restores them and adds its own
   time to the last saved row's, so the curve has each epoch once and its times grow. Time
   spent between the last checkpoint and the interruption is lost with that epoch; the resumed
-  process's own set-up counts. A checkpoint written before curves existed resumes with the
+  process's own set-up counts. The task's ``fit_wall_s``/``fit_cpu_s`` count the same way
+  (``FitRecording.carried_wall_s``): a fit resumed across runs reports its whole training, not
+  the last stretch. A checkpoint written before curves existed resumes with the
   earlier epochs missing from the curve.
 - **Progress.** The same callback gives the console its note: the epoch's validation value,
   the best so far, and the time left for the task at most (epochs left, including those of
@@ -50,6 +52,10 @@ class FitRecording:
     started_wall: float = field(default_factory=time.perf_counter)
     started_cpu: float = field(default_factory=time.process_time)
     rows: list[dict] = field(default_factory=list)
+    #: wall and CPU seconds of earlier processes' training, restored from a checkpoint (0 for
+    #: a fit that started afresh); ``fit_and_score`` adds them to the fit's measured time
+    carried_wall_s: float = 0.0
+    carried_cpu_s: float = 0.0
 
     def elapsed(self) -> tuple[float, float]:
         return time.perf_counter() - self.started_wall, time.process_time() - self.started_cpu
@@ -99,6 +105,7 @@ def learning_curve(keras, epochs: int):
             self.epoch_seconds = [float(s) for s in state["epoch_seconds"]]
             if self.rows:
                 self._carried = (float(self.rows[-1]["wall_s"]), float(self.rows[-1]["cpu_s"]))
+                rec.carried_wall_s, rec.carried_cpu_s = self._carried
 
         def on_epoch_begin(self, epoch, logs=None):
             self._epoch_started = time.perf_counter()

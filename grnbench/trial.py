@@ -127,6 +127,9 @@ def fit_and_score(method: Method, dataset: Dataset, trial: Trial, *, universe: E
         scored = rotation.test if len(rotations) > 1 else test
         with ResourceMeter() as fit_part, recording(fits_after=len(rotations) - number - 1) as fit_curve:
             model.fit(data)
+        # a fit resumed from a checkpoint: its earlier processes' training counts too
+        fit_part.wall_s += fit_curve.carried_wall_s
+        fit_part.cpu_s += fit_curve.carried_cpu_s
         fold = number if len(rotations) > 1 else None
         curve += [{"fold": fold, **row} for row in fit_curve.rows]
         with ResourceMeter() as score_part:

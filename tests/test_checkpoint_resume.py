@@ -1,7 +1,8 @@
 """A deep fit killed mid-training (SIGKILL, a real child process) and started again with the
 same task resumes after its last completed epoch and ends with the scores of an uninterrupted
-fit, and with a learning curve that has every epoch once and continues the killed run's time;
-a damaged checkpoint is ignored with a note."""
+fit, with a learning curve that has every epoch once and continues the killed run's time, and
+with a fit time that counts the killed run's training; a damaged checkpoint is ignored with a
+note."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ task = Task(parse_method_specs(spec, registry)[0], "dream4-10-1", parse_protocol
 output = execute_task(task, load_dataset("dream4-10-1"), on_progress=on_progress)
 assert output.record.status == "ok", output.record.error
 np.save(out, output.scores)
-print(json.dumps({"curve": output.curve, "notes": notes}))
+print(json.dumps({"curve": output.curve, "notes": notes, "fit_wall_s": output.record.fit_wall_s,
+                  "fit_cpu_s": output.record.fit_cpu_s}))
 print(json.dumps(epochs))
 """
 
@@ -80,6 +82,11 @@ def test_killed_fit_resumes_after_last_epoch_with_uninterrupted_scores(tmp_path,
     assert [{k: v for k, v in row.items() if k != "fold"} for row in curve[:2]] == saved["extra"]["curve"]["rows"]
     walls = [row["wall_s"] for row in curve]
     assert walls == sorted(walls) and walls[2] > walls[1] > 0
+    # the row's fit time is the whole training's: the killed run's epochs (carried) and this run's
+    report = json.loads(resumed.stdout.strip().splitlines()[-2])
+    carried = saved["extra"]["curve"]["rows"][-1]
+    assert report["fit_wall_s"] >= curve[-1]["wall_s"] > carried["wall_s"] > 0
+    assert report["fit_cpu_s"] >= carried["cpu_s"] > 0
     whole_curve = json.loads(whole.stdout.strip().splitlines()[-2])["curve"]
     assert [row["val_aupr"] for row in curve] == [row["val_aupr"] for row in whole_curve]
     # the progress note: this epoch's value, the best so far and the time left (none after the last)

@@ -237,10 +237,12 @@ class Threads:
 
     def mark(self, output: TaskOutput) -> TaskOutput:
         """The row records the threads (the last count, and every count in order); a row that
-        finished adds the earlier children's running and CPU time to its fit time."""
+        finished adds the earlier children's running and CPU time to its fit time, unless the
+        fit has a learning curve: its checkpoint carried that time already
+        (``grnbench.learning_curve.FitRecording.carried_wall_s``)."""
         record = output.record
         record.threads, record.thread_history = self.now, ",".join(map(str, self.history))
-        if record.status == "ok" and len(self.history) > 1:
+        if record.status == "ok" and len(self.history) > 1 and not output.curve:
             record.fit_wall_s = float(record.fit_wall_s) + self.earlier_s
             record.fit_cpu_s = float(record.fit_cpu_s) + self.earlier_cpu_s
         return output
