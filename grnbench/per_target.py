@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from grnbench.execution.resources import count_cpu_elsewhere
 from grnbench.execution.task_progress import ProgressCallback, report
 
 #: ``fn(shared, target, seed) -> scores``: the scores of every gene as a regulator of
@@ -92,6 +93,15 @@ def run_chunk(fn: TargetFn, shared: Any, targets: list[int], seed: int) -> np.nd
     cannot drift apart.
     """
     return np.vstack([np.asarray(fn(shared, t, seed), dtype=np.float64) for t in targets])
+
+
+def timed_chunk(fn: TargetFn, shared: Any, targets: list[int], seed: int) -> tuple[np.ndarray, float]:
+    """``run_chunk`` and the CPU seconds of the thread that ran it (the built-in methods fit
+    each target's model on that one thread), so the fit's CPU time can count work done on the
+    workers (``grnbench.execution.resources.count_cpu_elsewhere``)."""
+    start = time.thread_time()
+    rows = run_chunk(fn, shared, targets, seed)
+    return rows, time.thread_time() - start
 
 
 @contextmanager
@@ -155,7 +165,7 @@ def score_matrix(fn: TargetFn, shared: Any, targets: Sequence[int], n_genes: int
         # method's 10th percent of targets before another's 90th); with one flat priority
         # Dask ran them first come, first served and GRNBoost2 did 0 of its targets while
         # NODE did its first 150 on maize2-sim.
-        futures = {dc.submit(run_chunk, fn, shared_future, chunk, seed, pure=False,
+        futures = {dc.submit(timed_chunk, fn, shared_future, chunk, seed, pure=False,
                              priority=inner_priority(i, len(chunks))): chunk
                    for i, chunk in enumerate(chunks)}
         # Inside a runner task, give the worker slot back only once the scheduler holds the
@@ -165,7 +175,7 @@ def score_matrix(fn: TargetFn, shared: Any, targets: Sequence[int], n_genes: int
         _wait_until_scheduler_has(dc, list(futures))
         seceded = _give_back_slot()
         total = sum(map(len, chunks))
-        done, last_report = 0, 0.0
+        done, last_report, chunks_cpu_s = 0, 0.0, 0.0
         report(on_progress, 0, total, "targets")
         try:
             # as_current: as_completed looks up "the" client, which need not be the default one
@@ -173,7 +183,9 @@ def score_matrix(fn: TargetFn, shared: Any, targets: Sequence[int], n_genes: int
                                        disable=not progress, leave=False) as bar:
                 for future in as_completed(futures):
                     chunk = futures[future]
-                    scores[:, chunk] = future.result().T
+                    rows, cpu_s = future.result()
+                    scores[:, chunk] = rows.T
+                    chunks_cpu_s += cpu_s
                     bar.update(len(chunk))
                     done += len(chunk)
                     if time.monotonic() - last_report >= 1.0 or done == total:
@@ -183,6 +195,7 @@ def score_matrix(fn: TargetFn, shared: Any, targets: Sequence[int], n_genes: int
             dc.cancel([f for f in futures if not f.done()])
             raise
         finally:
+            count_cpu_elsewhere(chunks_cpu_s)
             futures.clear()
             shared_future.release()
             if seceded:

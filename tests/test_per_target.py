@@ -102,3 +102,26 @@ def test_works_with_a_client_that_is_not_the_default():
             Client(cluster, set_as_default=False) as c:
         got = per_target.score_matrix(_row, shared, range(3), 3, seed=0, client=c)
     assert got[0, 1] == 0.0 and got[1, 0] == 0.0 and np.all(np.diag(got) == 0)
+
+
+def _busy_row(shared: int, target: int, seed: int) -> np.ndarray:
+    """A target that keeps its thread busy for 0.3 CPU seconds."""
+    import time
+
+    start = time.thread_time()
+    while time.thread_time() - start < 0.3:
+        pass
+    return np.zeros(shared)
+
+
+def test_the_fit_cpu_counts_the_targets_run_in_worker_processes():
+    """Targets run as Dask tasks in other processes (two process workers here); the measured
+    block's CPU includes them, where the process's own CPU time saw only the waiting."""
+    from grnbench.execution.resources import ResourceMeter
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      scheduler_kwargs={"dashboard_address": ":0"}) as cluster, Client(cluster) as c:
+        with ResourceMeter() as measured:
+            per_target.score_matrix(_busy_row, 4, range(4), 4, seed=0, client=c)
+    assert measured.cpu_s >= 4 * 0.3
+    assert measured.wall_s < 4 * 0.3 + 30  # the targets ran while it waited, in parallel or not

@@ -41,7 +41,7 @@ FAMILIES: tuple[MetricFamily, ...] = (EDGE_RECOVERY, BOOTSTRAP_INTERVALS, PAIR_C
 #: costs a task measures (not recomputable from an edge list)
 MEASURED: tuple[Column, ...] = (
     Column("fit_wall_s", "fit s", "fit wall time (s)", False, "seconds", headline=True),
-    Column("fit_cpu_s", "fit CPU s", "fit CPU time, all threads (s)", False, "seconds"),
+    Column("fit_cpu_s", "fit CPU s", "fit CPU time, all threads, and the per-target tasks it ran on Dask workers (s)", False, "seconds"),
     Column("score_wall_s", "score s", "scoring wall time (s)", False, "seconds", headline=True),
     Column("score_cpu_s", "score CPU s", "scoring CPU time, all threads (s)", False, "seconds"),
     Column("peak_memory_mb", "peak MB", "peak memory of the task above its start (MB)", False, "mb",
