@@ -1,6 +1,6 @@
 """Fit the deep methods' ``cpu_s_per_pair_epoch`` from whole epochs of real fits.
 
-    python benchmarks/fit_cost_constants.py [--curves METHOD=FILE ...] [--fit METHOD ...]
+    python benchmarks/fit_cost_constants.py [--curves METHOD=FILE ...] [--fit METHOD ...] [--plugin FILE]
                                             [--dataset maize2-sim] [--out benchmarks/results/cost_constants.json]
 
 Sources of per-epoch CPU seconds (one thread, validation pass included, as the fit does it):
@@ -55,22 +55,24 @@ def epochs_from_curves(method: str, source: Path, dataset: str) -> list[float]:
     return per_epoch
 
 
-def epochs_from_fit(method: str, dataset) -> list[float]:
+def epochs_from_fit(method: str, dataset, registry) -> list[float]:
     """CPU seconds of epoch 2 of a fresh two-epoch fit on one thread."""
     from grnbench.api import TrainingData
     from grnbench.data.protocols import make_trial, parse_protocols
     from grnbench.data.universe import EdgeUniverse
     from grnbench.learning_curve import recording
-    from grnbench.registry import load_registry
 
     universe = EdgeUniverse.from_dataset(dataset)
     split = make_trial(universe, parse_protocols("standard")[0], 0, 0).split
     data = TrainingData(dataset=dataset, seed=0, n_threads=1, train=universe.labelled(split.train),
                         validation=universe.labelled(split.validation))
-    fitted = load_registry().get(method)(epochs=2)
+    fitted = registry.get(method)(epochs=2)
     with recording() as rec:
         fitted.fit(data)
     cpu = [float(r["cpu_s"]) for r in rec.rows]
+    if len(cpu) < 2:
+        sys.exit(f"{method} recorded {len(cpu)} epoch(s) of learning curve; the constant needs a method "
+                 "that trains through grnbench.deep.resumable_fit and accepts epochs=2")
     return [cpu[1] - cpu[0]]
 
 
@@ -78,6 +80,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--curves", action="append", default=[], metavar="METHOD=FILE")
     parser.add_argument("--fit", action="append", default=[], metavar="METHOD")
+    parser.add_argument("--plugin", action="append", default=[], metavar="FILE",
+                        help="a plugin file defining the method, as grnbench run --plugin")
     parser.add_argument("--dataset", default="maize2-sim")
     parser.add_argument("--out", default="benchmarks/results/cost_constants.json")
     args = parser.parse_args()
@@ -86,14 +90,14 @@ def main() -> None:
     from grnbench.execution.cost import REFERENCE_GFLOPS, matmul_gflops, training_pairs
     from grnbench.registry import load_registry
 
-    registry = load_registry()
+    registry = load_registry(tuple(args.plugin))
     dataset = load_dataset(args.dataset)
     sources: list[tuple[str, str, list[float]]] = []
     for spec in args.curves:
         method, _, path = spec.partition("=")
         sources.append((method, path, epochs_from_curves(method, Path(path), args.dataset)))
     for method in args.fit:
-        sources.append((method, "two-epoch fit, this process", epochs_from_fit(method, dataset)))
+        sources.append((method, "two-epoch fit, this process", epochs_from_fit(method, dataset, registry)))
     gflops = matmul_gflops()
     out = Path(args.out)
     payload = json.loads(out.read_text()) if out.exists() else {"methods": {}}
