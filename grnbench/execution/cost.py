@@ -10,9 +10,9 @@ Estimate = the method's declared CPU seconds per training pair per epoch
 included, fitted by ``benchmarks/fit_cost_constants.py``), scaled by the dataset's feature size
 (``Method.cost_size``) × training pairs × epochs ÷ threads, and by the speed of the machine at
 hand against the machine the constants were measured on (``machine_speed``). Why the last
-factor: the same 2-core cloud machine type ran a one-thread float32 matmul at 234 GFLOP per CPU
-second on one day and at 112 on another, and every epoch time moved with it; constants without
-it printed half the time the maize2-sim reference run then took. Any method, a plugin's too,
+factor: the same cloud machine type ran a one-thread matmul at half the rate on one day that
+it had on another, every epoch time moved with it, and constants without it printed half the
+time the maize2-sim reference run then took (figures in docs/deep-methods.md). Any method, a plugin's too,
 gets an estimate by declaring the constants; this module names no method. The epoch count is a
 range: early stopping decides where in it a run ends.
 """
@@ -42,8 +42,8 @@ def matmul_gflops() -> float:
     """One thread's float32 matrix-multiply rate of this machine, in GFLOP per CPU second.
 
     NumPy's BLAS on one thread, timed in CPU seconds (what other jobs on the machine disturb
-    least), best of a few tries: about 0.2 s, paid once per process and only when an estimate
-    is printed. It stands for the dense arithmetic that dominates the deep methods' epochs."""
+    least), best of a few tries: paid once per process, and only when a deep task is to run
+    (a cached one needs no estimate). It stands for the dense arithmetic that dominates the deep methods' epochs."""
     import numpy as np
     from threadpoolctl import threadpool_limits
 
