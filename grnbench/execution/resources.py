@@ -9,8 +9,8 @@ every ``CHILDREN_REFRESH_S`` and only the RSS of the known ones is read at each 
 child that lives less than that may be missed. CPU time is the process's user + system time,
 which includes the method's own threads, plus the CPU seconds the block reports it spent in
 processes it does not own (``count_cpu_elsewhere``): a per-target method's targets run as Dask
-tasks on the workers, and without them its fit CPU was that of the process waiting for them
-(32 s for a GENIE3 fit that kept a worker busy for half an hour on maize2-sim).
+tasks on the workers, and without them its fit CPU was that of the process waiting for them,
+a small fraction of the method's work.
 """
 
 from __future__ import annotations
