@@ -26,6 +26,7 @@ Why it is built this way:
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -95,13 +96,14 @@ def run_chunk(fn: TargetFn, shared: Any, targets: list[int], seed: int) -> np.nd
     return np.vstack([np.asarray(fn(shared, t, seed), dtype=np.float64) for t in targets])
 
 
-def timed_chunk(fn: TargetFn, shared: Any, targets: list[int], seed: int) -> tuple[np.ndarray, float]:
-    """``run_chunk`` and the CPU seconds of the thread that ran it (the built-in methods fit
-    each target's model on that one thread), so the fit's CPU time can count work done on the
-    workers (``grnbench.execution.resources.count_cpu_elsewhere``)."""
+def timed_chunk(fn: TargetFn, shared: Any, targets: list[int], seed: int) -> tuple[np.ndarray, float, int]:
+    """``run_chunk``, the CPU seconds of the thread that ran it (the built-in methods fit each
+    target's model on that one thread) and the process it ran in, so the fit's CPU time can
+    count work done in worker processes (``grnbench.execution.resources.count_cpu_elsewhere``)
+    and not twice what ran in threads of its own process (a one-worker LocalCluster)."""
     start = time.thread_time()
     rows = run_chunk(fn, shared, targets, seed)
-    return rows, time.thread_time() - start
+    return rows, time.thread_time() - start, os.getpid()
 
 
 @contextmanager
@@ -183,9 +185,10 @@ def score_matrix(fn: TargetFn, shared: Any, targets: Sequence[int], n_genes: int
                                        disable=not progress, leave=False) as bar:
                 for future in as_completed(futures):
                     chunk = futures[future]
-                    rows, cpu_s = future.result()
+                    rows, cpu_s, pid = future.result()
                     scores[:, chunk] = rows.T
-                    chunks_cpu_s += cpu_s
+                    if pid != os.getpid():  # this process's own threads are in its CPU time already
+                        chunks_cpu_s += cpu_s
                     bar.update(len(chunk))
                     done += len(chunk)
                     if time.monotonic() - last_report >= 1.0 or done == total:

@@ -125,3 +125,13 @@ def test_the_fit_cpu_counts_the_targets_run_in_worker_processes():
             per_target.score_matrix(_busy_row, 4, range(4), 4, seed=0, client=c)
     assert measured.cpu_s >= 4 * 0.3
     assert measured.wall_s < 4 * 0.3 + 30  # the targets ran while it waited, in parallel or not
+
+
+def test_targets_run_in_threads_of_the_measured_process_are_not_counted_twice():
+    """A one-worker LocalCluster runs the targets in threads of this process: its CPU time has
+    them already, so the measured CPU is about the work done, not twice it."""
+    from grnbench.execution.resources import ResourceMeter
+
+    with ResourceMeter() as measured:
+        per_target.score_matrix(_busy_row, 4, range(4), 4, seed=0, n_workers=1)  # in-process threads
+    assert 4 * 0.3 <= measured.cpu_s < 2 * 4 * 0.3
