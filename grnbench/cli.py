@@ -316,7 +316,27 @@ def load_run_datasets(args: argparse.Namespace) -> list:
     if twice:
         raise UserError(f"two datasets of this run are named {', '.join(twice)}; give each own dataset "
                         "a different name (--name, or name: in the config file)")
+    from grnbench.execution.tasks import file_safe
+
+    by_file: dict[str, str] = {}
+    for name in seen:  # edge lists are named by file_safe(dataset): a/b and a_b would overwrite each other's
+        other = by_file.setdefault(file_safe(name), name)
+        if other != name:
+            raise UserError(f"datasets {other!r} and {name!r} would share the edge-list file names of "
+                            f"{file_safe(name)!r}; give one a name of letters, digits and _.=- only "
+                            "(--name, or name: in the config file)")
     return datasets
+
+
+def default_out_name(args: argparse.Namespace, datasets: list) -> str:
+    """The run folder's name under grnbench-results/ when --out is not given: the dataset's
+    name for one dataset, else the --dataset text (a suite keeps its name) followed by the own
+    datasets' names, joined by ``+`` (a config file listing only own datasets has no --dataset)."""
+    if len(datasets) == 1:
+        return datasets[0].name
+    names = run_dataset_sources(args)[0]
+    parts = [args.dataset.replace(",", "+")] if args.dataset else []
+    return "+".join(parts + [d.name for d in datasets[len(names):]])
 
 
 def parse_seeds(text: str | None) -> tuple[int, ...] | None:
@@ -439,8 +459,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for dataset in datasets:
         check_candidate_pairs(dataset, f"--tfs {args.tfs}" if args.tfs else None)
         check_split_feasible(dataset, protocols, args.seed, args.split, folds)
-    default_out = datasets[0].name if len(datasets) == 1 else args.dataset.replace(",", "+")
-    out_dir = Path(args.out or Path("grnbench-results") / default_out)
+    out_dir = Path(args.out or Path("grnbench-results") / default_out_name(args, datasets))
     config = RunConfig(methods=methods, protocols=protocols, seed=args.seed, split=args.split,
                        top_k=args.top_k or DEFAULT_TOP_K, plugins=tuple(args.plugin), plugin_override=args.plugin_override,
                        out_dir=out_dir, quiet=args.quiet, folds=folds,
@@ -515,9 +534,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from grnbench.results.summary import format_summary
 
     read_results(Path(args.run_dir))  # a missing or damaged results.csv: one line, nothing written
+    notes: list[str] = []
     with run_folder_lock(Path(args.run_dir)):  # never beside a run writing the same folder
-        frame = evaluate_run(Path(args.run_dir))
+        frame = evaluate_run(Path(args.run_dir), notes)
     print(format_summary(summarise(frame)))
+    for note in notes:
+        print(note)
     print(f"metrics recomputed from the edge lists into {Path(args.run_dir) / 'results.csv'}")
     return 0
 

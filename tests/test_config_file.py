@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from grnbench.cli import build_parser, load_run_datasets, main
+from grnbench.cli import build_parser, default_out_name, load_run_datasets, main
 from grnbench.datasets import load_dataset
 from grnbench.execution.config_file import parse_run_with_config
 from grnbench.results.evaluate import run_gold_standard
@@ -119,6 +119,36 @@ def test_several_own_datasets_beside_bundled_ones(tmp_path):
                                                        "dream4-10-1"]})
     with pytest.raises(Exception, match="two datasets of this run are named dream4-10-1"):
         load_run_datasets(parsed(["run", "--config", str(twice)]))
+
+
+def test_a_config_of_own_datasets_only_runs_and_evaluates(tmp_path, capsys):
+    """Several own datasets and no bundled one: there is no --dataset text to name the folder
+    by, and evaluate rebuilds each one's split from the manifest's list of files."""
+    data = Path(__file__).parent / "data" / "inputs"
+    cfg = write(tmp_path / "own.yml", {"methods": ["random"], "workers": 0, "quiet": True, "dataset": [
+        {"name": "reps", "expression": str(data / "replicates" / "expression.tsv"),
+         "gold-standard": str(data / "replicates" / "gold.tsv"), "samples": str(data / "replicates" / "samples.csv")},
+        {"name": "bl", "beeline-dir": str(data / "beeline")}]})
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(cfg), "--out", str(out)]) == 0
+    assert set(pd.read_csv(out / "results.csv")["dataset"]) == {"reps", "bl"}
+    capsys.readouterr()
+    assert main(["evaluate", str(out)]) == 0
+    assert "not checked" not in capsys.readouterr().out
+    args = parsed(["run", "--config", str(cfg)])
+    args.out = None
+    assert default_out_name(args, load_run_datasets(args)) == "reps+bl"
+
+
+def test_own_dataset_names_that_share_file_names_are_refused(tmp_path, capsys):
+    """Edge lists are named by the dataset's file-safe name: a/b and a_b would overwrite each other's."""
+    data = Path(__file__).parent / "data" / "inputs" / "beeline"
+    cfg = write(tmp_path / "collide.yml", {"methods": ["random"], "workers": 0, "dataset": [
+        {"name": "a/b", "beeline-dir": str(data)}, {"name": "a_b", "beeline-dir": str(data)}]})
+    assert main(["run", "--config", str(cfg), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "datasets 'a/b' and 'a_b' would share the edge-list file names" in err
+    assert not (tmp_path / "out" / "results.csv").exists()
 
 
 def _results(run_dir: Path) -> pd.DataFrame:

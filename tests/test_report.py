@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -17,6 +18,7 @@ import pandas as pd
 import pytest
 
 from grnbench.cli import build_parser, main
+from grnbench.errors import UserError
 from grnbench.report.render import render_report, write_report
 
 FAILING_PLUGIN = '''
@@ -286,8 +288,13 @@ def test_report_without_manifest_or_finished_tasks(run_dir: Path, tmp_path: Path
     assert "grnbench report: dream4-10-1" in html and html.count("<img ") == 4
     header = (run_dir / "results.csv").read_text().splitlines()[0]
     (copy / "results.csv").write_text(header + "\n")
-    ids = re.findall(r'<section id="([^"]+)"', render_report(copy))
+    with pytest.raises(UserError, match="has no row for .* saved edge list"):  # rows lost, not unfinished
+        render_report(copy)
+    shutil.rmtree(copy / "edges")
+    html = render_report(copy)
+    ids = re.findall(r'<section id="([^"]+)"', html)
     assert ids == ["sec-run"]
+    assert "No task of this run has finished yet" in html and "Only no method" not in html
 
 
 def test_the_report_says_how_each_deep_method_was_selected():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import platform
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psutil
@@ -65,3 +66,33 @@ def build_manifest(config: RunConfig, dataset: Dataset, started: float, finished
     }
     payload.update(extra or {})
     return payload
+
+
+#: a run folder's provenance file (written last, so an interrupted run may have none)
+MANIFEST_NAME = "manifest.json"
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    """``RUN_DIR/manifest.json`` as a mapping; ``{}`` when there is none (a run interrupted
+    before its end writes none, and its results are still readable).
+
+    A manifest that is there but damaged is a ``DataError``, never ``{}``: the commands that
+    read it (``evaluate``, ``report``) take the run's seed, folds and dataset files from it,
+    and reading half a manifest as none would check, or describe, a different run."""
+    import json
+
+    from grnbench.errors import DataError
+
+    path = Path(run_dir) / MANIFEST_NAME
+    if not path.is_file():
+        return {}
+    fix = "restore it from a backup copy, or re-run the benchmark into this folder (--replace)"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(path, f"not valid JSON (line {exc.lineno}: {exc.msg}); {fix}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(path, f"unreadable ({type(exc).__name__}); {fix}") from None
+    if not isinstance(data, dict):
+        raise DataError(path, f"not a grnbench manifest (a JSON {type(data).__name__}, not an object); {fix}")
+    return data

@@ -93,7 +93,13 @@ def edges_filename(task: Task) -> str:
     stem = f"{task.method.label}__{task.dataset}__{task.protocol.label}__r{task.repeat}"
     if task.init_seed is not None:
         stem += f"__s{task.init_seed}"
-    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", stem) + ".csv"
+    return file_safe(stem) + ".csv"
+
+
+def file_safe(text: str) -> str:
+    """``text`` as part of a file name: every run of other characters than letters, digits
+    and ``_.=-`` becomes one ``_`` (so ``a/b`` and ``a_b`` give the same name)."""
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", text)
 
 
 def blank_record(task: Task, dataset: Dataset) -> ResultRecord:

@@ -13,7 +13,6 @@ so instead of guessing.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from grnbench.evaluation.network_analysis import analyse_network
 from grnbench.evaluation.pair_classes import CLASSES
 from grnbench.report import plots
 from grnbench.results.comparison import aggregate, method_base, protocol_family, random_aupr
-from grnbench.results.evaluate import labelled_edges, run_gold_standard
+from grnbench.results.evaluate import TaskReferences, check_rows_complete, task_edges
 
 
 @dataclass
@@ -136,6 +135,8 @@ class RunData:
         self.agg = aggregate(frame)
         self._gold: dict[str, frozenset[tuple[str, str]] | str] = {}
         self._edges: dict[str, pd.DataFrame] = {}
+        #: rebuilds each task's test pairs, to check its edge list as ``grnbench evaluate`` does
+        self.references = TaskReferences(self.run_dir, manifest)
         self._curves: pd.DataFrame | None = None
 
     @property
@@ -149,11 +150,14 @@ class RunData:
 
     @classmethod
     def load(cls, run_dir: Path) -> RunData:
+        """The run folder's saved files, refused as ``grnbench evaluate`` refuses them: a
+        damaged results.csv or manifest.json, or a results.csv that lost rows of saved edge lists."""
+        from grnbench.execution.manifest import read_manifest
         from grnbench.results.records import read_results
 
-        path = Path(run_dir) / "manifest.json"
-        manifest = json.loads(path.read_text()) if path.is_file() else {}
-        return cls(Path(run_dir), read_results(run_dir), manifest)
+        frame = read_results(run_dir)
+        check_rows_complete(Path(run_dir), frame)
+        return cls(Path(run_dir), frame, read_manifest(Path(run_dir)))
 
     @property
     def short(self) -> dict[str, str]:
@@ -202,7 +206,7 @@ class RunData:
         """The gold standard, or the reason it cannot be had (as text for the report)."""
         if dataset not in self._gold:
             try:
-                self._gold[dataset] = run_gold_standard(self.run_dir, dataset, dataset_hash)
+                self._gold[dataset] = self.references.dataset(dataset, dataset_hash).gold_standard
             except (UserError, OSError) as exc:
                 self._gold[dataset] = str(exc)
         return self._gold[dataset]
@@ -226,8 +230,11 @@ class RunData:
             yield dataset, tasks, gold
 
     def edges(self, edges_file: str, gold: frozenset[tuple[str, str]] | None) -> pd.DataFrame:
+        """The checked edge list ``edges_file`` (``grnbench.results.evaluate.task_edges``)."""
         if edges_file not in self._edges:
-            self._edges[edges_file] = labelled_edges(self.run_dir, edges_file, gold)
+            rows = self.frame[self.frame["edges_file"] == edges_file]
+            row = rows.iloc[0] if len(rows) else pd.Series({"edges_file": edges_file})
+            self._edges[edges_file] = task_edges(self.run_dir, row, self.references if len(rows) else None, gold)
         return self._edges[edges_file]
 
     def ablation_of(self, method: str) -> str | None:

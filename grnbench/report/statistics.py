@@ -304,6 +304,8 @@ def verdict(run: RunData, stats: Statistics) -> str:
     who stops at the top does not take the first row of a table for a winner."""
     agg = stats.agg[stats.agg["repeats"] > 0]
     methods = list(dict.fromkeys(agg["method"]))
+    if not methods and not len(run.frame):
+        return "No task of this run has finished yet, so there is nothing to compare and no verdict."
     if len(methods) < 2:
         return (f"Only {_listing(methods) if methods else 'no method'} finished on protocol {run.headline}: "
                 "there is nothing to compare, so no verdict.")

@@ -232,8 +232,11 @@ def write_edge_list(path: Path, regulators: np.ndarray, targets: np.ndarray, sco
 
 
 def read_edge_list(path: Path) -> pd.DataFrame:
-    """A saved edge list; runs written before edge lists carried labels have no ``label``."""
-    return pd.read_csv(path, dtype={"regulator": str, "target": str})
+    """A saved edge list; runs written before edge lists carried labels have no ``label``.
+
+    Only an empty field reads as missing: a gene named ``NA`` stays a gene, and a ``nan`` score
+    stays text that ``grnbench.results.evaluate.check_edge_list`` reports with its line."""
+    return pd.read_csv(path, dtype={"regulator": str, "target": str}, keep_default_na=False, na_values=[""])
 
 
 def write_json(path: Path, payload: dict) -> None:
