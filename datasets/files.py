@@ -49,6 +49,40 @@ def open_text(path: Path) -> IO[str]:
     return path.open(newline="")
 
 
+#: the first bytes of each compression ``open_text`` reads, and the suffix that names it
+MAGIC = {b"\x1f\x8b": ("gzip", ".gz"), b"BZh": ("bz2", ".bz2"), b"\xfd7zXZ\x00": ("xz", ".xz"),
+         b"PK\x03\x04": ("zip", ".zip")}
+#: an .xlsx workbook is a zip archive; an .xls one an OLE2 compound file
+WORKBOOK_MAGIC = {".xlsx": b"PK\x03\x04", ".xls": b"\xd0\xcf\x11\xe0"}
+
+
+def check_content_matches_name(path: Path) -> None:
+    """A file whose content its name misrepresents is one line that says how to name it:
+    compressed bytes under a plain name (``expr.tsv`` holding gzip) would otherwise be a
+    UnicodeDecodeError, and a text file named .xlsx pandas' "specify an engine manually"."""
+    try:
+        with path.open("rb") as fh:
+            start = fh.read(8)
+    except OSError:
+        return  # the reader's own error names it
+    suffix = path.suffix.lower()
+    if suffix in WORKBOOK_MAGIC:
+        if not start.startswith(WORKBOOK_MAGIC[suffix]):
+            raise DataError(path, f"not an Excel workbook although named {suffix}; give a text table its own "
+                                  f"suffix (.tsv or .csv), or save the table from Excel as {suffix}")
+        return
+    named = compression_of(path)
+    if named is not None:
+        magic = next(m for m, (kind, _) in MAGIC.items() if kind == named)
+        if start and not start.startswith(magic):
+            raise DataError(path, f"not {named}-compressed although named {path.suffix}; drop {path.suffix} "
+                                  f"from its name (or compress it)")
+        return
+    for magic, (kind, ending) in MAGIC.items():
+        if start.startswith(magic):
+            raise DataError(path, f"looks {kind}-compressed: name it {path.name}{ending} (or decompress it)")
+
+
 def _separator(first_line: str) -> str:
     return "\t" if "\t" in first_line else "," if "," in first_line else r"\s+"
 
@@ -63,6 +97,7 @@ def read_table(path: str | Path, header: bool = True, skip_rows: int = 0) -> pd.
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "file not found")
+    check_content_matches_name(path)
     try:
         if path.suffix.lower() in (".xlsx", ".xls"):
             return pd.read_excel(path, header=0 if header else None, dtype=str, keep_default_na=False,
@@ -98,6 +133,7 @@ def read_header_and_body(path: str | Path) -> tuple[list[str], pd.DataFrame]:
         return _names(raw.iloc[0]), raw.iloc[1:].reset_index(drop=True)
     if not path.is_file():
         raise DataError(path, "file not found")
+    check_content_matches_name(path)
     try:
         with open_text(path) as fh:
             first, second = fh.readline(), fh.readline()

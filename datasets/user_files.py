@@ -45,7 +45,8 @@ class UserInputs:
         h5ad_only = [flag for flag, value in (("--time-key", self.time_key), ("--series-key", self.series_key),
                                               ("--layer", self.layer)) if value]
         if h5ad_only and not is_h5ad:
-            raise UserError(f"{', '.join(h5ad_only)} apply only to an .h5ad --expression file")
+            verb = "applies" if len(h5ad_only) == 1 else "apply"
+            raise UserError(f"{' and '.join(h5ad_only)} {verb} only to an .h5ad --expression file")
         if is_h5ad and self.samples and (self.time_key or self.series_key):
             raise UserError("give either --samples or --time-key/--series-key for an .h5ad file, not both")
 

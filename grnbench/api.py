@@ -10,6 +10,7 @@ this contract.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,6 +83,108 @@ class Deviation:
     effect: str = "not measured"
 
 
+@dataclass(frozen=True)
+class Allowed:
+    """The values one parameter accepts beyond its type (``Method.allowed``).
+
+    Declared beside ``parameters`` because a value the method's library rejects (sklearn's
+    ``n_estimators=-1``, an unknown ``max_features``) otherwise fails only at fit time, minutes
+    into a run and once per task; ``parameter_problem`` refuses it while ``--methods`` is parsed
+    (``grnbench.registry.parse_method_specs``) and when a method is built.
+
+    A value is accepted when it is one of ``choices``, or (with a bound) a finite number within
+    the bounds, or (with ``check``) when ``check`` accepts it.
+    """
+
+    minimum: float | None = None
+    #: the value must be above ``minimum`` (a learning rate), not merely equal to it
+    exclusive_minimum: bool = False
+    maximum: float | None = None
+    exclusive_maximum: bool = False
+    choices: tuple[Any, ...] = ()
+    #: for a value with a grammar of its own (sklearn's ``max_features``): True when the method
+    #: can use the value; ``text`` then says what it accepts
+    check: Callable[[Any], bool] | None = None
+    text: str = ""
+
+    @property
+    def bounded(self) -> bool:
+        return self.minimum is not None or self.maximum is not None
+
+    def describe(self) -> str:
+        """What the value must be, completing "must be ..." (also shown by ``grnbench show``)."""
+        if self.text:
+            return self.text
+        parts = []
+        if self.choices:
+            names = ", ".join(str(c) for c in self.choices)
+            parts.append(f"one of {names}" if len(self.choices) > 1 else names)
+        if self.bounded:
+            bounds = []
+            if self.minimum is not None:
+                bounds.append(f"{'>' if self.exclusive_minimum else '>='} {self.minimum:g}")
+            if self.maximum is not None:
+                bounds.append(f"{'<' if self.exclusive_maximum else '<='} {self.maximum:g}")
+            parts.append(("a number " if self.choices else "") + " and ".join(bounds))
+        return " or ".join(parts)
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` is refused (the text after "must be"), or None when it is accepted."""
+        if self.check is not None:
+            return None if self.check(value) else f"{self.describe()}, got {value!r}"
+        if self.choices and any(value == c and type(value) is type(c) for c in self.choices):
+            return None
+        if not self.bounded:
+            return f"{self.describe()}, got {value!r}" if self.choices else None
+        number: float | None = None
+        if not isinstance(value, bool):
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                number = None
+        ok = number is not None and math.isfinite(number)
+        if ok and self.minimum is not None:
+            ok = number > self.minimum if self.exclusive_minimum else number >= self.minimum
+        if ok and self.maximum is not None:
+            ok = number < self.maximum if self.exclusive_maximum else number <= self.maximum
+        return None if ok else f"{self.describe()}, got {value!r}"
+
+
+def positive() -> Allowed:
+    """A count, rate or size that must be above zero (trees, epochs, a learning rate)."""
+    return Allowed(minimum=0, exclusive_minimum=True)
+
+
+def at_least(minimum: float) -> Allowed:
+    """A number of at least ``minimum`` (a count that may be 0, a floor such as CNNC's bins)."""
+    return Allowed(minimum=minimum)
+
+
+def fraction() -> Allowed:
+    """A share above 0 and at most 1 (a subsample fraction: 1 keeps everything)."""
+    return Allowed(minimum=0, exclusive_minimum=True, maximum=1)
+
+
+def dropout() -> Allowed:
+    """A dropout rate: at least 0 (none) and below 1 (Keras refuses dropping every unit)."""
+    return Allowed(minimum=0, maximum=1, exclusive_maximum=True)
+
+
+def one_of(*choices: Any) -> Allowed:
+    """One of a fixed set of values (a variant, a balancing rule)."""
+    return Allowed(choices=tuple(choices))
+
+
+def parameter_problem(cls: type[Method], key: str, value: Any) -> str | None:
+    """The one-line error for ``value`` of parameter ``key`` of ``cls``, or None when the
+    method's ``allowed`` declaration accepts it (a parameter without one accepts anything)."""
+    allowed = cls.allowed.get(key)
+    problem = None if allowed is None else allowed.problem(value)
+    if problem is None:
+        return None
+    return f"{cls.name}:{key} must be {problem} (default {cls.parameters.get(key)!r})"
+
+
 class Method(ABC):
     """Base class of every GRN inference method.
 
@@ -92,6 +195,10 @@ class Method(ABC):
     name: ClassVar[str]
     supervised: ClassVar[bool] = False
     parameters: ClassVar[dict[str, Any]] = {}
+    #: parameter → the values it accepts beyond its type (``Allowed``): checked when
+    #: ``--methods`` is parsed and when the method is built, so a value the method's library
+    #: would reject at fit time stops the run before any task starts
+    allowed: ClassVar[dict[str, Allowed]] = {}
     description: ClassVar[str] = ""
     #: included in ``--methods all`` (ablation variants set this to False)
     in_all: ClassVar[bool] = True
@@ -144,6 +251,10 @@ class Method(ABC):
             valid = ", ".join(sorted(self.parameters)) or "none"
             raise UserError(f"method {self.name!r} has no parameter {', '.join(unknown)}; valid parameters: {valid}")
         self.params: dict[str, Any] = {**self.parameters, **params}
+        for key, value in params.items():
+            problem = parameter_problem(type(self), key, value)
+            if problem:
+                raise UserError(problem)
 
     @classmethod
     def cost_size(cls, dataset: Any, params: dict[str, Any]) -> float:

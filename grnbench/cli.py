@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             from grnbench.execution.config_file import parse_run_with_config
 
             args = parse_run_with_config(parser, argv, args)
+        check_empty_values(parser, args)
         return COMMANDS[args.command](args)
     except UserError as exc:
         print(f"grnbench: error: {exc}", file=sys.stderr)
@@ -178,6 +179,17 @@ def main(argv: list[str] | None = None) -> int:
         # complaining again when it flushes stdout at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def check_empty_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse an option given an empty value: ``--dataset "$UNSET"`` would otherwise run the
+    default dataset, and ``--name ""`` fall back to the file's name, with no word of it."""
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for action in commands.choices[args.command]._actions:
+        value = getattr(args, action.dest, None)
+        if any(isinstance(v, str) and not v.strip() for v in (value if isinstance(value, list) else [value])):
+            flag = max(action.option_strings, key=len) if action.option_strings else action.metavar or action.dest
+            raise UserError(f"{flag} is empty; give it a value (an unset shell variable expands to nothing)")
 
 
 def _stop_cleanly_on_sigterm() -> None:
@@ -244,6 +256,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from grnbench.check_process import check_method_isolated
     from grnbench.registry import load_registry
 
+    check_seed(args.seed)
     registry = load_registry(args.plugin, override=args.plugin_override)
     names = list(args.names)
     if not names and args.plugin:
@@ -283,6 +296,13 @@ def user_inputs(args: argparse.Namespace):
              args.series_key, args.layer, args.gold_header, args.steady_state, args.name]
     if not any(given):
         return None
+    if args.dataset and not (args.expression or args.gold_standard or args.beeline_dir):
+        flags = [f"--{dest.replace('_', '-')}" for dest in ("samples", "tfs", "time_key", "series_key", "layer",
+                                                             "gold_header", "steady_state", "name") if getattr(args, dest)]
+        where = ("an .h5ad --expression" if {"--time-key", "--series-key", "--layer"} >= set(flags)
+                 else "your own files (--expression/--gold-standard or --beeline-dir)")
+        raise UserError(f"{' and '.join(flags)} {'applies' if len(flags) == 1 else 'apply'} only to {where}, "
+                        f"not to --dataset {args.dataset}; drop {'it' if len(flags) == 1 else 'them'}")
     if args.dataset:
         raise UserError("give either --dataset or your own files (--expression/--gold-standard or --beeline-dir), not both")
     header = None if args.gold_header is None else args.gold_header == "yes"
@@ -383,10 +403,16 @@ def check_method_names(option: str, names: list[str], run_methods: list[str]) ->
                         f"({', '.join(run_methods)}); use one of those names")
 
 
+def check_seed(seed: int) -> None:
+    """``--seed`` of ``run`` and ``check``: numpy takes no negative seed, and would say so only
+    inside a task (or the check's subprocess)."""
+    if seed < 0:
+        raise UserError(f"--seed must be 0 or more, got {seed}")
+
+
 def check_run_options(args: argparse.Namespace) -> None:
     """Numbers and sizes a run needs, checked before a dataset loads or a cluster starts."""
-    if args.seed < 0:
-        raise UserError(f"--seed must be 0 or more, got {args.seed}")
+    check_seed(args.seed)
     if args.top_k is not None and args.top_k < 1:
         raise UserError(f"--top-k must be 1 or more, got {args.top_k}")
     if args.workers is not None and args.workers < 0:

@@ -222,6 +222,8 @@ def epoch_progress(keras, on_progress, epochs: int) -> list:
 
 #: how a deep method's final weights are chosen (method parameter ``selection``)
 SELECTIONS = ("shared", "reference")
+#: the imbalance rules of ``prepare_labels`` (the ``balance`` parameter of CNNC and DGRNS)
+BALANCES = ("none", "class_weight", "subsample")
 
 
 def epoch_selection(keras, score_validation, labels: np.ndarray, patience: int, min_epochs: int = 0,
@@ -532,7 +534,7 @@ def prepare_labels(train, validation, balance: str, seed: int):
     if balance == "subsample":
         rng = np.random.default_rng(seed)
         return balance_pairs(train.labels, rng), balance_pairs(validation.labels, rng), None
-    raise UserError(f"balance must be none, class_weight or subsample, got {balance!r}")
+    raise UserError(f"balance must be one of {', '.join(BALANCES)}, got {balance!r}")
 
 
 class KerasPairClassifier(Method):

@@ -27,12 +27,15 @@ def check_faithfulness(cls: type[Method]) -> list[str]:
 
 
 def parameter_rows(cls: type[Method], quick_caps: dict[str, Any] | None = None) -> list[tuple[str, ...]]:
-    """One row per parameter: name, default, type, the authors' value and source, quick cap."""
+    """One row per parameter: name, default, type, the values it accepts (``Method.allowed``,
+    the same rule ``--methods`` enforces), the authors' value and source, quick cap."""
     rows = []
     caps = quick_caps or {}
     for key, default in cls.parameters.items():
         ref = cls.references.get(key)
-        rows.append((key, repr(default), type(default).__name__,
+        allowed = cls.allowed.get(key)
+        accepts = allowed.describe() if allowed else "true/false" if isinstance(default, bool) else "–"
+        rows.append((key, repr(default), type(default).__name__, accepts,
                      "–" if ref is None else repr(ref.value), "–" if ref is None else ref.source,
                      repr(caps[key]) if key in caps else "–"))
     return rows
@@ -43,10 +46,11 @@ def show_lines(cls: type[Method], quick_caps: dict[str, Any] | None = None) -> l
     kind = "supervised" if cls.supervised else "unsupervised"
     lines = [f"{cls.name}: {cls.description}", f"kind: {kind}" + (", deterministic" if cls.deterministic else ""),
              f"reference: {cls.reference_source or 'grnbench (no external reference)'}", "", "parameters:"]
-    rows = [("parameter", "default", "type", "authors", "source", "quick cap"), *parameter_rows(cls, quick_caps)]
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    rows = [("parameter", "default", "type", "accepts", "authors", "source", "quick cap"),
+            *parameter_rows(cls, quick_caps)]
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
     for r in rows:
-        lines.append("  " + "  ".join(r[i].ljust(widths[i]) for i in range(5)) + "  " + r[5])
+        lines.append("  " + "  ".join(r[i].ljust(widths[i]) for i in range(6)) + "  " + r[6])
     lines += ["", "deviations from the authors:" if cls.deviations else "deviations from the authors: none declared"]
     for d in cls.deviations:
         lines.append(f"  - {d.aspect}: authors {d.reference}; grnbench {d.grnbench}. Why: {d.why}. Effect: {d.effect}.")

@@ -23,7 +23,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from grnbench.api import Method
+from grnbench.api import Method, parameter_problem
 from grnbench.errors import UserError
 
 GROUP = "grnbench.methods"
@@ -81,7 +81,11 @@ class Registry:
             return
         name = getattr(cls, "name", None)
         if not isinstance(name, str) or not name:
-            self.broken[source.key] = f"{source.describe()} has no string `name`"
+            problem = f"{source.describe()} has no string `name`"
+            if source.kind == "plugin file":  # the user passed this file: never ignore its class
+                raise UserError(f"{problem}; add a class attribute such as name = \"my-method\" "
+                                "(the name --methods and `grnbench check` use)")
+            self.broken[source.key] = problem
             return
         if source.kind == "entry point" and source.key != name:
             self.key_mismatches[source.key] = name
@@ -141,6 +145,11 @@ def load_registry(plugin_files: list[str] | tuple[str, ...] = (), override: bool
     A plugin-file method whose name an installed method already has is an error naming both,
     unless ``override`` lets the file replace it.
     """
+    # one file passed twice (``--plugin a.py --plugin ./a.py``) is loaded once, not "defined twice"
+    unique: dict[Path, str] = {}
+    for path in plugin_files:
+        unique.setdefault(Path(path).resolve(), path)
+    plugin_files = tuple(unique.values())
     key = (tuple(_file_identity(p) for p in plugin_files), bool(override))
     if key not in _LOADED:
         _LOADED[key] = _build_registry(plugin_files, override)
@@ -214,7 +223,8 @@ def load_plugin_file(path: str | Path) -> list[type[Method]]:
     module_name = f"grnbench_plugin_{re.sub(r'[^0-9A-Za-z_]', '_', path.stem)}_{tag}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
-        raise UserError(f"{path}: cannot import this file as a Python module")
+        hint = "" if path.suffix == ".py" else f" (a plugin must be a .py file: rename it to {path.stem}.py)"
+        raise UserError(f"{path}: cannot import this file as a Python module{hint}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
@@ -232,6 +242,13 @@ def load_plugin_file(path: str | Path) -> list[type[Method]]:
              if inspect.isclass(obj) and issubclass(obj, Method) and not inspect.isabstract(obj)
              and obj.__module__ == module_name]
     if not found:
+        abstract = [obj for obj in vars(module).values()
+                    if inspect.isclass(obj) and issubclass(obj, Method) and obj.__module__ == module_name]
+        if abstract:  # the likely mistake: a misspelt or missing fit/score_edges
+            missing = "; ".join(f"class {c.__name__} lacks {' and '.join(sorted(c.__abstractmethods__))}"
+                                for c in abstract)
+            raise UserError(f"{path}: {missing}; a grnbench Method must define both fit(self, data) and "
+                            "score_edges(self, pairs)")
         raise UserError(f"{path}: defines no concrete subclass of grnbench.api.Method")
     return found
 
@@ -295,9 +312,16 @@ def _parse_assignment(text: str, cls: type[Method]) -> tuple[str, Any]:
         valid = ", ".join(sorted(cls.parameters)) or "none"
         raise UserError(f"method {cls.name!r} has no parameter {key!r}; valid parameters: {valid}")
     try:
-        return key, parse_parameter_value(value, cls.parameters[key])
+        parsed: Any = parse_parameter_value(value, cls.parameters[key])
     except UserError as exc:
-        raise UserError(f"{cls.name}:{key}: {exc}") from None
+        allowed = cls.allowed.get(key)
+        if allowed is None or allowed.check is None:
+            raise UserError(f"{cls.name}:{key}: {exc}") from None
+        parsed = value  # a grammar of its own (max_features=sqrt where the default is a number)
+    problem = parameter_problem(cls, key, parsed)
+    if problem:  # before any task starts, not at fit time in every task
+        raise UserError(problem)
+    return key, parsed
 
 
 def parse_parameter_value(text: str, default: Any) -> Any:
@@ -308,12 +332,12 @@ def parse_parameter_value(text: str, default: Any) -> Any:
         if text.lower() in ("0", "false", "no", "off"):
             return False
         raise UserError(f"expected true/false, got {text!r}")
-    for kind in (int, float):
+    for kind, word in ((int, "a whole number"), (float, "a number")):
         if isinstance(default, kind):
             try:
                 return kind(text)
             except ValueError:
-                raise UserError(f"expected a number, got {text!r}") from None
+                raise UserError(f"expected {word}, got {text!r}") from None
     if default is None:
         for kind in (int, float):
             try:

@@ -10,10 +10,18 @@ from typing import Any
 
 import numpy as np
 
-from grnbench.api import Deviation, Reference, TrainingData
+from grnbench.api import (
+    Allowed,
+    Deviation,
+    Reference,
+    TrainingData,
+    at_least,
+    dropout,
+    one_of,
+)
 from grnbench.data.dataset import Dataset
 from grnbench.data.universe import PairSet
-from grnbench.deep import KerasPairClassifier
+from grnbench.deep import BALANCES, SELECTIONS, KerasPairClassifier
 from grnbench.errors import UserError
 
 #: smallest histogram side that survives three (conv 'valid' + 2×2 pool) blocks
@@ -22,11 +30,15 @@ MIN_BINS = 22
 _CHUNK_ENTRIES = 65_536
 
 
+#: the ``log`` parameter of CNNC and DGRNS (``log_expression``)
+LOG_MODES = ("auto", "yes", "no")
+
+
 def log_expression(expression: np.ndarray, mode: str = "auto") -> np.ndarray:
     """The reference's log10(x + 0.01), skipped (``auto``) when values are negative."""
     mode = str(mode).lower()
-    if mode not in ("auto", "yes", "no"):
-        raise UserError(f"log must be auto, yes or no, got {mode!r}")
+    if mode not in LOG_MODES:
+        raise UserError(f"log must be one of {', '.join(LOG_MODES)}, got {mode!r}")
     x = np.asarray(expression, dtype=np.float64)
     if mode == "no" or (mode == "auto" and x.min() < 0):
         return x
@@ -180,6 +192,13 @@ class CNNC(KerasPairClassifier):
                   "skipped for data with negative values (log=auto)",
                   "the logarithm is undefined there"),
     )
+    allowed: dict[str, Allowed] = {
+        "bins": at_least(MIN_BINS), "log": one_of(*LOG_MODES), "filters": at_least(1), "dense_units": at_least(1),
+        "conv_dropout": dropout(), "dense_dropout": dropout(), "learning_rate": at_least(0),
+        "decay": at_least(0), "momentum": Allowed(minimum=0, maximum=1), "epochs": at_least(1),
+        "batch_size": at_least(1), "patience": at_least(0), "balance": one_of(*BALANCES),
+        "selection": one_of(*SELECTIONS),
+    }
     quick_parameters = {"epochs": 2, "patience": 2}
     #: a whole epoch on maize2-sim, 1 thread, validation scoring included
     #: (benchmarks/fit_cost_constants.py → benchmarks/results/cost_constants.json)
@@ -212,6 +231,4 @@ class CNNC(KerasPairClassifier):
         return nepdf_images(self._values, pairs.regulators, pairs.targets, int(self.params["bins"]))
 
     def prepare(self, data: TrainingData) -> None:
-        if int(self.params["bins"]) < MIN_BINS:
-            raise UserError(f"cnnc needs bins >= {MIN_BINS} (three conv+pool blocks), got {self.params['bins']}")
         self._values = log_expression(data.dataset.expression, self.params["log"])

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grnbench.api import Method, TrainingData
+from grnbench.api import Method, TrainingData, positive
 from grnbench.data.universe import PairSet
-from grnbench.errors import UserError
 
 
 class DegreePrior(Method):
@@ -35,11 +34,7 @@ class DegreePrior(Method):
     description = ("shortcut control (never reads expression): TF's + target's smoothed positive "
                    "rate among the training pairs")
     parameters = {"pseudocount": 2.0}
-
-    def __init__(self, **params: float) -> None:
-        super().__init__(**params)
-        if not float(self.params["pseudocount"]) > 0:
-            raise UserError(f"degree-prior:pseudocount must be > 0, got {self.params['pseudocount']}")
+    allowed = {"pseudocount": positive()}
 
     def fit(self, data: TrainingData) -> None:
         if data.train is None or len(data.train) == 0:

@@ -13,12 +13,20 @@ from typing import Any
 
 import numpy as np
 
-from grnbench.api import Deviation, Reference, TrainingData
+from grnbench.api import (
+    Allowed,
+    Deviation,
+    Reference,
+    TrainingData,
+    at_least,
+    dropout,
+    one_of,
+)
 from grnbench.data.dataset import Dataset
 from grnbench.data.universe import PairSet
-from grnbench.deep import KerasPairClassifier
+from grnbench.deep import BALANCES, SELECTIONS, KerasPairClassifier
 from grnbench.errors import UserError
-from grnbench.methods.cnnc import log_expression
+from grnbench.methods.cnnc import LOG_MODES, log_expression
 
 #: the conv 'valid' + 2×2 pooling head needs at least 4 rows
 MIN_ROWS = 4
@@ -309,6 +317,16 @@ class DGRNS(KerasPairClassifier):
                   "the batch's gradient summed over 128-pair slices", "bounds activation memory; the same update "
                   "up to float rounding, dropout drawn per slice"),
     )
+    allowed: dict[str, Allowed] = {
+        "lags": at_least(1), "tf_step": at_least(1), "target_step": at_least(1), "window": at_least(0),
+        "min_window": at_least(0), "log": one_of(*LOG_MODES), "gru_units": at_least(MIN_ROWS),
+        "gru_dropout": dropout(), "filters": at_least(1), "conv_dropout": dropout(),
+        "dense_units": at_least(1), "dense_dropout": dropout(), "dense2_units": at_least(1),
+        # 0 freezes the weights (the early-stopping test of tests/test_cnnc.py relies on it)
+        "learning_rate": at_least(0), "decay": at_least(0), "momentum": Allowed(minimum=0, maximum=1),
+        "epochs": at_least(1), "batch_size": at_least(1), "micro_batch": at_least(0), "patience": at_least(0),
+        "balance": one_of(*BALANCES), "selection": one_of(*SELECTIONS),
+    }
     quick_parameters = {"epochs": 2, "patience": 2}
     #: whole epochs of the maize2-sim reference run at 41 matrix rows, 1 thread, validation
     #: included (benchmarks/fit_cost_constants.py → benchmarks/results/cost_constants.json)
@@ -346,9 +364,7 @@ class DGRNS(KerasPairClassifier):
             rows, lags = self.geometry_.rows, self.geometry_.lags
         p = self.params
         layers = keras.layers
-        units = int(p["gru_units"])
-        if units < MIN_ROWS:
-            raise UserError(f"dgrns needs gru_units >= {MIN_ROWS}, got {units}")
+        units = int(p["gru_units"])  # >= MIN_ROWS (``allowed``)
         model = keras.Sequential([
             keras.Input((rows, lags, 1)),
             layers.Reshape((rows, lags)),

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from grnbench import per_target
-from grnbench.api import Deviation, Method, Reference, TrainingData
+from grnbench.api import Allowed, Deviation, Method, Reference, TrainingData, at_least, one_of
 from grnbench.data.dataset import Dataset
 from grnbench.data.universe import PairSet
 from grnbench.errors import UserError
@@ -24,19 +24,51 @@ from ._arboreto import RF_KWARGS
 VARIANTS = ("arboreto", "genie3py")
 
 
+#: what ``max_features`` accepts (sklearn's rule, with GENIE3's 'all')
+MAX_FEATURES_TEXT = "sqrt, log2, all, a whole number of regulators >= 1 or a fraction > 0 and <= 1"
+
+
 def parse_max_features(value: Any) -> Any:
-    """sklearn's ``max_features`` from a parameter that may arrive as a command-line string."""
-    if value is None or not isinstance(value, str):
-        return value
-    if value in ("sqrt", "log2"):
-        return value
-    if value.lower() in ("all", "none"):
-        return None  # GENIE3's K='all' (sklearn >= 1.3 rejects the reference's "auto")
+    """sklearn's ``max_features`` from a parameter that may arrive as a command-line string.
+
+    Checked here rather than left to sklearn, which rejects a bad value only when the first
+    forest is fitted. A whole number counts regulators; a fraction up to 1 (``1.0`` = all) is
+    sklearn's share of them; a whole float above 1 (``2.0`` from a float default) counts too.
+    """
+    if value is None:
+        return None
+    number: Any = None
+    if isinstance(value, str):
+        if value in ("sqrt", "log2"):
+            return value
+        if value.lower() in ("all", "none"):
+            return None  # GENIE3's K='all' (sklearn >= 1.3 rejects the reference's "auto")
+        for kind in (int, float):
+            try:
+                number = kind(value)
+                break
+            except ValueError:
+                pass
+    elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        number = value.item() if isinstance(value, np.generic) else value
+    if isinstance(number, float) and number > 1 and number.is_integer():
+        number = int(number)
+    if (isinstance(number, int) and number >= 1) or (isinstance(number, float) and 0 < number <= 1):
+        return number
+    raise UserError(f"max_features must be {MAX_FEATURES_TEXT}, got {value!r}")
+
+
+def max_features_ok(value: Any) -> bool:
+    """Whether ``parse_max_features`` accepts ``value`` (the ``Allowed`` check of both tree methods)."""
     try:
-        number = float(value)
-    except ValueError:
-        raise UserError(f"max_features must be 'sqrt', 'log2', 'all', an int or a fraction, got {value!r}") from None
-    return int(number) if number.is_integer() and number >= 1 else number
+        parse_max_features(value)
+    except UserError:
+        return False
+    return True
+
+
+#: the ``Allowed`` declaration of ``max_features`` (GENIE3 and GRNBoost2)
+MAX_FEATURES = Allowed(check=max_features_ok, text=MAX_FEATURES_TEXT)
 
 
 class GENIE3(Method):
@@ -90,13 +122,10 @@ class GENIE3(Method):
         Deviation("max_features", "K='all' passes 'auto'", "'all' means sklearn None",
                   "sklearn >= 1.3 rejects 'auto'"),
     )
+    allowed: ClassVar[dict[str, Allowed]] = {"n_estimators": at_least(1), "max_features": MAX_FEATURES,
+                                             "variant": one_of(*VARIANTS)}
     quick_parameters: ClassVar[dict[str, Any]] = {"n_estimators": 50}  # a twentieth of the trees
     test_parameters: ClassVar[dict[str, Any]] = {"n_estimators": 30}
-
-    def __init__(self, **params: Any) -> None:
-        super().__init__(**params)
-        if self.params["variant"] not in VARIANTS:
-            raise UserError(f"genie3: variant must be one of {', '.join(VARIANTS)}, got {self.params['variant']!r}")
 
     def skip(self, dataset: Dataset) -> str | None:
         if dataset.n_samples < 2:

@@ -12,13 +12,22 @@ from typing import Any, ClassVar
 import numpy as np
 
 from grnbench import per_target
-from grnbench.api import Deviation, Method, Reference, TrainingData
+from grnbench.api import (
+    Allowed,
+    Deviation,
+    Method,
+    Reference,
+    TrainingData,
+    at_least,
+    fraction,
+    positive,
+)
 from grnbench.data.dataset import Dataset
 from grnbench.data.universe import PairSet
 
 from . import _arboreto
 from ._arboreto import EARLY_STOP_WINDOW_LENGTH, SGBM_KWARGS
-from .genie3 import parse_max_features
+from .genie3 import MAX_FEATURES, parse_max_features
 
 
 class GRNBoost2(Method):
@@ -65,6 +74,10 @@ class GRNBoost2(Method):
         Deviation("entry point", "arboreto.algo.grnboost2", "arboreto.core.infer_partial_network per target, on "
                   "grnbench's Dask client", "arboreto.algo crashes with current dask; the same per-target model"),
     )
+    allowed: ClassVar[dict[str, Allowed]] = {
+        "learning_rate": positive(), "n_estimators": at_least(1), "max_features": MAX_FEATURES,
+        "subsample": fraction(), "early_stop_window": at_least(1),
+    }
     quick_parameters: ClassVar[dict[str, Any]] = {"n_estimators": 500}  # a tenth of the rounds
     # A faster learner with few rounds: the contract test only needs real, seeded fits.
     test_parameters: ClassVar[dict[str, Any]] = {"learning_rate": 0.1, "n_estimators": 60}

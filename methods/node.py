@@ -18,7 +18,17 @@ from typing import Any, ClassVar
 import numpy as np
 
 from grnbench import per_target
-from grnbench.api import Deviation, Method, Reference, TrainingData
+from grnbench.api import (
+    Allowed,
+    Deviation,
+    Method,
+    Reference,
+    TrainingData,
+    at_least,
+    fraction,
+    one_of,
+    positive,
+)
 from grnbench.data.dataset import Dataset
 from grnbench.data.universe import PairSet
 from grnbench.errors import UserError
@@ -185,14 +195,17 @@ class NODE(Method):
                   "one child process per task; does not change the fitted trees"),
     )
     #: a tenth of the trees at ten times the rate: shrinkage × trees stays 5
+    allowed: ClassVar[dict[str, Allowed]] = {
+        "n_estimators": at_least(1), "learning_rate": positive(), "max_depth": at_least(1),
+        "importance_type": one_of(*IMPORTANCE_TYPES), "alpha": Allowed(choices=("from_data",), minimum=0),
+        "subsample": fraction(), "colsample_bytree": fraction(), "min_child_weight": at_least(0),
+        "gamma": at_least(0), "reg_alpha": at_least(0), "reg_lambda": at_least(0),
+    }
     quick_parameters: ClassVar[dict[str, Any]] = {"n_estimators": 50, "learning_rate": 0.1}
     test_parameters: ClassVar[dict[str, Any]] = {"n_estimators": 30, "learning_rate": 0.3}
 
     def __init__(self, **params: Any) -> None:
-        super().__init__(**params)
-        if self.params["importance_type"] not in IMPORTANCE_TYPES:
-            raise UserError(f"node: importance_type must be one of {', '.join(IMPORTANCE_TYPES)}, "
-                            f"got {self.params['importance_type']!r}")
+        super().__init__(**params)  # checks the ``allowed`` declarations
         self._alpha()  # validate early
 
     def _alpha(self) -> float | None:

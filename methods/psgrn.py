@@ -13,7 +13,17 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from grnbench.api import Deviation, Method, Reference, TrainingData
+from grnbench.api import (
+    Allowed,
+    Deviation,
+    Method,
+    Reference,
+    TrainingData,
+    at_least,
+    dropout,
+    fraction,
+    one_of,
+)
 from grnbench.data.dataset import Dataset
 from grnbench.data.universe import PairSet
 from grnbench.deep import (
@@ -25,7 +35,6 @@ from grnbench.deep import (
     resumable_fit,
     set_xla,
 )
-from grnbench.errors import UserError
 
 from .psgrn_features import effective_time_lag, lag_features, too_short_reason
 
@@ -129,6 +138,14 @@ class PSGRN(Method):
         # the shared rule (grnbench.deep.epoch_selection); the paper gives no rule of its own
         "selection": "shared",
     }
+    allowed: ClassVar[dict[str, Allowed]] = {
+        "tl": at_least(1), "min_steps": at_least(1), "hidden": at_least(1), "dn_blocks": at_least(1),
+        "dn_layers": at_least(1), "dn_growth": at_least(1), "dn_compression": fraction(), "dense_units": at_least(1),
+        "dropout": dropout(), "optimizer": one_of(*OPTIMIZERS), "learning_rate": at_least(0),
+        "batch_size": at_least(1), "epochs": at_least(1), "patience": at_least(0), "min_epochs": at_least(0),
+        "class_weight": one_of("balanced", "none"), "execution": one_of("auto", "graph", "eager"),
+        "selection": one_of("shared"),  # the paper gives no model-selection rule of its own
+    }
     test_parameters: ClassVar[dict[str, Any]] = TINY
 
     @classmethod
@@ -167,18 +184,11 @@ class PSGRN(Method):
         x = (pairs.regulators.astype(np.int32), pairs.targets.astype(np.int32))
         y = labels.astype(np.float32).reshape(-1, 1) if self.output == "sigmoid" else labels
         weights = balanced_class_weight(labels) if p["class_weight"] == "balanced" else None
-        if p["class_weight"] not in ("balanced", "none"):
-            raise ValueError(f"class_weight must be 'balanced' or 'none', got {p['class_weight']!r}")
         import keras
 
         batch = int(p["batch_size"])
         steps = int(p["epochs"]) * -(-len(labels) // batch)
-        if p["execution"] not in ("auto", "graph", "eager"):
-            raise ValueError(f"execution must be auto, graph or eager, got {p['execution']!r}")
         model.run_eagerly = p["execution"] == "eager" or (p["execution"] == "auto" and steps <= EAGER_STEPS)
-        if p["selection"] != "shared":
-            raise UserError(f"{self.name}: selection must be 'shared' (the paper gives no model-selection rule of "
-                            f"its own), got {p['selection']!r}")
         validation = data.validation.pairs
         monitor = epoch_selection(keras, lambda: model.score_pairs(validation.regulators, validation.targets),
                                   data.validation.labels, int(p["patience"]), int(p["min_epochs"]),

@@ -281,7 +281,8 @@ def test_candidate_check_raises_user_error_not_a_crash(lagged_dataset):
 
 def test_input_options_without_their_files_are_one_line(tmp_path, capsys):
     tfs = write(tmp_path / "tfs.txt", "G1\n")
-    assert_one_line(*run_cli(capsys, "--dataset", "dream4-10-1", "--tfs", str(tfs)), "either --dataset or your own files")
+    assert_one_line(*run_cli(capsys, "--dataset", "dream4-10-1", "--tfs", str(tfs)),
+                    "--tfs applies only to your own files", "not to --dataset dream4-10-1")
     assert_one_line(*run_cli(capsys, "--samples", str(tfs)), "--expression and --gold-standard go together")
     assert_one_line(*run_cli(capsys, "--beeline-dir", str(tmp_path), "--samples", str(tfs)),
                     "--samples does not apply to --beeline-dir")

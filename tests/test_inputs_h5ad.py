@@ -79,7 +79,7 @@ def test_h5ad_options_on_a_table_are_one_line(tmp_path, capsys):
     code = main(["run", "--quiet", "--expression", str(REP / "expression.tsv"), "--gold-standard",
                  str(REP / "gold.tsv"), "--layer", "raw"])
     err = capsys.readouterr().err.strip()
-    assert code == 2 and "\n" not in err and "--layer apply only to an .h5ad" in err
+    assert code == 2 and "\n" not in err and "--layer applies only to an .h5ad" in err
 
 
 def test_not_an_hdf5_file_is_one_line(tmp_path):

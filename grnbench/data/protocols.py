@@ -107,7 +107,8 @@ def _assignment(protocol: str, text: str) -> tuple[str, float | int]:
     try:
         number = type(default)(value)
     except ValueError:
-        raise UserError(f"{protocol}:{key} expects a number, got {value!r}") from None
+        word = "a whole number" if isinstance(default, int) else "a number"
+        raise UserError(f"{protocol}:{key} expects {word}, got {value!r}") from None
     if key == "repeats" and number < 1:
         raise UserError(f"{protocol}:repeats must be at least 1")
     if key == "mode" and number not in ("added", "replaced"):

@@ -140,6 +140,9 @@ class RunPlan:
     cache: ResultCache | None = field(default=None, compare=False)
     cached_outputs: Mapping[int, TaskOutput] = field(default_factory=dict, compare=False)
     universes: Mapping[str, EdgeUniverse] = field(default_factory=dict, compare=False)
+    #: what the run does other than asked (``top_k_notes``): printed with the plan and kept in
+    #: the manifest's plan, which otherwise records only the options as given
+    notes: tuple[str, ...] = ()
 
     def uses_dask(self, method: str) -> bool:
         return method in self.per_target
@@ -166,7 +169,7 @@ class RunPlan:
         return {"machine": {**_plain(self.machine), "description": self.machine.describe()},
                 "threads_per_threaded_task": self.threaded_share, "use_freed_cores": self.use_freed_cores,
                 "timeouts_s": timeouts, "memory_limit": str(self.config.backend.memory_limit),
-                "tasks": [t.as_dict() for t in self.tasks]}
+                "notes": list(self.notes), "tasks": [t.as_dict() for t in self.tasks]}
 
 
 #: priorities of the runner's tasks on Dask (higher runs first); per_target's inner tasks use (10, 11]
@@ -298,7 +301,29 @@ def build_run_plan(config: RunConfig, datasets: Dataset | list[Dataset], registr
     planned = _with_priorities(planned, registry)
     per_target = frozenset(name for name in sources if registry.get(name).uses_dask)
     return RunPlan(config, tuple(datasets), machine, tuple(planned), sources, threaded_share, per_target,
-                   _use_freed_cores(machine, config), cache, hits, universes)
+                   _use_freed_cores(machine, config), cache, hits, universes,
+                   notes=top_k_notes(config, datasets, universes))
+
+
+def top_k_notes(config: RunConfig, datasets: list[Dataset], universes: Mapping[str, EdgeUniverse]) -> tuple[str, ...]:
+    """One note per dataset whose scored pairs are fewer than ``--top-k``: its confusion counts
+    are taken at every scored pair instead (``resolve_top_k``), so results.csv's ``top_k`` column
+    differs from the k the manifest records; said where a reviewer looks, not only in the
+    report. Counted on each protocol's first split (the pairs every repeat of it scores)."""
+    if not config.top_k:
+        return ()
+    from grnbench.data.protocols import make_trial
+
+    notes = []
+    for dataset in datasets:
+        universe = universes[dataset.name]
+        folds = resolve_folds(config.folds, universe, config.split)
+        scored = min(len(make_trial(universe, p, 0, config.seed, config.split, folds).split.test)
+                     for p in config.protocols)
+        if config.top_k > scored:
+            notes.append(f"--top-k {config.top_k} is more than the {scored} pairs scored on {dataset.name}: its "
+                         f"confusion counts are taken at all {scored} (results.csv's top_k column)")
+    return tuple(notes)
 
 
 def _use_freed_cores(machine: MachinePlan, config: RunConfig) -> bool:
@@ -414,6 +439,7 @@ def plan_lines(plan: RunPlan) -> list[str]:
     device = config.device
     if any(t.estimate is not None for t in plan.to_run) and device is not None:
         lines.append(f"deep methods on {device.label} (Keras backend {device.keras_backend})")
+    lines += list(plan.notes)
     skipped = {(t.task.method.label, t.task.dataset): t.skip for t in plan.to_run if t.skip}
     lines += [f"{method} skips {dataset}: {reason}" for (method, dataset), reason in skipped.items()]
     if plan.use_freed_cores:
