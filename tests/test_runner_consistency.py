@@ -137,7 +137,7 @@ def test_evaluate_names_a_missing_edge_list_in_one_line(tmp_path, capsys):
     ("--seeds", "-1", "--seeds must be 0 or more"),
     ("--timeout", "nosuch=5", "--timeout names nosuch, not a method of this run"),
     ("--force", "nosuch", "--force names nosuch, not a method of this run"),
-    ("--memory-limit", "", "--memory-limit expects a size"),
+    ("--memory-limit", "", "--memory-limit is empty"),
     ("--folds", "2", "--folds must be auto, 0"),
 ])
 def test_bad_numbers_are_refused_before_anything_runs(tmp_path, capsys, option, value, needle):
