@@ -71,11 +71,25 @@ def read_edge_list(path: str | Path, genes: Collection[str] | None = None,
             hint = "" if header else "; if the first row is a header, pass --gold-header yes"
             raise DataError(path, f"label column must be 0 or 1 (or +/- for a signed edge list), found "
                                   f"{frame.iloc[row, 2]!r} on row {row + 1 + int(header)}{hint if row == 0 else ''}")
+        _refuse_conflicting_labels(path, edges, labels.to_numpy(), int(header))
         edges = edges[labels.to_numpy() == 1]
     result = list(dict.fromkeys(zip(edges.iloc[:, 0], edges.iloc[:, 1], strict=True)))
     if not result:
         raise DataError(path, "the gold standard has no positive edges; list regulator→target pairs (label 1)")
     return result
+
+
+def _refuse_conflicting_labels(path: str | Path, edges: pd.DataFrame, labels: np.ndarray, offset: int) -> None:
+    """A pair labelled both 1 and 0 is a contradiction in the user's file: keeping either label
+    would silently decide what the gold standard says, so it is refused with both rows."""
+    keys = list(zip(edges.iloc[:, 0], edges.iloc[:, 1], strict=True))
+    first: dict[tuple[str, str], tuple[int, float]] = {}
+    for row, (key, label) in enumerate(zip(keys, labels, strict=True)):
+        if key in first and first[key][1] != label:
+            earlier = first[key][0]
+            raise DataError(path, f"{key[0]}→{key[1]} is labelled {int(first[key][1])} on row {earlier + 1 + offset} "
+                                  f"and {int(label)} on row {row + 1 + offset}; keep one of the two rows")
+        first.setdefault(key, (row, label))
 
 
 def first_row_is_header(frame: pd.DataFrame, genes: Collection[str] | None) -> bool:

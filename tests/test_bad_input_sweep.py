@@ -218,3 +218,16 @@ def test_a_top_k_above_the_scored_pairs_is_recorded_in_the_plan_and_manifest(tmp
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["top_k"] == 100000 and any(note in n for n in manifest["plan"]["notes"])
     assert set(pd.read_csv(out / "results.csv")["top_k"]) == {90}  # the k used
+
+
+# --- 9. a gold standard that contradicts itself ---------------------------------------------------
+
+def test_a_pair_labelled_both_1_and_0_is_refused_with_both_rows(tmp_path):
+    from grnbench.datasets.tables import read_edge_list
+
+    gold = tmp_path / "gold.tsv"
+    gold.write_text("TF1\tg1\t1\nTF2\tg2\t1\nTF1\tg1\t0\n")
+    with pytest.raises(DataError, match="TF1→g1 is labelled 1 on row 1 and 0 on row 3; keep one"):
+        read_edge_list(gold)
+    gold.write_text("TF1\tg1\t1\nTF2\tg2\t1\nTF1\tg1\t1\n")
+    assert read_edge_list(gold) == [("TF1", "g1"), ("TF2", "g2")]
