@@ -20,7 +20,7 @@ from abc import abstractmethod
 
 import numpy as np
 
-from grnbench.api import Method, TrainingData
+from grnbench.api import Allowed, Method, TrainingData, at_least, one_of
 from grnbench.data.universe import PairSet
 
 _threads_set: int | None = None
@@ -224,6 +224,13 @@ def epoch_progress(keras, on_progress, epochs: int) -> list:
 SELECTIONS = ("shared", "reference")
 #: the imbalance rules of ``prepare_labels`` (the ``balance`` parameter of CNNC and DGRNS)
 BALANCES = ("none", "class_weight", "subsample")
+#: what the Keras-2 SGD training parameters shared by CNNC and DGRNS accept (``Method.allowed``);
+#: a learning rate of 0 freezes the weights (the early-stopping test of tests/test_cnnc.py relies on it)
+SGD_TRAINING_ALLOWED: dict[str, Allowed] = {
+    "learning_rate": at_least(0), "decay": at_least(0), "momentum": Allowed(minimum=0, maximum=1),
+    "epochs": at_least(1), "batch_size": at_least(1), "patience": at_least(0),
+    "balance": one_of(*BALANCES), "selection": one_of(*SELECTIONS),
+}
 
 
 def epoch_selection(keras, score_validation, labels: np.ndarray, patience: int, min_epochs: int = 0,

@@ -21,7 +21,7 @@ from grnbench.api import (
 )
 from grnbench.data.dataset import Dataset
 from grnbench.data.universe import PairSet
-from grnbench.deep import BALANCES, SELECTIONS, KerasPairClassifier
+from grnbench.deep import SGD_TRAINING_ALLOWED, KerasPairClassifier
 from grnbench.errors import UserError
 
 #: smallest histogram side that survives three (conv 'valid' + 2×2 pool) blocks
@@ -194,10 +194,7 @@ class CNNC(KerasPairClassifier):
     )
     allowed: dict[str, Allowed] = {
         "bins": at_least(MIN_BINS), "log": one_of(*LOG_MODES), "filters": at_least(1), "dense_units": at_least(1),
-        "conv_dropout": dropout(), "dense_dropout": dropout(), "learning_rate": at_least(0),
-        "decay": at_least(0), "momentum": Allowed(minimum=0, maximum=1), "epochs": at_least(1),
-        "batch_size": at_least(1), "patience": at_least(0), "balance": one_of(*BALANCES),
-        "selection": one_of(*SELECTIONS),
+        "conv_dropout": dropout(), "dense_dropout": dropout(), **SGD_TRAINING_ALLOWED,
     }
     quick_parameters = {"epochs": 2, "patience": 2}
     #: a whole epoch on maize2-sim, 1 thread, validation scoring included

@@ -24,7 +24,7 @@ from grnbench.api import (
 )
 from grnbench.data.dataset import Dataset
 from grnbench.data.universe import PairSet
-from grnbench.deep import BALANCES, SELECTIONS, KerasPairClassifier
+from grnbench.deep import SGD_TRAINING_ALLOWED, KerasPairClassifier
 from grnbench.errors import UserError
 from grnbench.methods.cnnc import LOG_MODES, log_expression
 
@@ -322,10 +322,7 @@ class DGRNS(KerasPairClassifier):
         "min_window": at_least(0), "log": one_of(*LOG_MODES), "gru_units": at_least(MIN_ROWS),
         "gru_dropout": dropout(), "filters": at_least(1), "conv_dropout": dropout(),
         "dense_units": at_least(1), "dense_dropout": dropout(), "dense2_units": at_least(1),
-        # 0 freezes the weights (the early-stopping test of tests/test_cnnc.py relies on it)
-        "learning_rate": at_least(0), "decay": at_least(0), "momentum": Allowed(minimum=0, maximum=1),
-        "epochs": at_least(1), "batch_size": at_least(1), "micro_batch": at_least(0), "patience": at_least(0),
-        "balance": one_of(*BALANCES), "selection": one_of(*SELECTIONS),
+        "micro_batch": at_least(0), **SGD_TRAINING_ALLOWED,
     }
     quick_parameters = {"epochs": 2, "patience": 2}
     #: whole epochs of the maize2-sim reference run at 41 matrix rows, 1 thread, validation
